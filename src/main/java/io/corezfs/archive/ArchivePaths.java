@@ -1,0 +1,136 @@
+package io.corezfs.archive;
+
+import io.corezfs.CorezfsException;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules for where archive content may live. An archive only ever touches {@code etc/} and
+ * {@code opt/corezfs/}, and every link inside it must land there too, once resolved the way the kernel would
+ * resolve it on the installed host (through the archive's own symlinks).
+ */
+public final class ArchivePaths {
+    /** Per-install bookkeeping lives here; an archive must never ship it. */
+    public static final String STATE_DIR = "opt/corezfs/.corezfs";
+
+    private static final int MAX_PATH = 4096;
+    private static final int MAX_LINK_HOPS = 40;
+
+    private ArchivePaths() {
+    }
+
+    /** Checks that a name is canonical and inside the allowed prefixes; returns it without a trailing slash. */
+    public static String check(String raw) {
+        String name = raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw;
+        if (name.isEmpty() || name.length() > MAX_PATH) {
+            throw bad(raw, "empty or overlong path");
+        }
+        if (name.startsWith("/")) {
+            throw bad(raw, "absolute path");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\\') {
+                throw bad(raw, "control character or backslash in path");
+            }
+        }
+        for (String part : name.split("/", -1)) {
+            if (part.equals("..")) {
+                throw bad(raw, "'..' in path");
+            }
+            if (part.isEmpty() || part.equals(".")) {
+                throw bad(raw, "non-canonical path");
+            }
+        }
+        if (!allowed(name)) {
+            throw bad(raw, "outside etc/ and opt/corezfs/");
+        }
+        if (name.equals(STATE_DIR) || name.startsWith(STATE_DIR + "/")) {
+            throw bad(raw, "reserved for corezfs's own state");
+        }
+        return name;
+    }
+
+    public static boolean allowed(String name) {
+        return name.startsWith("etc/") || name.equals("opt/corezfs") || name.startsWith("opt/corezfs/");
+    }
+
+    public static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
+    }
+
+    /**
+     * Resolves a symlink as the installed host would, following the archive's other symlinks, and fails unless
+     * it ends inside the allowed prefixes. {@code ..} at the root fails rather than clamping: on a host the root is
+     * {@code /}, but in a staging tree it would be the staging directory's parent.
+     */
+    public static void checkSymlink(String linkPath, String target, Map<String, String> symlinks) {
+        if (target.indexOf('\0') >= 0 || target.length() > MAX_PATH) {
+            throw bad(linkPath, "malformed link target");
+        }
+        Deque<String> todo = new ArrayDeque<>();
+        List<String> done = new ArrayList<>();
+        push(todo, target);
+        if (!target.startsWith("/")) {
+            done.addAll(List.of(parent(linkPath).split("/")));
+        }
+        int hops = 0;
+        while (!todo.isEmpty()) {
+            String part = todo.pollFirst();
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                if (done.isEmpty()) {
+                    throw bad(linkPath, "link target '" + target + "' leaves the tree");
+                }
+                done.remove(done.size() - 1);
+                continue;
+            }
+            done.add(part);
+            String sofar = String.join("/", done);
+            String next = symlinks.get(sofar);
+            if (next != null) {
+                if (++hops > MAX_LINK_HOPS) {
+                    throw bad(linkPath, "link loop");
+                }
+                done.remove(done.size() - 1);
+                push(todo, next);
+                if (next.startsWith("/")) {
+                    done.clear();
+                }
+            }
+        }
+        String resolved = String.join("/", done);
+        if (!allowed(resolved) && !resolved.equals("etc")) {
+            throw bad(linkPath, "link target '" + target + "' resolves outside etc/ and opt/corezfs/");
+        }
+    }
+
+    private static void push(Deque<String> todo, String path) {
+        String[] parts = path.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            todo.addFirst(parts[i]);
+        }
+    }
+
+    private static CorezfsException bad(String path, String why) {
+        return CorezfsException.invalidArchive("unsafe entry '" + printable(path) + "': " + why);
+    }
+
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+            if (b.length() > 120) {
+                return b.append('…').toString();
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,130 @@
+package io.corezfs.host;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A host's filesystem seen from a root directory, the way {@code chroot} would see it: absolute symlink targets
+ * and {@code ..} never leave the root. Without this, an image's {@code /etc/os-release -> ../usr/lib/os-release}
+ * link, or a hostile absolute link, would silently read the build machine's own files.
+ */
+public final class RootFs {
+    private static final int MAX_LINKS = 40;
+
+    private final Path root;
+
+    public RootFs(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public boolean isMachineRoot() {
+        return root.getParent() == null;
+    }
+
+    /** The machine path of {@code hostPath} after resolving every symlink inside the root. */
+    public Path resolve(String hostPath) {
+        Deque<String> todo = new ArrayDeque<>(split(hostPath));
+        List<String> done = new ArrayList<>();
+        int links = 0;
+        while (!todo.isEmpty()) {
+            String name = todo.pollFirst();
+            if (name.isEmpty() || name.equals(".")) {
+                continue;
+            }
+            if (name.equals("..")) {
+                if (!done.isEmpty()) {
+                    done.remove(done.size() - 1);
+                }
+                continue;
+            }
+            Path candidate = machinePath(done).resolve(name);
+            if (Files.isSymbolicLink(candidate)) {
+                if (++links > MAX_LINKS) {
+                    throw new CorezfsException(ExitCode.PRECONDITION,
+                            "too many levels of symbolic links resolving " + hostPath + " under " + root);
+                }
+                String target = readLink(candidate);
+                List<String> parts = split(target);
+                for (int i = parts.size() - 1; i >= 0; i--) {
+                    todo.addFirst(parts.get(i));
+                }
+                if (target.startsWith("/")) {
+                    done.clear();
+                }
+                continue;
+            }
+            done.add(name);
+        }
+        return machinePath(done);
+    }
+
+    /** The contents of a host file, or empty when it does not exist. Symlinks are resolved inside the root. */
+    public Optional<String> readIfExists(String hostPath) {
+        Path p = resolve(hostPath);
+        if (!Files.isRegularFile(p)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Files.readString(p, StandardCharsets.UTF_8));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CorezfsException(ExitCode.PRECONDITION, describe(hostPath) + " is not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.PRECONDITION, "cannot read " + describe(hostPath) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public boolean exists(String hostPath) {
+        return Files.exists(resolve(hostPath), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    public boolean isDirectory(String hostPath) {
+        return Files.isDirectory(resolve(hostPath));
+    }
+
+    /** How to name a host file in messages: the host path, and where it lives when the root is not {@code /}. */
+    public String describe(String hostPath) {
+        return isMachineRoot() ? hostPath : root + hostPath;
+    }
+
+    private Path machinePath(List<String> names) {
+        Path p = root;
+        for (String n : names) {
+            p = p.resolve(n);
+        }
+        return p;
+    }
+
+    private static String readLink(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> split(String path) {
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}
