@@ -1,0 +1,102 @@
+package io.corezfs.archive;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.host.HostFacts;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A directory of archives. Names narrow the search (board and OS version); the manifest decides (kernel), since
+ * a name is only a claim.
+ */
+public final class ArchiveStore {
+    private final ArchiveReader reader;
+
+    public ArchiveStore(ArchiveReader reader) {
+        this.reader = reader;
+    }
+
+    /** How an archive relates to a host. */
+    public enum Fit { MATCH, KERNEL_DIFFERS, OTHER_HOST, LEGACY, INVALID }
+
+    public record Candidate(Path path, ArchiveName name, Manifest manifest, Fit fit, String note) {
+    }
+
+    /** Every archive-named file in {@code dir}, judged against {@code host}. A missing directory is empty. */
+    public List<Candidate> list(Path dir, HostFacts host) {
+        List<Candidate> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "corezfs_*.tar.gz")) {
+            for (Path p : ds) {
+                ArchiveName.parse(p.getFileName().toString()).ifPresent(n -> out.add(judge(p, n, host)));
+            }
+        } catch (IOException e) {
+            throw CorezfsException.precondition("cannot list " + dir + ": " + e.getMessage());
+        }
+        out.sort(Comparator.comparing((Candidate c) -> c.path().getFileName().toString()));
+        return out;
+    }
+
+    /** The best archive for {@code host} in {@code dir}: right OS and kernel, newest ZFS. */
+    public Optional<Candidate> find(Path dir, HostFacts host) {
+        return list(dir, host).stream()
+                .filter(c -> c.fit() == Fit.MATCH)
+                .max(Comparator.comparing(c -> Version.of(c.manifest().zfsVersion())));
+    }
+
+    private Candidate judge(Path p, ArchiveName n, HostFacts host) {
+        if (!n.matchesHost(host)) {
+            return new Candidate(p, n, null, Fit.OTHER_HOST, "for " + n.board() + " " + n.version());
+        }
+        Manifest m;
+        try {
+            m = reader.readManifest(p).manifest();
+        } catch (CorezfsException e) {
+            if (n.isLegacy()) {
+                return new Candidate(p, n, null, Fit.LEGACY, "made by the original tool: no manifest to verify");
+            }
+            return new Candidate(p, n, null, Fit.INVALID, e.getMessage());
+        }
+        if (!ArchiveName.of(m).matchesHost(host) || !m.os().equals(host.os())) {
+            return new Candidate(p, n, m, Fit.INVALID, "name and manifest disagree: manifest says "
+                    + m.os() + " " + m.osVersion() + " " + m.board());
+        }
+        if (!m.kernel().equals(host.kernel())) {
+            return new Candidate(p, n, m, Fit.KERNEL_DIFFERS, "built for kernel " + m.kernel());
+        }
+        return new Candidate(p, n, m, Fit.MATCH, "matches OS version and kernel");
+    }
+
+    /** Dotted versions compared numerically, so 2.2.10 sorts after 2.2.9. */
+    record Version(String raw) implements Comparable<Version> {
+        static Version of(String s) {
+            return new Version(s);
+        }
+
+        @Override
+        public int compareTo(Version o) {
+            String[] a = raw.split("[.-]");
+            String[] b = o.raw.split("[.-]");
+            for (int i = 0; i < Math.max(a.length, b.length); i++) {
+                String x = i < a.length ? a[i] : "0";
+                String y = i < b.length ? b[i] : "0";
+                int c = x.matches("\\d+") && y.matches("\\d+")
+                        ? (x.length() != y.length() ? Integer.compare(x.length(), y.length()) : x.compareTo(y))
+                        : x.compareTo(y);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+    }
+}

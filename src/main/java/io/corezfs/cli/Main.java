@@ -1,0 +1,102 @@
+package io.corezfs.cli;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.archive.ArchiveLimits;
+import io.corezfs.host.Environment;
+import io.corezfs.install.FileOps;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.lang.reflect.Constructor;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/** Entry point: builds the real {@link Context} and the command line, maps failures to exit codes. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Context ctx = new Context(Environment.system(), FileOps.DEFAULT, ArchiveLimits.DEFAULT,
+                Path.of("").toAbsolutePath(), toolVersion());
+        System.exit(commandLine(ctx).execute(args));
+    }
+
+    /** The fully wired command line; tests call this with their own context and writers. */
+    public static CommandLine commandLine(Context ctx) {
+        CommandLine cl = new CommandLine(CorezfsCommand.class, new Factory(ctx));
+        cl.setExecutionExceptionHandler(Main::handle);
+        cl.setExecutionStrategy(parseResult -> {
+            configure(parseResult, ctx);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
+        return cl;
+    }
+
+    private static void configure(CommandLine.ParseResult pr, Context ctx) {
+        int verbose = 0;
+        boolean quiet = false;
+        boolean noColor = ctx.env().getenv("NO_COLOR").isPresent();
+        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.commandSpec().userObject() instanceof BaseCommand b) {
+                verbose += b.global.verbose.length;
+                quiet |= b.global.quiet;
+                noColor |= b.global.noColor;
+            }
+        }
+        if (noColor) {
+            for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+                p.commandSpec().commandLine().setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+            }
+        }
+        // slf4j-simple reads these once, when the first logger is created; loggers are created after parsing.
+        String level = quiet ? "error" : verbose >= 2 ? "debug" : verbose == 1 ? "info" : "warn";
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    }
+
+    private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
+        PrintWriter err = cl.getErr();
+        if (ex instanceof CorezfsException c) {
+            err.println("corezfs: " + c.getMessage());
+            err.flush();
+            return c.exitCode().code();
+        }
+        err.println("corezfs: unexpected error: " + ex);
+        if (cl.getCommand() instanceof BaseCommand b && b.verbosity() > 0) {
+            ex.printStackTrace(err);
+        } else {
+            err.println("corezfs: run again with -v for the stack trace");
+        }
+        err.flush();
+        return ExitCode.UNEXPECTED.code();
+    }
+
+    static String toolVersion() {
+        try (InputStream in = Main.class.getResourceAsStream("/io/corezfs/version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
+    }
+
+    /** Creates commands with the context when they take one, else as picocli would. */
+    private record Factory(Context ctx) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                Constructor<K> c = cls.getDeclaredConstructor(Context.class);
+                return c.newInstance(ctx);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
+    }
+}

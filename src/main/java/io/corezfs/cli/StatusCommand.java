@@ -1,0 +1,66 @@
+package io.corezfs.cli;
+
+import io.corezfs.host.HostFacts;
+import io.corezfs.host.RootFs;
+import io.corezfs.install.InstallState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Shows what this host is (OS, version, board, channel, kernel) and what corezfs installed on it.",
+        footerHeading = "%nExample:%n",
+        footer = {"  corezfs status --json",
+                "  corezfs status --root /mnt/image --kernel 6.6.95-flatcar"})
+final class StatusCommand extends BaseCommand implements Callable<Integer> {
+    @Mixin
+    HostOptions host;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout.")
+    boolean json;
+
+    StatusCommand(Context ctx) {
+        super(ctx);
+    }
+
+    @Override
+    public Integer call() {
+        RootFs fs = new RootFs(ctx.resolve(host.root));
+        HostFacts f = Hosts.detect(ctx, fs, host.kernel());
+        Optional<InstallState> installed = InstallState.read(fs.root());
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("os", f.os());
+        o.put("version", f.version());
+        o.put("board", f.board());
+        o.put("channel", f.channel());
+        o.put("updateChannel", f.updateChannel());
+        o.put("kernel", f.kernel());
+        o.put("arch", f.arch());
+        o.put("installed", installed.map(s -> {
+            Map<String, Object> i = new LinkedHashMap<>();
+            i.put("archive", s.archive());
+            i.put("zfsVersion", s.manifest().zfsVersion());
+            i.put("kernel", s.manifest().kernel());
+            i.put("kernelMatches", s.manifest().kernel().equals(f.kernel()));
+            i.put("installedAt", s.installedAt());
+            return i;
+        }).orElse(null));
+        if (json) {
+            out().println(Json.write(o));
+        } else {
+            out().printf("OS:        %s %s (%s)%n", f.os(), f.version(), f.board());
+            out().printf("Channel:   %s%s%n", f.channel().isEmpty() ? "-" : f.channel(),
+                    f.updateChannel().equals(f.channel()) ? "" : " (follows " + f.updateChannel() + " for updates)");
+            out().printf("Kernel:    %s (%s)%n", f.kernel(), f.arch());
+            out().printf("Installed: %s%n", installed.map(s -> s.archive() + " (ZFS " + s.manifest().zfsVersion()
+                    + (s.manifest().kernel().equals(f.kernel()) ? "" : ", built for kernel " + s.manifest().kernel()
+                    + ": will not load on " + f.kernel()) + ")").orElse("nothing"));
+        }
+        return 0;
+    }
+}

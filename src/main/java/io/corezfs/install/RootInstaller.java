@@ -1,0 +1,497 @@
+package io.corezfs.install;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.Reporter;
+import io.corezfs.archive.ArchivePaths;
+import io.corezfs.archive.ArchiveReader;
+import io.corezfs.archive.EntryType;
+import io.corezfs.archive.Manifest;
+import io.corezfs.archive.ManifestEntry;
+import io.corezfs.host.HostFacts;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Installs an archive into a root directory, all or nothing.
+ *
+ * <p>Everything is extracted and verified in staging directories beside {@code /etc} and {@code /opt} first. Only
+ * then are files renamed into place, each rename recorded with its undo; the rename of the staged tree onto
+ * {@code /opt/corezfs}, which carries the new install state, is the commit point. A failure before it undoes every
+ * rename in reverse, so the root ends exactly as it was. Leftovers of a crashed run are recovered at the next start.
+ */
+public final class RootInstaller {
+    private static final Set<String> UNIT_SUFFIXES = Set.of(".service", ".target", ".socket", ".timer", ".path",
+            ".mount", ".automount", ".swap", ".slice");
+    static final String STAGE_PREFIX = ".corezfs-stage-";
+    static final String OLD_PREFIX = ".corezfs-old-";
+
+    private final ArchiveReader reader;
+    private final FileOps ops;
+    private final Reporter reporter;
+    private final Clock clock;
+    private final String toolVersion;
+
+    public RootInstaller(ArchiveReader reader, FileOps ops, Reporter reporter, Clock clock, String toolVersion) {
+        this.reader = reader;
+        this.ops = ops;
+        this.reporter = reporter;
+        this.clock = clock;
+        this.toolVersion = toolVersion;
+    }
+
+    public enum Outcome { INSTALLED, REPLACED, UNCHANGED }
+
+    /** @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it */
+    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links) {
+    }
+
+    public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
+        Path root = realRoot(rootDir);
+        ArchiveReader.Loaded head = reader.readManifest(archive);
+        checkTarget(head.manifest(), host, force);
+        recover(root);
+        Optional<InstallState> previous = InstallState.read(root);
+        if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256()) && intact(root, head.manifest())) {
+            return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links());
+        }
+        try {
+            return new Transaction(archive, root, previous.orElse(null)).run(head);
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e);
+        }
+    }
+
+    private static Path realRoot(Path rootDir) {
+        try {
+            Path r = rootDir.toRealPath();
+            if (!Files.isDirectory(r)) {
+                throw CorezfsException.precondition(rootDir + ": not a directory");
+            }
+            return r;
+        } catch (IOException e) {
+            throw CorezfsException.precondition(rootDir + ": no such directory");
+        }
+    }
+
+    private void checkTarget(Manifest m, HostFacts host, boolean force) {
+        String built = m.os() + " " + m.osVersion() + " " + m.board() + " " + m.arch();
+        String here = host.os() + " " + host.version() + " " + host.board() + " " + host.arch();
+        if (!built.equals(here)) {
+            throw CorezfsException.verification("archive is for " + built + " but the target is " + here);
+        }
+        if (!m.kernel().equals(host.kernel())) {
+            String msg = "archive was built for kernel " + m.kernel() + " but the target runs " + host.kernel();
+            if (!force) {
+                throw CorezfsException.verification(msg + " (use --force to install anyway)");
+            }
+            reporter.warn(msg + "; installing anyway because of --force. The module will not load on this kernel.");
+        }
+    }
+
+    /** Cheap check that an installed tree still has every entry, so a damaged install is repaired, not skipped. */
+    private static boolean intact(Path root, Manifest m) {
+        for (ManifestEntry e : m.entries()) {
+            if (!e.path().startsWith("opt/")) {
+                continue;
+            }
+            Path p = root.resolve(e.path());
+            try {
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)
+                        || (e.type() == EntryType.FILE && Files.size(p) != e.size())) {
+                    return false;
+                }
+            } catch (IOException ex) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Converges after a crash: a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved
+     * aside but not replaced comes back.
+     */
+    void recover(Path root) {
+        Path opt = root.resolve("opt");
+        Path etc = root.resolve("etc");
+        try {
+            List<Path> old = list(opt, OLD_PREFIX);
+            Path current = opt.resolve("corezfs");
+            if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS) && old.size() == 1) {
+                ops.move(old.get(0), current);
+                reporter.warn("recovered " + current + " from an interrupted install");
+                old = List.of();
+            }
+            for (Path p : old) {
+                deleteTree(p);
+            }
+            for (Path p : list(opt, STAGE_PREFIX)) {
+                deleteTree(p);
+            }
+            for (Path p : list(etc, STAGE_PREFIX)) {
+                deleteTree(p);
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot clean up an earlier interrupted install: " + e, e);
+        }
+    }
+
+    private static List<Path> list(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
+            ds.forEach(out::add);
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            // A staged read-only directory must become writable before its children can go.
+            p.toFile().setWritable(true, true);
+            try (Stream<Path> s = Files.list(p)) {
+                for (Path c : s.toList()) {
+                    deleteTree(c);
+                }
+            }
+        }
+        Files.deleteIfExists(p);
+    }
+
+    /** One install attempt, with everything it needs to undo. */
+    private final class Transaction {
+        private final Path archive;
+        private final Path root;
+        private final InstallState previous;
+        private final String id = UUID.randomUUID().toString().substring(0, 8);
+        private final Path etcStage;
+        private final Path optStage;
+        private final Path backup;
+        private final Deque<Undo> undo = new ArrayDeque<>();
+        private final List<String> keptModified = new ArrayList<>();
+
+        Transaction(Path archive, Path root, InstallState previous) {
+            this.archive = archive;
+            this.root = root;
+            this.previous = previous;
+            this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
+            this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
+            this.backup = etcStage.resolve(".backup");
+        }
+
+        Result run(ArchiveReader.Loaded head) throws IOException {
+            ensureRealDir("etc");
+            ensureRealDir("opt");
+            Path current = root.resolve("opt/corezfs");
+            if (Files.isSymbolicLink(current)) {
+                throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
+            }
+            try {
+                Files.createDirectory(etcStage);
+                Files.createDirectory(optStage);
+                StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch());
+                ArchiveReader.Loaded loaded = reader.read(archive, sink);
+                if (!loaded.sha256().equals(head.sha256())) {
+                    throw CorezfsException.verification(archive + " changed while it was being installed");
+                }
+                Manifest m = loaded.manifest();
+                Files.createDirectories(backup);
+                List<UnitLink> links = planLinks(m, sink);
+                InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
+                        clock.instant().toString(), toolVersion, links, m);
+                state.write(optStage.resolve(".corezfs/state.json"));
+                sink.finish();
+
+                placeEtc(m, sink);
+                removeStaleEtc(m);
+                placeLinks(links);
+                boolean replaced = swapOpt(current);
+                cleanup();
+                reportKept();
+                return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
+                        List.copyOf(keptModified), links);
+            } catch (RuntimeException | IOException e) {
+                rollback(e);
+                throw e;
+            }
+        }
+
+        private void ensureRealDir(String name) throws IOException {
+            Path p = root.resolve(name);
+            if (Files.isSymbolicLink(p)) {
+                throw CorezfsException.precondition(p + " is a symlink; refusing to write through it");
+            }
+            if (!Files.exists(p)) {
+                Files.createDirectory(p);
+                undo.push(() -> Files.deleteIfExists(p));
+            }
+        }
+
+        private List<UnitLink> planLinks(Manifest m, StagingSink sink) throws IOException {
+            Map<String, Path> units = new LinkedHashMap<>();
+            for (ManifestEntry e : m.entries()) {
+                String p = e.path();
+                if (e.type() == EntryType.FILE && p.startsWith("etc/systemd/system/")
+                        && p.indexOf('/', "etc/systemd/system/".length()) < 0 && isUnit(p)) {
+                    units.put(p.substring(p.lastIndexOf('/') + 1), sink.map(p));
+                }
+            }
+            Presets presets = Presets.load(List.of(
+                    etcStage.resolve("systemd/system-preset"),
+                    root.resolve("etc/systemd/system-preset"),
+                    root.resolve("run/systemd/system-preset"),
+                    root.resolve("usr/local/lib/systemd/system-preset"),
+                    optStage.resolve("usr/lib/systemd/system-preset"),
+                    root.resolve("usr/lib/systemd/system-preset")));
+            return new UnitEnabler(reporter).plan(units, presets);
+        }
+
+        private boolean isUnit(String p) {
+            return UNIT_SUFFIXES.stream().anyMatch(p::endsWith);
+        }
+
+        /** Files in /etc: ours are replaced, the user's are kept with the new version beside them. */
+        private void placeEtc(Manifest m, StagingSink sink) throws IOException {
+            Map<String, ManifestEntry> old = previousEntries();
+            for (ManifestEntry e : m.entries()) {
+                if (!e.path().startsWith("etc/")) {
+                    continue;
+                }
+                Path target = safeTarget(e.path());
+                Path staged = sink.map(e.path());
+                if (e.type() == EntryType.DIR) {
+                    if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createDirectory(target);
+                        Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
+                        undo.push(() -> Files.deleteIfExists(target));
+                    } else if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                        throw CorezfsException.precondition(target + " exists and is not a directory; the archive needs a directory there");
+                    }
+                    continue;
+                }
+                if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    moveIn(staged, target);
+                } else if (matches(target, e)) {
+                    continue;
+                } else if (old.containsKey(e.path()) && matches(target, old.get(e.path()))) {
+                    moveAside(target);
+                    moveIn(staged, target);
+                } else {
+                    Path beside = target.resolveSibling(target.getFileName() + ".corezfs-new");
+                    if (Files.exists(beside, LinkOption.NOFOLLOW_LINKS)) {
+                        moveAside(beside);
+                    }
+                    moveIn(staged, beside);
+                    keptModified.add("/" + e.path());
+                }
+            }
+        }
+
+        /** Files the old archive had and the new one does not: removed unless the user changed them. */
+        private void removeStaleEtc(Manifest m) throws IOException {
+            Set<String> now = m.entries().stream().map(ManifestEntry::path).collect(Collectors.toSet());
+            List<ManifestEntry> gone = previousEntries().values().stream()
+                    .filter(e -> e.path().startsWith("etc/") && !now.contains(e.path()))
+                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
+                    .toList();
+            for (ManifestEntry e : gone) {
+                Path target = root.resolve(e.path());
+                if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                if (e.type() == EntryType.DIR) {
+                    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) && isEmpty(target)) {
+                        moveAside(target);
+                    }
+                } else if (matches(target, e)) {
+                    moveAside(target);
+                } else {
+                    reporter.warn("kept /" + e.path() + ": changed locally and no longer shipped");
+                }
+            }
+        }
+
+        private void placeLinks(List<UnitLink> links) throws IOException {
+            Set<UnitLink> keep = Set.copyOf(links);
+            if (previous != null && previous.links() != null) {
+                for (UnitLink l : previous.links()) {
+                    Path p = root.resolve(l.path());
+                    if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                        moveAside(p);
+                    }
+                }
+            }
+            for (UnitLink l : links) {
+                Path p = safeTarget(l.path());
+                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                    continue;
+                }
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    reporter.warn("left /" + l.path() + " alone: it exists and is not the link corezfs would create");
+                    continue;
+                }
+                mkdirs(p.getParent());
+                Files.createSymbolicLink(p, Path.of(l.target()));
+                undo.push(() -> Files.deleteIfExists(p));
+            }
+        }
+
+        /** The commit point. */
+        private boolean swapOpt(Path current) throws IOException {
+            boolean existed = Files.exists(current, LinkOption.NOFOLLOW_LINKS);
+            if (existed) {
+                Path aside = root.resolve("opt").resolve(OLD_PREFIX + id);
+                ops.move(current, aside);
+                undo.push(() -> ops.move(aside, current));
+            }
+            ops.move(optStage, current);
+            undo.clear();
+            return existed;
+        }
+
+        private void cleanup() {
+            try {
+                deleteTree(root.resolve("opt").resolve(OLD_PREFIX + id));
+                deleteTree(etcStage);
+            } catch (IOException e) {
+                reporter.warn("installed, but could not remove temporary files: " + e.getMessage());
+            }
+        }
+
+        private void rollback(Exception cause) {
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (IOException | RuntimeException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+            try {
+                deleteTree(etcStage);
+                deleteTree(optStage);
+            } catch (IOException e) {
+                cause.addSuppressed(e);
+            }
+        }
+
+        private void reportKept() {
+            for (String k : keptModified) {
+                reporter.warn("kept " + k + " (changed locally); the new version is at " + k + ".corezfs-new");
+            }
+        }
+
+        private void moveIn(Path staged, Path target) throws IOException {
+            mkdirs(target.getParent());
+            ops.move(staged, target);
+            undo.push(() -> Files.deleteIfExists(target));
+        }
+
+        private void moveAside(Path target) throws IOException {
+            Path to = backup.resolve(String.valueOf(undo.size()));
+            ops.move(target, to);
+            undo.push(() -> ops.move(to, target));
+        }
+
+        private void mkdirs(Path dir) throws IOException {
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            mkdirs(dir.getParent());
+            Files.createDirectory(dir);
+            undo.push(() -> Files.deleteIfExists(dir));
+        }
+
+        /**
+         * The machine path for a root-relative path whose existing parents are all real directories. A symlinked
+         * parent (say {@code etc/systemd -> /lib/systemd}) would send the write outside the root.
+         */
+        private Path safeTarget(String rel) {
+            Path p = root;
+            String[] parts = rel.split("/");
+            for (int i = 0; i < parts.length - 1; i++) {
+                p = p.resolve(parts[i]);
+                if (Files.isSymbolicLink(p)) {
+                    throw CorezfsException.precondition(p + " is a symlink; refusing to write /" + rel + " through it");
+                }
+                if (Files.exists(p) && !Files.isDirectory(p)) {
+                    throw CorezfsException.precondition(p + " is not a directory; cannot place /" + rel);
+                }
+            }
+            return p.resolve(parts[parts.length - 1]);
+        }
+
+        private Map<String, ManifestEntry> previousEntries() {
+            Map<String, ManifestEntry> m = new HashMap<>();
+            if (previous != null && previous.manifest() != null) {
+                for (ManifestEntry e : previous.manifest().entries()) {
+                    m.put(e.path(), e);
+                }
+            }
+            return m;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Undo {
+        void run() throws IOException;
+    }
+
+    static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    /** Whether the file at {@code p} is what the manifest entry describes (same type and content). */
+    static boolean matches(Path p, ManifestEntry e) {
+        try {
+            return switch (e.type()) {
+                case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
+                case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
+                        && (e.type() == EntryType.HARDLINK || sha256(p).equals(e.sha256()));
+                case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+            };
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static String sha256(Path p) throws IOException {
+        var md = io.corezfs.archive.ManifestCodec.newSha256();
+        byte[] buf = new byte[1 << 16];
+        try (var in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+}

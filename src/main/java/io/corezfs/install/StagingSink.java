@@ -1,0 +1,108 @@
+package io.corezfs.install;
+
+import io.corezfs.archive.ArchiveSink;
+import io.corezfs.archive.ManifestEntry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Writes verified entries into two fresh staging directories, one beside {@code /etc} and one beside
+ * {@code /opt/corezfs}, so each later move is a same-filesystem rename. {@code CREATE_NEW} guarantees nothing is
+ * ever written through an existing file or link.
+ */
+final class StagingSink implements ArchiveSink {
+    private final Path etcStage;
+    private final Path optStage;
+    private final FileTime mtime;
+    private final List<Object[]> dirModes = new ArrayList<>();
+
+    StagingSink(Path etcStage, Path optStage, long epochSeconds) {
+        this.etcStage = etcStage;
+        this.optStage = optStage;
+        this.mtime = FileTime.fromMillis(epochSeconds * 1000L);
+    }
+
+    Path map(String path) {
+        if (path.startsWith("etc/")) {
+            return etcStage.resolve(path.substring(4));
+        }
+        if (path.equals("opt/corezfs")) {
+            return optStage;
+        }
+        return optStage.resolve(path.substring("opt/corezfs/".length()));
+    }
+
+    @Override
+    public void directory(ManifestEntry e) throws IOException {
+        Path p = map(e.path());
+        Files.createDirectories(p);
+        dirModes.add(new Object[]{p, e.modeBits()});
+    }
+
+    @Override
+    public OutputStream file(ManifestEntry e) throws IOException {
+        Path p = map(e.path());
+        Files.createDirectories(p.getParent());
+        OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        return new java.io.FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                super.close();
+                Files.setPosixFilePermissions(p, perms(e.modeBits()));
+                Files.setLastModifiedTime(p, mtime);
+            }
+        };
+    }
+
+    @Override
+    public void symlink(ManifestEntry e) throws IOException {
+        Path p = map(e.path());
+        Files.createDirectories(p.getParent());
+        Files.createSymbolicLink(p, Path.of(e.target()));
+    }
+
+    @Override
+    public void hardlink(ManifestEntry e) throws IOException {
+        Path p = map(e.path());
+        Files.createDirectories(p.getParent());
+        Files.createLink(p, map(e.target()));
+    }
+
+    /** Directory modes last: a read-only directory would otherwise refuse its own children. */
+    void finish() throws IOException {
+        for (int i = dirModes.size() - 1; i >= 0; i--) {
+            Path p = (Path) dirModes.get(i)[0];
+            Files.setPosixFilePermissions(p, perms((Integer) dirModes.get(i)[1]));
+            Files.setLastModifiedTime(p, mtime);
+        }
+    }
+
+    static Set<PosixFilePermission> perms(int mode) {
+        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {
+                PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int bit = 0; bit < 9; bit++) {
+            if ((mode & (1 << bit)) != 0) {
+                s.add(order[bit]);
+            }
+        }
+        return s;
+    }
+}
