@@ -6,7 +6,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The rules for where archive content may live. An archive only ever touches {@code etc/} and
@@ -69,7 +71,7 @@ public final class ArchivePaths {
      * it ends inside the allowed prefixes. {@code ..} at the root fails rather than clamping: on a host the root is
      * {@code /}, but in a staging tree it would be the staging directory's parent.
      */
-    public static void checkSymlink(String linkPath, String target, Map<String, String> symlinks) {
+    public static void checkSymlink(String linkPath, String target, Map<String, String> symlinks, Set<String> present) {
         if (target.indexOf('\0') >= 0 || target.length() > MAX_PATH) {
             throw bad(linkPath, "malformed link target");
         }
@@ -110,6 +112,21 @@ public final class ArchivePaths {
         if (!allowed(resolved) && !resolved.equals("etc")) {
             throw bad(linkPath, "link target '" + target + "' resolves outside etc/ and opt/corezfs/");
         }
+        if (!present.contains(resolved)) {
+            // A link to something the archive does not ship would point at the host's own files.
+            throw bad(linkPath, "link target '" + target + "' is not part of the archive");
+        }
+    }
+
+    /** Every entry path and every directory above one: what a symlink may point to. */
+    public static Set<String> present(Iterable<String> paths) {
+        Set<String> out = new HashSet<>();
+        for (String p : paths) {
+            for (String a = p; !a.isEmpty() && out.add(a); a = parent(a)) {
+                // adding ancestors until one is already known
+            }
+        }
+        return out;
     }
 
     private static void push(Deque<String> todo, String path) {

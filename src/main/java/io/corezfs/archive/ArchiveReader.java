@@ -136,6 +136,7 @@ public final class ArchiveReader {
                 }
             }
         }
+        Set<String> present = ArchivePaths.present(byPath.keySet());
         for (ManifestEntry e : m.entries()) {
             for (String a = ArchivePaths.parent(e.path()); !a.isEmpty(); a = ArchivePaths.parent(a)) {
                 ManifestEntry anc = byPath.get(a);
@@ -145,7 +146,7 @@ public final class ArchiveReader {
                 }
             }
             if (e.type() == EntryType.SYMLINK) {
-                ArchivePaths.checkSymlink(e.path(), e.target(), symlinks);
+                ArchivePaths.checkSymlink(e.path(), e.target(), symlinks, present);
             }
         }
     }

@@ -118,9 +118,10 @@ final class TreeScanner {
                 links.put(e.path(), e.target());
             }
         }
+        java.util.Set<String> present = ArchivePaths.present(entries.stream().map(ManifestEntry::path).toList());
         for (ManifestEntry e : entries) {
             if (e.type() == EntryType.SYMLINK) {
-                ArchivePaths.checkSymlink(e.path(), e.target(), links);
+                ArchivePaths.checkSymlink(e.path(), e.target(), links, present);
             }
         }
         return entries;

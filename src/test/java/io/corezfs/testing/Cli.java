@@ -1,0 +1,67 @@
+package io.corezfs.testing;
+
+import io.corezfs.archive.ArchiveLimits;
+import io.corezfs.cli.Context;
+import io.corezfs.cli.Main;
+import io.corezfs.host.Environment;
+import io.corezfs.install.FileOps;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Runs the real command line in-process with captured stdout/stderr and a fixed environment, so every test goes
+ * through option parsing, the exit-code handler and the writers exactly as a user would.
+ */
+public final class Cli {
+    private final Path workDir;
+    private final Map<String, String> env = new HashMap<>();
+    private FileOps fileOps = FileOps.DEFAULT;
+    private ArchiveLimits limits = ArchiveLimits.DEFAULT;
+
+    public Cli(Path workDir) {
+        this.workDir = workDir;
+    }
+
+    public Cli env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
+    public Cli fileOps(FileOps ops) {
+        this.fileOps = ops;
+        return this;
+    }
+
+    public Cli limits(ArchiveLimits limits) {
+        this.limits = limits;
+        return this;
+    }
+
+    public Run run(String... args) {
+        Context ctx = new Context(Environment.of(env, "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
+                fileOps, limits, workDir, "0.0.0-test");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine(ctx);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** What one invocation produced. */
+    public record Run(int exitCode, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+}
