@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 /** Manifest JSON: stable byte output for reproducible archives, strict input for hostile ones. */
 public final class ManifestCodec {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern MODE = Pattern.compile("0[0-7]{3}");
+    private static final Pattern MODE = Pattern.compile("[0-7]{4}");
 
     private final ObjectMapper mapper = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)

@@ -286,6 +286,9 @@ public final class RootInstaller {
                 Path target = safeTarget(e.path());
                 Path staged = sink.map(e.path());
                 if (e.type() == EntryType.DIR) {
+                    if (Files.isSymbolicLink(target)) {
+                        throw CorezfsException.precondition(target + " is a symlink; refusing to write through it");
+                    }
                     if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                         Files.createDirectory(target);
                         Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
