@@ -7,7 +7,7 @@ import picocli.CommandLine.ParameterException;
         description = "Packs, verifies and lists versioned corezfs archives.",
         subcommands = {ArchivePackCommand.class, ArchiveVerifyCommand.class, ArchiveListCommand.class},
         footerHeading = "%nExample:%n",
-        footer = "  corezfs archive verify archives/corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz")
+        footer = "  corezfs archive verify corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz")
 final class ArchiveCommand extends BaseCommand implements Runnable {
     ArchiveCommand(Context ctx) {
         super(ctx);

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "pack", mixinStandardHelpOptions = true,
         description = "Packs an install tree (etc/… and opt/corezfs/usr/…) into a reproducible, versioned archive for the host under --root. The same tree and metadata always give the same bytes: entry times come from SOURCE_DATE_EPOCH, else from the newest file in the tree.",
         footerHeading = "%nExample:%n",
-        footer = "  corezfs archive pack build/destdir --root / --zfs-version 2.2.6 --archive-dir archives")
+        footer = "  corezfs archive pack destdir --zfs-version 2.2.6 --archive-dir archives")
 final class ArchivePackCommand extends BaseCommand implements Callable<Integer> {
     @Parameters(paramLabel = "TREE", description = "Directory holding etc/ and opt/corezfs/.")
     Path tree;

@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = "Checks an archive's structure, safety and every file's sha256 against its manifest, and prints what it was built for. Exit 4: malformed or unsafe; exit 5: a hash does not match.",
         footerHeading = "%nExample:%n",
-        footer = "  corezfs archive verify corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz --json")
+        footer = "  corezfs archive verify corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz")
 final class ArchiveVerifyCommand extends BaseCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The archive.")
     Path file;

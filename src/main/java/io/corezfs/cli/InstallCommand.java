@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "install", mixinStandardHelpOptions = true,
         description = "Installs an archive into the host under --root, all or nothing: it is extracted and verified in staging first, then moved into place. Files under /etc that were changed locally are kept, with the new version beside them as *.corezfs-new. Units are enabled as 'systemctl --root' would, honouring presets. Live activation (without --root) comes in a later release.",
         footerHeading = "%nExample:%n",
-        footer = "  corezfs install --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz --root /mnt/image")
+        footer = {"  corezfs install --root /mnt/image \\", "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"})
 final class InstallCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--archive", required = true, paramLabel = "FILE", description = "The archive to install.")
     Path archive;
