@@ -114,6 +114,9 @@ public final class ArchiveReader {
             if (!path.equals(e.path())) {
                 throw CorezfsException.invalidArchive("manifest path '" + e.path() + "' is not canonical");
             }
+            if (path.equals("opt/corezfs") && e.type() != EntryType.DIR) {
+                throw CorezfsException.invalidArchive("unsafe entry 'opt/corezfs': must be a directory, not a " + e.type().json());
+            }
             if (byPath.putIfAbsent(path, e) != null) {
                 throw CorezfsException.invalidArchive("duplicate entry '" + path + "' in the manifest");
             }
@@ -130,9 +133,9 @@ public final class ArchiveReader {
                 symlinks.put(path, e.target());
             } else if (e.type() == EntryType.HARDLINK) {
                 ManifestEntry t = byPath.get(e.target());
-                if (t == null || t.type() != EntryType.FILE) {
+                if (t == null || t.type() != EntryType.FILE || !topOf(t.path()).equals(topOf(path))) {
                     throw CorezfsException.invalidArchive("unsafe entry '" + path + "': hardlink to '"
-                            + ArchivePaths.printable(e.target()) + "', which is not an earlier file of this archive");
+                            + ArchivePaths.printable(e.target()) + "', which is not an earlier file under the same top directory");
                 }
             }
         }
@@ -149,6 +152,10 @@ public final class ArchiveReader {
                 ArchivePaths.checkSymlink(e.path(), e.target(), symlinks, present);
             }
         }
+    }
+
+    private static String topOf(String path) {
+        return path.substring(0, path.indexOf('/'));
     }
 
     /** One pass over the tar entries after the manifest. */

@@ -78,6 +78,9 @@ class HostileArchiveTest {
                 c("hardlink dot-dot", 4, () -> TarBuilder.typicalTree().hardlink("opt/corezfs/usr/lib/h", "../../../beside/secret")),
                 c("hardlink to a later entry", 4, () -> TarBuilder.flatcar()
                         .hardlink("opt/corezfs/a", "opt/corezfs/b").file("opt/corezfs/b", "x")),
+                c("hardlink across etc and opt", 4, () -> TarBuilder.typicalTree().hardlink("etc/zfs/h", "opt/corezfs/usr/sbin/zfs")),
+                c("opt/corezfs as a symlink", 4, () -> TarBuilder.flatcar().symlink("opt/corezfs", "../etc")),
+                c("opt/corezfs as a file", 4, () -> TarBuilder.flatcar().file("opt/corezfs", "x")),
                 c("character device", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/null", TarConstants.LF_CHR), new byte[0], null)),
                 c("block device", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/sda", TarConstants.LF_BLK), new byte[0], null)),
                 c("fifo", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/fifo", TarConstants.LF_FIFO), new byte[0], null)),
