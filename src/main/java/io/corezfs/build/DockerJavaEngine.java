@@ -1,0 +1,184 @@
+package io.corezfs.build;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerResponse;
+import com.github.dockerjava.api.command.InspectImageResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** {@link Docker} over docker-java and its httpclient5 transport, talking to the local engine's socket. */
+public final class DockerJavaEngine implements Docker, AutoCloseable {
+    private final DockerClient client;
+    private final String host;
+
+    public DockerJavaEngine(String dockerHost) {
+        this.host = dockerHost;
+        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(dockerHost).build();
+        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(URI.create(dockerHost))
+                .connectionTimeout(Duration.ofSeconds(5))
+                .responseTimeout(Duration.ofHours(3))
+                .build();
+        this.client = DockerClientImpl.getInstance(config, http);
+    }
+
+    /** The engine named by DOCKER_HOST, else the default socket. */
+    public static DockerJavaEngine fromEnvironment(Optional<String> dockerHost) {
+        return new DockerJavaEngine(dockerHost.orElse("unix:///var/run/docker.sock"));
+    }
+
+    @Override
+    public void ping() {
+        try {
+            client.pingCmd().exec();
+        } catch (RuntimeException e) {
+            throw new CorezfsException(ExitCode.PRECONDITION, "Docker is not running or not reachable at " + host
+                    + " (" + rootMessage(e) + "). Start it, e.g. 'systemctl start docker', or point DOCKER_HOST at it");
+        }
+    }
+
+    @Override
+    public Optional<Image> image(String ref) {
+        try {
+            InspectImageResponse r = client.inspectImageCmd(ref).exec();
+            Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null
+                    ? Map.of() : r.getConfig().getLabels();
+            return Optional.of(new Image(r.getId(), labels));
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public String importImage(InputStream rootfsTar, String repository, String tag, Map<String, String> labels) {
+        // The import API cannot set labels, so the imported image is committed once more with them: the commit
+        // adds no layer, only configuration.
+        String raw = client.createImageCmd(repository + "-import", rootfsTar).withTag(tag).exec().getId();
+        String tmp = client.createContainerCmd(raw).withCmd("/bin/true").withLabels(Map.of("corezfs.import", tag)).exec().getId();
+        try {
+            return client.commitCmd(tmp).withRepository(repository).withTag(tag).withLabels(labels).exec();
+        } finally {
+            remove(tmp);
+            removeImage(repository + "-import:" + tag);
+        }
+    }
+
+    @Override
+    public String create(ContainerSpec spec) {
+        HostConfig hc = HostConfig.newHostConfig().withNetworkMode(spec.network());
+        List<String> env = new ArrayList<>();
+        spec.env().forEach((k, v) -> env.add(k + "=" + v));
+        CreateContainerResponse r = client.createContainerCmd(spec.image())
+                .withCmd(spec.command())
+                .withLabels(spec.labels())
+                .withEnv(env)
+                .withWorkingDir(spec.workingDir())
+                .withHostConfig(hc)
+                .exec();
+        return r.getId();
+    }
+
+    @Override
+    public void copyInto(String container, String dir, InputStream tar) {
+        client.copyArchiveToContainerCmd(container).withRemotePath(dir).withTarInputStream(tar).exec();
+    }
+
+    @Override
+    public InputStream copyOut(String container, String path) {
+        return client.copyArchiveFromContainerCmd(container, path).exec();
+    }
+
+    @Override
+    public void start(String container) {
+        client.startContainerCmd(container).exec();
+    }
+
+    @Override
+    public int follow(String container, Consumer<String> line) {
+        StringBuilder partial = new StringBuilder();
+        try (ResultCallback.Adapter<Frame> cb = client.logContainerCmd(container)
+                .withStdOut(true).withStdErr(true).withFollowStream(true)
+                .exec(new ResultCallback.Adapter<>() {
+                    @Override
+                    public void onNext(Frame f) {
+                        partial.append(new String(f.getPayload(), StandardCharsets.UTF_8));
+                        int nl;
+                        while ((nl = partial.indexOf("\n")) >= 0) {
+                            line.accept(partial.substring(0, nl));
+                            partial.delete(0, nl + 1);
+                        }
+                    }
+                })) {
+            cb.awaitCompletion();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "interrupted while following the build");
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "lost the build's output: " + e.getMessage());
+        }
+        if (partial.length() > 0) {
+            line.accept(partial.toString());
+        }
+        Integer code = client.waitContainerCmd(container).start().awaitStatusCode();
+        return code == null ? -1 : code;
+    }
+
+    @Override
+    public void remove(String container) {
+        try {
+            client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public List<String> containersLabelled(String label) {
+        List<String> ids = new ArrayList<>();
+        for (Container c : client.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
+            ids.add(c.getId());
+        }
+        return ids;
+    }
+
+    @Override
+    public void removeImage(String ref) {
+        try {
+            client.removeImageCmd(ref).withForce(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        client.close();
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage());
+    }
+}
