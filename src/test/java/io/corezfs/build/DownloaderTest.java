@@ -1,0 +1,142 @@
+package io.corezfs.build;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Downloads from an HTTP server on 127.0.0.1 that supports Range and can be told to cut a response short. */
+class DownloaderTest {
+    @TempDir
+    Path tmp;
+    HttpServer server;
+    final byte[] blob = new byte[3_000_000];
+    final AtomicInteger cutAfter = new AtomicInteger(-1);
+    final AtomicReference<String> lastRange = new AtomicReference<>();
+
+    @BeforeEach
+    void serve() throws IOException {
+        new Random(1).nextBytes(blob);
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/blob.bin", this::handle);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        String range = ex.getRequestHeaders().getFirst("Range");
+        lastRange.set(range);
+        int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+        if (from >= blob.length) {
+            ex.sendResponseHeaders(416, -1);
+            ex.close();
+            return;
+        }
+        int len = blob.length - from;
+        if (range != null) {
+            ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (blob.length - 1) + "/" + blob.length);
+        }
+        ex.sendResponseHeaders(range == null ? 200 : 206, len);
+        try (OutputStream out = ex.getResponseBody()) {
+            int cut = cutAfter.getAndSet(-1);
+            out.write(blob, from, cut >= 0 ? Math.min(cut, len) : len);
+        } catch (IOException ignored) {
+            // the client went away
+        }
+    }
+
+    private URI url(String path) {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+    }
+
+    @Test
+    void downloadsIntoPlaceThroughAPartFile() throws IOException {
+        Path target = tmp.resolve("cache/blob.bin");
+        new Downloader(Downloader.defaultClient(), Progress.NONE).fetch(url("/blob.bin"), target);
+        assertArrayEquals(blob, Files.readAllBytes(target));
+        assertFalse(Files.exists(tmp.resolve("cache/blob.bin.part")));
+    }
+
+    @Test
+    void aCutDownloadResumesWhereItStopped() throws IOException {
+        Path target = tmp.resolve("blob.bin");
+        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE);
+        cutAfter.set(1_000_000);
+        CorezfsException e = assertThrows(CorezfsException.class, () -> d.fetch(url("/blob.bin"), target));
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertTrue(e.getMessage().contains("run again to resume"), e.getMessage());
+        assertFalse(Files.exists(target), "nothing under the real name until complete");
+        long partial = Files.size(tmp.resolve("blob.bin.part"));
+        assertTrue(partial > 0 && partial < blob.length);
+
+        d.fetch(url("/blob.bin"), target);
+        assertEquals("bytes=" + partial + "-", lastRange.get(), "only the missing bytes are asked for");
+        assertArrayEquals(blob, Files.readAllBytes(target));
+    }
+
+    @Test
+    void aCompletedPartFileIsAcceptedWhenTheServerHasNothingMore() throws IOException {
+        Path target = tmp.resolve("blob.bin");
+        Files.write(tmp.resolve("blob.bin.part"), blob);
+        new Downloader(Downloader.defaultClient(), Progress.NONE).fetch(url("/blob.bin"), target);
+        assertArrayEquals(blob, Files.readAllBytes(target));
+    }
+
+    @Test
+    void missingFilesAndDeadServersAreClearErrors() {
+        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE);
+        CorezfsException e = assertThrows(CorezfsException.class, () -> d.fetch(url("/nope"), tmp.resolve("x")));
+        assertTrue(e.getMessage().contains("not found (HTTP 404)"), e.getMessage());
+        assertFalse(d.exists(url("/nope")));
+        assertTrue(d.exists(url("/blob.bin")));
+        server.stop(0);
+        CorezfsException dead = assertThrows(CorezfsException.class, () -> d.fetch(url("/blob.bin"), tmp.resolve("y")));
+        assertTrue(dead.getMessage().startsWith("cannot download http://127.0.0.1:"), dead.getMessage());
+    }
+
+    @Test
+    void progressIsReported() throws IOException {
+        AtomicInteger updates = new AtomicInteger();
+        AtomicReference<String> finished = new AtomicReference<>();
+        Progress p = new Progress() {
+            @Override
+            public void update(String what, long done, long total) {
+                updates.incrementAndGet();
+                assertEquals(blob.length, total);
+            }
+
+            @Override
+            public void done(String what) {
+                finished.set(what);
+            }
+        };
+        new Downloader(Downloader.defaultClient(), p).fetch(url("/blob.bin"), tmp.resolve("blob.bin"));
+        assertTrue(updates.get() > 1);
+        assertEquals("blob.bin", finished.get());
+    }
+}
