@@ -82,21 +82,19 @@ public final class SparseBz2Decompressor {
      * @throws CorezfsException exit 3 if the disk fills up, exit 5 if the input is not valid bzip2 data
      */
     public Result decompress(InputStream bz2, String source, Path output) throws IOException {
-        boolean done = false;
         try {
-            Result r = run(bz2, source, output);
-            done = true;
-            return r;
-        } catch (IOException e) {
-            if (isDiskFull(e)) {
+            return run(bz2, source, output);
+        } catch (Throwable t) {
+            try {
+                Files.deleteIfExists(output);
+            } catch (IOException d) {
+                t.addSuppressed(d); // the original failure is the one worth reporting
+            }
+            if (t instanceof IOException e && isDiskFull(e)) {
                 throw new CorezfsException(ExitCode.PRECONDITION, "no space left on the device holding " + output
                         + " while decompressing " + source + "; free space there or choose another work directory", e);
             }
-            throw e;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(output);
-            }
+            throw t;
         }
     }
 
