@@ -10,6 +10,11 @@ corezfs_need_packages() {
   command -v tar >/dev/null 2>&1 || missing+=(tar)
   command -v gzip >/dev/null 2>&1 || missing+=(gzip)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # Tools the unit tests compare against: sfdisk, gpg, readelf, mkfifo.
+  command -v sfdisk >/dev/null 2>&1 || missing+=(fdisk)
+  command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+  command -v readelf >/dev/null 2>&1 || missing+=(binutils)
+  command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "corezfs: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

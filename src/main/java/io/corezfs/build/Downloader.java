@@ -17,6 +17,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Downloads into a cache directory, resumably: bytes already in {@code NAME.part} are asked for again only if the
@@ -26,10 +31,17 @@ import java.util.OptionalLong;
 public final class Downloader {
     private final HttpClient http;
     private final Progress progress;
+    private final Duration stall;
 
     public Downloader(HttpClient http, Progress progress) {
+        this(http, progress, Duration.ofSeconds(60));
+    }
+
+    /** @param stall how long a download may go without receiving a byte before it is abandoned (and resumable) */
+    public Downloader(HttpClient http, Progress progress, Duration stall) {
         this.http = http;
         this.progress = progress;
+        this.stall = stall;
     }
 
     public static HttpClient defaultClient() {
@@ -95,16 +107,47 @@ public final class Downloader {
             OptionalLong length = r.headers().firstValueAsLong("Content-Length");
             long total = length.isPresent() ? have + length.getAsLong() : -1;
             String what = target.getFileName().toString();
-            try (InputStream in = r.body();
+            // HttpClient's timeout covers the headers only; a server that stops sending mid-body would block
+            // the read forever, so a watchdog closes the stream once nothing has arrived for a while.
+            AtomicLong lastByte = new AtomicLong(System.nanoTime());
+            ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(t -> {
+                Thread th = new Thread(t, "corezfs-download-watchdog");
+                th.setDaemon(true);
+                return th;
+            });
+            InputStream body = r.body();
+            AtomicBoolean stalled = new AtomicBoolean();
+            long period = Math.max(50, stall.toMillis() / 4);
+            watchdog.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - lastByte.get() > stall.toNanos()) {
+                    stalled.set(true);
+                    try {
+                        body.close();
+                    } catch (IOException ignored) {
+                        // the reader sees the failure
+                    }
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+            try (InputStream in = body;
                  OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                          append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 byte[] buf = new byte[1 << 16];
                 long done = have;
                 int n;
-                while ((n = in.read(buf)) > 0) {
-                    out.write(buf, 0, n);
-                    done += n;
-                    progress.update(what, done, total);
+                try {
+                    while ((n = in.read(buf)) > 0) {
+                        lastByte.set(System.nanoTime());
+                        out.write(buf, 0, n);
+                        done += n;
+                        progress.update(what, done, total);
+                    }
+                } catch (IOException e) {
+                    if (stalled.get()) {
+                        throw network(url, "no data for " + stall.toSeconds() + " s after " + done + " bytes; run again to resume");
+                    }
+                    throw e;
+                } finally {
+                    watchdog.shutdownNow();
                 }
                 if (total >= 0 && done != total) {
                     throw network(url, "connection closed after " + done + " of " + total + " bytes; run again to resume");

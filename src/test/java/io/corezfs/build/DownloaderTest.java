@@ -34,18 +34,21 @@ class DownloaderTest {
     final byte[] blob = new byte[3_000_000];
     final AtomicInteger cutAfter = new AtomicInteger(-1);
     final AtomicReference<String> lastRange = new AtomicReference<>();
+    final java.util.concurrent.Executor executor = java.util.concurrent.Executors.newCachedThreadPool();
 
     @BeforeEach
     void serve() throws IOException {
         new Random(1).nextBytes(blob);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/blob.bin", this::handle);
+        server.setExecutor(executor);
         server.start();
     }
 
     @AfterEach
     void stop() {
         server.stop(0);
+        ((java.util.concurrent.ExecutorService) executor).shutdownNow();
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -62,9 +65,16 @@ class DownloaderTest {
             ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (blob.length - 1) + "/" + blob.length);
         }
         ex.sendResponseHeaders(range == null ? 200 : 206, len);
-        try (OutputStream out = ex.getResponseBody()) {
-            int cut = cutAfter.getAndSet(-1);
-            out.write(blob, from, cut >= 0 ? Math.min(cut, len) : len);
+        int cut = cutAfter.getAndSet(-1);
+        OutputStream out = ex.getResponseBody();
+        if (cut >= 0) {
+            // Promise len bytes, send fewer, then stall: the watchdog has to notice.
+            out.write(blob, from, Math.min(cut, len));
+            out.flush();
+            return;
+        }
+        try (out) {
+            out.write(blob, from, len);
         } catch (IOException ignored) {
             // the client went away
         }
@@ -85,11 +95,11 @@ class DownloaderTest {
     @Test
     void aCutDownloadResumesWhereItStopped() throws IOException {
         Path target = tmp.resolve("blob.bin");
-        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE);
+        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE, java.time.Duration.ofMillis(500));
         cutAfter.set(1_000_000);
         CorezfsException e = assertThrows(CorezfsException.class, () -> d.fetch(url("/blob.bin"), target));
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
-        assertTrue(e.getMessage().contains("run again to resume"), e.getMessage());
+        assertTrue(e.getMessage().contains("no data for") && e.getMessage().contains("run again to resume"), e.getMessage());
         assertFalse(Files.exists(target), "nothing under the real name until complete");
         long partial = Files.size(tmp.resolve("blob.bin.part"));
         assertTrue(partial > 0 && partial < blob.length);
