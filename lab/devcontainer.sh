@@ -31,6 +31,9 @@ BUILD_DEPS=(build-essential autoconf automake libtool gawk uuid-dev libblkid-dev
 # Debian splits a kernel's headers: the arch/flavour tree (generated files, .config, Module.symvers)
 # and the -common tree (the sources' headers and Makefiles), plus the kbuild host tools.
 KERNEL_PKGS=("linux-headers-$LAB_KV" "linux-headers-$LAB_KERNEL_ABI-common" "$LAB_KBUILD_PACKAGE")
+# The kernel's own modules, as Flatcar's developer container carries them: a module index made at build
+# time must list the base modules too, or it would hide them once the overlay puts it over /usr.
+MODULES_PKG="linux-image-$LAB_KV"
 
 # Type GUIDs Flatcar uses: ROOT is "coreos-resize" (grown to the disk on first boot); partition 1 is
 # an empty BIOS-boot partition that only pushes ROOT to the real image's offset.
@@ -41,7 +44,7 @@ GUID_BIOS_BOOT=21686148-6449-6E6F-744E-656564454649
 # or the package lists rebuilds it; anything else (the signing key, lib.sh) does not.
 IMAGE_KEY=$(input_key "$0" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" "$LAB_DEBIAN_SECURITY_MIRROR" \
     "$LAB_KV" "$LAB_KBUILD_PACKAGE" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" "$LAB_FLATCAR_CHANNEL" \
-    "$LAB_FLATCAR_APPID" "$LAB_ROOT_START_SECTOR" "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}")
+    "$LAB_FLATCAR_APPID" "$LAB_ROOT_START_SECTOR" "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}" "$MODULES_PKG")
 IMAGE_STAMP=$OUT/.image.stamp
 SIGN_STAMP=$OUT/.signed.stamp
 
@@ -160,6 +163,13 @@ EOF
     in_root apt-get -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends install \
         "${BUILD_DEPS[@]}" "${KERNEL_PKGS[@]}" >"$WORK/apt.log" 2>&1 ||
         { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed (log: $WORK/apt.log)"; }
+    # Unpacked rather than installed: its maintainer scripts would build an initramfs nobody boots.
+    in_root sh -c "cd /var/cache/apt/archives && apt-get -qq download $MODULES_PKG" >>"$WORK/apt.log" 2>&1 ||
+        { tail -n 30 "$WORK/apt.log" >&2; die "apt-get download $MODULES_PKG failed"; }
+    local deb; deb=$(ls "$DEBS/apt/${MODULES_PKG}_"*.deb | head -n1)
+    heavy dpkg-deb -x "$deb" "$ROOTFS"
+    rm -f "$ROOTFS"/boot/vmlinuz-* "$ROOTFS"/boot/initrd.img-*
+    in_root depmod "$LAB_KV"
     umount_all
     stamp_write "$WORK/.packages.stamp" "$key"
 }
