@@ -167,8 +167,17 @@ EOF
     in_root sh -c "cd /var/cache/apt/archives && apt-get -qq download $MODULES_PKG" >>"$WORK/apt.log" 2>&1 ||
         { tail -n 30 "$WORK/apt.log" >&2; die "apt-get download $MODULES_PKG failed"; }
     local deb; deb=$(ls "$DEBS/apt/${MODULES_PKG}_"*.deb | head -n1)
-    heavy dpkg-deb -x "$deb" "$ROOTFS"
-    rm -f "$ROOTFS"/boot/vmlinuz-* "$ROOTFS"/boot/initrd.img-*
+    # Unpacked beside the rootfs, then copied: dpkg-deb -x onto it would turn the merged-/usr links
+    # (/lib -> usr/lib) into real directories and break the chroot's loader.
+    local kimage=$WORK/kimage
+    rm -rf "$kimage"
+    heavy dpkg-deb -x "$deb" "$kimage"
+    local kmods; kmods=$(find "$kimage" -maxdepth 3 -type d -path "*/modules/$LAB_KV" | head -n1)
+    [[ -n $kmods && -d $kmods/kernel ]] || die "$deb has no modules for $LAB_KV"
+    mkdir -p "$ROOTFS/usr/lib/modules/$LAB_KV" "$ROOTFS/boot"
+    cp -a "$kmods"/. "$ROOTFS/usr/lib/modules/$LAB_KV/"
+    cp -a "$kimage/boot/System.map-$LAB_KV" "$ROOTFS/boot/"
+    rm -rf "$kimage"
     in_root depmod "$LAB_KV"
     umount_all
     stamp_write "$WORK/.packages.stamp" "$key"

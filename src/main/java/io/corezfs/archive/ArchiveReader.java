@@ -61,7 +61,8 @@ public final class ArchiveReader {
         long ceiling = limits.maxTotalBytes() + limits.maxManifestBytes() + (long) limits.maxEntries() * 1536 + limits.maxHeaderBytes();
         try (InputStream file = Files.newInputStream(archive);
              GZIPInputStream gz = new GZIPInputStream(new BufferedInputStream(file, 1 << 16), 1 << 16);
-             BoundedInputStream bounded = new BoundedInputStream(new BufferedInputStream(gz, 1 << 16), ceiling);
+             ReadAheadInputStream ahead = new ReadAheadInputStream(gz);
+             BoundedInputStream bounded = new BoundedInputStream(new BufferedInputStream(ahead, 1 << 16), ceiling);
              TarArchiveInputStream tar = new TarArchiveInputStream(bounded)) {
             return body.apply(tar, bounded);
         } catch (NoSuchFileException e) {

@@ -25,6 +25,7 @@ final class StagingSink implements ArchiveSink {
     private final Path optStage;
     private final FileTime mtime;
     private final List<Object[]> dirModes = new ArrayList<>();
+    private final java.util.Set<Path> made = new java.util.HashSet<>();
 
     StagingSink(Path etcStage, Path optStage, long epochSeconds) {
         this.etcStage = etcStage;
@@ -45,14 +46,22 @@ final class StagingSink implements ArchiveSink {
     @Override
     public void directory(ManifestEntry e) throws IOException {
         Path p = map(e.path());
-        Files.createDirectories(p);
+        parents(p.resolve("x"));
         dirModes.add(new Object[]{p, e.modeBits()});
+    }
+
+    /** Creates the parents of {@code p} once; most entries share a directory with the one before. */
+    private void parents(Path p) throws IOException {
+        Path dir = p.getParent();
+        if (made.add(dir)) {
+            Files.createDirectories(dir);
+        }
     }
 
     @Override
     public OutputStream file(ManifestEntry e) throws IOException {
         Path p = map(e.path());
-        Files.createDirectories(p.getParent());
+        parents(p);
         OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         return new java.io.FilterOutputStream(out) {
             @Override
@@ -64,7 +73,6 @@ final class StagingSink implements ArchiveSink {
             public void close() throws IOException {
                 super.close();
                 Files.setPosixFilePermissions(p, perms(e.modeBits()));
-                Files.setLastModifiedTime(p, mtime);
             }
         };
     }
@@ -72,14 +80,14 @@ final class StagingSink implements ArchiveSink {
     @Override
     public void symlink(ManifestEntry e) throws IOException {
         Path p = map(e.path());
-        Files.createDirectories(p.getParent());
+        parents(p);
         Files.createSymbolicLink(p, Path.of(e.target()));
     }
 
     @Override
     public void hardlink(ManifestEntry e) throws IOException {
         Path p = map(e.path());
-        Files.createDirectories(p.getParent());
+        parents(p);
         Files.createLink(p, map(e.target()));
     }
 
@@ -93,16 +101,7 @@ final class StagingSink implements ArchiveSink {
     }
 
     static Set<PosixFilePermission> perms(int mode) {
-        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {
-                PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-                PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
-        for (int bit = 0; bit < 9; bit++) {
-            if ((mode & (1 << bit)) != 0) {
-                s.add(order[bit]);
-            }
-        }
-        return s;
+        return Modes.perms(mode);
     }
+
 }

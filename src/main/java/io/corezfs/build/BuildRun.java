@@ -1,0 +1,221 @@
+package io.corezfs.build;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.Reporter;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One compile of OpenZFS in a throwaway container of the developer image: source and script copied in, no
+ * network, output copied out. The container carries the label {@code corezfs.build} so one left by a crashed or
+ * killed run is removed at the next start; this run's own container is removed on success, failure and Ctrl-C.
+ */
+public final class BuildRun {
+    public static final String LABEL = "corezfs.build";
+    private static final String SCRIPT = "/io/corezfs/build/build-zfs.sh";
+
+    private final Docker docker;
+    private final Reporter reporter;
+
+    public BuildRun(Docker docker, Reporter reporter) {
+        this.docker = docker;
+        this.reporter = reporter;
+    }
+
+    /**
+     * @param sources  the release tarball (and SPL's, before 0.8), copied in as zfs.tar.gz / spl.tar.gz
+     * @param topDir   the tarball's top directory, e.g. {@code zfs-2.1.11}
+     * @param epoch    SOURCE_DATE_EPOCH for the compile, so its outputs do not depend on the day
+     * @param log      where the full build output goes
+     * @param outDir   receives {@code destdir/}, {@code syslibs/}, {@code build.env}; must not exist
+     */
+    public void run(String image, String kernel, List<Path> sources, String topDir, long epoch, int jobs,
+                    Path log, Path outDir) {
+        docker.ping();
+        for (String stale : docker.containersLabelled(LABEL)) {
+            reporter.info("removing container " + stale.substring(0, Math.min(12, stale.length()))
+                    + " left by an interrupted build");
+            docker.remove(stale);
+        }
+        String id = UUID.randomUUID().toString();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("KERNEL", kernel);
+        env.put("ZFS_TOP", topDir);
+        env.put("JOBS", String.valueOf(jobs));
+        env.put("SOURCE_DATE_EPOCH", String.valueOf(epoch));
+        String container = docker.create(new Docker.ContainerSpec(image, List.of("/bin/bash", "/corezfs/in/build-zfs.sh"),
+                Map.of(LABEL, id), "none", env, "/corezfs"));
+        Thread cleanup = new Thread(() -> docker.remove(container), "corezfs-build-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
+            docker.copyInto(container, "/", inputs(sources, log.getParent()));
+            docker.start(container);
+            int code = follow(container, log);
+            if (code != 0) {
+                throw new CorezfsException(ExitCode.BUILD_FAILED, "the build failed (exit " + code + "); log: " + log
+                        + "\n" + tail(log, 30));
+            }
+            extract(docker.copyOut(container, "/corezfs/out"), outDir);
+        } finally {
+            docker.remove(container);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run
+            }
+        }
+    }
+
+    private int follow(String container, Path log) {
+        try (BufferedWriter w = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+            return docker.follow(container, line -> {
+                try {
+                    w.write(line);
+                    w.newLine();
+                    if (line.startsWith("corezfs-build: ")) {
+                        w.flush();
+                        reporter.info(line.substring("corezfs-build: ".length()));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot write the build log " + log + ": " + e.getMessage());
+        }
+    }
+
+    /** The last lines of the log, for the error message. */
+    static String tail(Path log, int lines) {
+        Deque<String> last = new ArrayDeque<>();
+        try (var r = Files.newBufferedReader(log, StandardCharsets.UTF_8)) {
+            String l;
+            while ((l = r.readLine()) != null) {
+                last.addLast(l);
+                if (last.size() > lines) {
+                    last.removeFirst();
+                }
+            }
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+        return String.join("\n", last);
+    }
+
+    /** A tar of /corezfs/in: the script and the sources. Written to a file: the engine wants its length. */
+    private static InputStream inputs(List<Path> sources, Path scratch) {
+        try {
+            Path tar = Files.createTempFile(scratch, "inputs", ".tar");
+            try (OutputStream out = Files.newOutputStream(tar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+                t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+                byte[] script;
+                try (InputStream in = BuildRun.class.getResourceAsStream(SCRIPT)) {
+                    script = in.readAllBytes();
+                }
+                add(t, "corezfs/in/build-zfs.sh", 0755, script.length, new java.io.ByteArrayInputStream(script));
+                for (int i = 0; i < sources.size(); i++) {
+                    Path s = sources.get(i);
+                    try (InputStream in = Files.newInputStream(s)) {
+                        add(t, "corezfs/in/" + (i == 0 ? "zfs.tar.gz" : "spl.tar.gz"), 0644, Files.size(s), in);
+                    }
+                }
+            }
+            return new java.io.FilterInputStream(Files.newInputStream(tar)) {
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    Files.deleteIfExists(tar);
+                }
+            };
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot prepare the build inputs: " + e.getMessage());
+        }
+    }
+
+    private static void add(TarArchiveOutputStream t, String name, int mode, long size, InputStream in) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setMode(mode);
+        e.setSize(size);
+        t.putArchiveEntry(e);
+        in.transferTo(t);
+        t.closeArchiveEntry();
+    }
+
+    /**
+     * Unpacks the container's output. It comes from a compile we started, but it is still checked like any tar:
+     * no absolute paths, no {@code ..}, no devices, nothing written through a link.
+     */
+    static void extract(InputStream tarStream, Path outDir) {
+        try (InputStream in = tarStream; TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            Files.createDirectories(outDir);
+            Path base = outDir.toRealPath();
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String name = e.getName();
+                // The copy API names entries after the copied directory: out/destdir/...
+                int slash = name.indexOf('/');
+                String rel = slash < 0 ? "" : name.substring(slash + 1);
+                if (rel.isEmpty() || rel.equals("/")) {
+                    continue;
+                }
+                Path p = base.resolve(rel).normalize();
+                if (rel.startsWith("/") || !p.startsWith(base) || rel.contains("..")) {
+                    throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe entry: " + name);
+                }
+                for (Path a = p.getParent(); a != null && !a.equals(base); a = a.getParent()) {
+                    if (Files.isSymbolicLink(a)) {
+                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output writes through a link: " + name);
+                    }
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(p);
+                } else if (e.isSymbolicLink()) {
+                    Files.createDirectories(p.getParent());
+                    Files.createSymbolicLink(p, Path.of(e.getLinkName()));
+                } else if (e.isLink()) {
+                    Path target = base.resolve(e.getLinkName().substring(e.getLinkName().indexOf('/') + 1)).normalize();
+                    if (!target.startsWith(base)) {
+                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe link: " + name);
+                    }
+                    Files.createDirectories(p.getParent());
+                    Files.createLink(p, target);
+                } else if (e.isFile()) {
+                    Files.createDirectories(p.getParent());
+                    Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
+                } else {
+                    throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has a special file: " + name);
+                }
+                if (!e.isSymbolicLink()) {
+                    Files.setPosixFilePermissions(p, io.corezfs.install.Modes.perms(e.getMode() & 0777));
+                }
+            }
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
+                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while copying the build output to " + outDir);
+            }
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot copy the build output: " + e.getMessage());
+        }
+        if (!Files.isDirectory(outDir.resolve("destdir"), LinkOption.NOFOLLOW_LINKS)) {
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "the build produced no install tree");
+        }
+    }
+}
