@@ -1,6 +1,10 @@
 #!/bin/bash
-# The whole test suite: unit tests (surefire) and lab tests (*IT, failsafe), from a fresh Debian machine.
+# The whole test suite, from a fresh Debian machine (as root): unit tests (surefire) and the lab tests (*IT,
+# failsafe) against a real Docker engine, real compiles of OpenZFS and the lab's Flatcar-format developer
+# container. Everything the lab makes is cached under target/lab and reused when its inputs are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+bash lab/all.sh            # Debian packages (docker.io, debootstrap, fdisk, gnupg...), developer container, ZFS source, release-server mirror, host root
+bash lab/docker.sh         # the Docker engine, without bridge or iptables
 exec mvn -B -ntp verify

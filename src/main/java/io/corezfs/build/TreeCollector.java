@@ -65,6 +65,7 @@ public final class TreeCollector {
             Files.createDirectories(tree.resolve("opt/corezfs/usr"));
             copyInstallTree(dest, tree);
             publishUnits(tree);
+            rebaseAbsoluteLinks(tree);
             copyResources("/io/corezfs/units", tree.resolve("etc/systemd/system"));
             copyResources("/io/corezfs/overlay", tree);
             Files.writeString(tree.resolve("opt/corezfs/kernel-release"), kernel + "\n");
@@ -132,6 +133,12 @@ public final class TreeCollector {
         if (Files.isDirectory(units)) {
             try (Stream<Path> s = Files.list(units)) {
                 for (Path u : s.sorted().toList()) {
+                    // ZFS masks the names of its old init scripts with links to /dev/null. No archive may
+                    // link outside itself, and these hosts never had those scripts: the masks are dropped.
+                    if (Files.isSymbolicLink(u) && Files.readSymbolicLink(u).toString().equals("/dev/null")) {
+                        Files.delete(u);
+                        continue;
+                    }
                     Files.move(u, etcUnits.resolve(u.getFileName()), LinkOption.NOFOLLOW_LINKS);
                 }
             }
@@ -146,6 +153,27 @@ public final class TreeCollector {
                 }
             }
             Files.delete(presets);
+        }
+    }
+
+    /**
+     * {@code make install} links some files by absolute path into /usr (etc/zfs/zpool.d/* -> /usr/libexec/...).
+     * On the node those files live in /opt/corezfs/usr, so the links are pointed there: they then work with or
+     * without the overlay, and stay inside the archive as its safety rules demand.
+     */
+    private static void rebaseAbsoluteLinks(Path tree) throws IOException {
+        List<Path> links;
+        try (Stream<Path> s = Files.walk(tree)) {
+            links = s.filter(Files::isSymbolicLink).sorted().toList();
+        }
+        for (Path l : links) {
+            String target = Files.readSymbolicLink(l).toString();
+            String mapped = target.startsWith("/") ? map(target.substring(1)) : null;
+            if (mapped != null && mapped.startsWith("opt/corezfs/")
+                    && Files.exists(tree.resolve(mapped), LinkOption.NOFOLLOW_LINKS)) {
+                Files.delete(l);
+                Files.createSymbolicLink(l, Path.of("/" + mapped));
+            }
         }
     }
 

@@ -88,7 +88,9 @@ depmod -b "$idx" "${sysmap[@]}" "$KERNEL"
 rm -f "$moddir"/modules.*
 cp -a "$idx/lib/modules/$KERNEL"/modules.* "$moddir/"
 rm -f "$moddir/modules.order" "$moddir/modules.builtin" "$moddir/modules.builtin.modinfo"
-grep -q 'extra/zfs.ko' "$moddir/modules.dep" || fail "the new module index does not list zfs.ko"
+# ZFS 2.1 installs extra/zfs/zfs.ko, 2.2 extra/zfs.ko; distributions may compress modules.
+grep -Eq '^[^:]*/zfs\.ko(\.[a-z]+)?:' "$moddir/modules.dep" || fail "the new module index does not list zfs.ko"
+grep -Eq '^kernel/' "$moddir/modules.dep" || fail "the new module index lost the base kernel's modules"
 
 # 5. Shared libraries from the system that the programs and libraries need, as the loader resolves them.
 say "resolving shared libraries"

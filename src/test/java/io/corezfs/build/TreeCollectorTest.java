@@ -43,6 +43,10 @@ class TreeCollectorTest {
         file("out/destdir/usr/lib/modules-load.d/zfs.conf", "zfs\n");
         file("out/destdir/etc/zfs/zed.d/zed.rc", "rc");
         file("out/destdir/etc/init.d/zfs-import", "sysv");
+        file("out/destdir/usr/libexec/zfs/zpool.d/iostat", "#!/bin/sh\n");
+        Files.createDirectories(tmp.resolve("out/destdir/etc/zfs/zpool.d"));
+        Files.createSymbolicLink(tmp.resolve("out/destdir/etc/zfs/zpool.d/iostat"), Path.of("/usr/libexec/zfs/zpool.d/iostat"));
+        Files.createSymbolicLink(tmp.resolve("out/destdir/usr/lib/systemd/system/zfs-import.service"), Path.of("/dev/null"));
         file("out/syslibs/libtirpc.so.3", "tirpc");
         file("out/syslibs/libuuid.so.1", "uuid");
         file("out/syslibs/libc.so.6", "libc");
@@ -105,6 +109,13 @@ class TreeCollectorTest {
         assertFalse(Files.exists(lib.resolve("libuuid.so.1")), "the target has it: never shadowed");
         assertFalse(Files.exists(lib.resolve("libc.so.6")));
         assertFalse(Files.exists(lib.resolve("libm.so.6")));
+    }
+
+    @Test
+    void absoluteLinksIntoUsrPointIntoOptCorezfsAndMasksAreDropped() throws IOException {
+        Path tree = collect(Files.createDirectories(tmp.resolve("target")));
+        assertEquals(Path.of("/opt/corezfs/usr/libexec/zfs/zpool.d/iostat"), Files.readSymbolicLink(tree.resolve("etc/zfs/zpool.d/iostat")));
+        assertFalse(Files.exists(tree.resolve("etc/systemd/system/zfs-import.service"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test

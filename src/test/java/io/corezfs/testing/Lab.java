@@ -1,0 +1,80 @@
+package io.corezfs.testing;
+
+import io.corezfs.host.KeyValueFile;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The lab's pinned inputs and artifacts, for the lab tests. The pins live in one place, lab/versions.env, which
+ * the lab scripts read too; the artifacts are what lab/all.sh made under target/lab.
+ */
+public final class Lab {
+    private static final Path REPO = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+    private static final Map<String, String> PINS = load();
+
+    private Lab() {
+    }
+
+    private static Map<String, String> load() {
+        try {
+            return KeyValueFile.parse(Files.readString(REPO.resolve("lab/versions.env")), "lab/versions.env");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String pin(String key) {
+        String v = System.getenv(key) != null ? System.getenv(key) : PINS.get(key);
+        if (v == null) {
+            throw new IllegalStateException("lab/versions.env has no " + key);
+        }
+        return v;
+    }
+
+    public static String kernel() {
+        return pin("LAB_KERNEL_ABI") + "-" + pin("LAB_KERNEL_FLAVOUR");
+    }
+
+    public static String flatcarVersion() {
+        return pin("LAB_FLATCAR_VERSION");
+    }
+
+    public static String board() {
+        return pin("LAB_FLATCAR_BOARD");
+    }
+
+    public static String zfsVersion() {
+        return pin("LAB_ZFS_VERSION");
+    }
+
+    public static Path dir() {
+        String c = System.getenv("LAB_CACHE");
+        return c == null ? REPO.resolve("target/lab") : REPO.resolve(c);
+    }
+
+    public static Path mirror() {
+        return dir().resolve("mirror");
+    }
+
+    public static Path hostRoot() {
+        return dir().resolve("hostroot");
+    }
+
+    public static Path signingKey() {
+        return dir().resolve("keys/test-signing-key.asc");
+    }
+
+    /** Fails (CI) or skips (a developer's machine) when lab/all.sh has not been run. */
+    public static void requireBuilt() {
+        Requirements.need(Files.isDirectory(mirror()) && Files.isRegularFile(signingKey()) && Files.isDirectory(hostRoot()),
+                "the lab under " + dir() + " (run: bash lab/all.sh)");
+    }
+
+    public static void requireDocker() {
+        Requirements.need(Files.exists(Path.of("/var/run/docker.sock")), "a running Docker engine (run: bash lab/docker.sh)");
+    }
+}
