@@ -3,7 +3,6 @@ package io.corezfs.build;
 import io.corezfs.CorezfsException;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -51,7 +50,7 @@ public record DevContainerSource(String osId, String board, String version, URI 
         String path = "/" + board + "/" + version + "/" + fileName(os);
         URI image;
         if (mirror.isPresent()) {
-            image = onMirror(mirror.get(), path);
+            image = MirrorUrl.rebase(mirror.get(), path);
         } else {
             if (channel == null || !CHANNEL.matcher(channel).matches()) {
                 throw CorezfsException.precondition("invalid release channel '" + channel + "'");
@@ -83,28 +82,6 @@ public record DevContainerSource(String osId, String board, String version, URI 
     private static void segment(String what, String value) {
         if (value == null || !SEGMENT.matcher(value).matches()) {
             throw CorezfsException.precondition("invalid " + what + " '" + value + "' for a developer container URL");
-        }
-    }
-
-    private static URI onMirror(URI mirror, String path) {
-        String scheme = mirror.getScheme() == null ? "" : mirror.getScheme().toLowerCase(Locale.ROOT);
-        boolean remote = scheme.equals("http") || scheme.equals("https");
-        if (!(remote || scheme.equals("file")) || mirror.isOpaque()
-                || (remote && (mirror.getHost() == null || mirror.getHost().isEmpty()))
-                || mirror.getRawQuery() != null || mirror.getRawFragment() != null) {
-            throw CorezfsException.precondition("invalid mirror URL '" + mirror
-                    + "': expected http(s)://host[:port][/prefix] or file:///dir");
-        }
-        String prefix = mirror.getRawPath() == null ? "" : mirror.getRawPath();
-        while (prefix.endsWith("/")) {
-            prefix = prefix.substring(0, prefix.length() - 1);
-        }
-        try {
-            // Rebuilt from raw parts so user-info, port and an already-encoded prefix survive unchanged.
-            String authority = mirror.getRawAuthority() == null ? "" : mirror.getRawAuthority();
-            return new URI(scheme + "://" + authority + prefix + path);
-        } catch (URISyntaxException e) {
-            throw CorezfsException.precondition("invalid mirror URL '" + mirror + "': " + e.getReason());
         }
     }
 }
