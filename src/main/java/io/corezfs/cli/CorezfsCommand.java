@@ -6,7 +6,7 @@ import picocli.CommandLine.ParameterException;
 
 @Command(name = "corezfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Puts OpenZFS on Flatcar Container Linux and CoreOS hosts: detects the OS, finds or packs a versioned archive for its exact kernel, and installs it without touching read-only /usr.",
-        subcommands = {StatusCommand.class, ArchiveCommand.class, InstallCommand.class},
+        subcommands = {StatusCommand.class, ArchiveCommand.class, BuildCommand.class, InstallCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:ok", "1:unexpected error", "2:invalid usage",

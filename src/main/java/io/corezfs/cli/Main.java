@@ -3,6 +3,10 @@ package io.corezfs.cli;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.archive.ArchiveLimits;
+import io.corezfs.build.DevContainerImages;
+import io.corezfs.build.DevImages;
+import io.corezfs.build.DockerJavaEngine;
+import io.corezfs.build.HostCommands;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
 import picocli.CommandLine;
@@ -20,9 +24,16 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        Context ctx = new Context(Environment.system(), FileOps.DEFAULT, ArchiveLimits.DEFAULT,
-                Path.of("").toAbsolutePath(), toolVersion());
+        Environment env = Environment.system();
+        Context ctx = new Context(env, FileOps.DEFAULT, ArchiveLimits.DEFAULT, Path.of("").toAbsolutePath(), toolVersion(),
+                () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages());
         System.exit(commandLine(ctx).execute(args));
+    }
+
+    /** The real way to developer images: download, verify, import through the host's mount and tar. */
+    public static DevImages.Factory devImages() {
+        return (docker, cache, reporter, downloader) ->
+                new DevContainerImages(docker, downloader, HostCommands.SYSTEM, cache, reporter);
     }
 
     /** The fully wired command line; tests call this with their own context and writers. */
