@@ -11,6 +11,9 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient.Request;
+import com.github.dockerjava.transport.DockerHttpClient.Response;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 
@@ -28,13 +31,14 @@ import java.util.function.Consumer;
 /** {@link Docker} over docker-java and its httpclient5 transport, talking to the local engine's socket. */
 public final class DockerJavaEngine implements Docker, AutoCloseable {
     private final DockerClient client;
+    private final DockerHttpClient http;
     private final String host;
 
     public DockerJavaEngine(String dockerHost) {
         this.host = dockerHost;
         DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(dockerHost).build();
-        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+        this.http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(URI.create(dockerHost))
                 .connectionTimeout(Duration.ofSeconds(5))
                 .responseTimeout(Duration.ofHours(3))
@@ -71,15 +75,24 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
 
     @Override
     public String importImage(InputStream rootfsTar, String repository, String tag, Map<String, String> labels) {
-        // The import API cannot set labels, so the imported image is committed once more with them: the commit
-        // adds no layer, only configuration.
-        String raw = client.createImageCmd(repository + "-import", rootfsTar).withTag(tag).exec().getId();
-        String tmp = client.createContainerCmd(raw).withCmd("/bin/true").withLabels(Map.of("corezfs.import", tag)).exec().getId();
-        try {
-            return client.commitCmd(tmp).withRepository(repository).withTag(tag).withLabels(labels).exec();
-        } finally {
-            remove(tmp);
-            removeImage(repository + "-import:" + tag);
+        // Not createImageCmd: docker-java 3.4.2 serializes its InputStream as JSON instead of sending the bytes
+        // (docker-java#2377), and it cannot pass labels. The engine's import endpoint does both in one request:
+        // the tar is the chunked request body, streamed as it is read, and each label is a LABEL change. No
+        // temporary repository, container or commit is needed.
+        String ref = repository + ":" + tag;
+        Request request = Request.builder()
+                .method(Request.Method.POST)
+                .path(ImportRequest.path(repository, tag, labels))
+                .putHeader("Content-Type", "application/x-tar")
+                .body(rootfsTar)
+                .build();
+        try (Response r = http.execute(request)) {
+            return ImportRequest.imageId(r.getStatusCode(), r.getBody(), ref);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof CorezfsException c) {
+                throw c;
+            }
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "docker import of " + ref + " failed: " + rootMessage(e), e);
         }
     }
 

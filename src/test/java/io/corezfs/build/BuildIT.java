@@ -160,7 +160,6 @@ class BuildIT {
                 java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[]{0x42}), 1_000_000);
         }
-        String before = docker.image(IMAGE).map(Docker.Image::id).orElse("none");
         Path badCache = work.resolve("bad-cache");
         try (StaticHttpServer evil = new StaticHttpServer(bad)) {
             List<String> a = List.of("build", "--root", Lab.hostRoot().toString(), "--release-mirror", evil.base().toString(),
@@ -176,7 +175,6 @@ class BuildIT {
                         "nothing cached under the real name");
             }
         }
-        assertFalse(before.equals("none"));
     }
 
     @Test
