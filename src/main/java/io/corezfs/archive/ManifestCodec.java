@@ -78,6 +78,18 @@ public final class ManifestCodec {
         return HexFormat.of().formatHex(newSha256().digest(bytes));
     }
 
+    /** The lower-case hex sha256 of a file's bytes; a symlink is not followed. */
+    public static String sha256(java.nio.file.Path file) throws IOException {
+        MessageDigest md = newSha256();
+        byte[] buf = new byte[1 << 16];
+        try (var in = java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
     public static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

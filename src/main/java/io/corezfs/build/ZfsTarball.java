@@ -12,10 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 
 /**
  * What a release tarball ({@code zfs-X.tar.gz}, or {@code spl-X.tar.gz} before 0.8) says about itself, read by
@@ -89,22 +86,13 @@ public record ZfsTarball(Path file, String sha256, String topDir, Instant newest
 
     /** The lower-case hex sha256 of a file's bytes. */
     public static String sha256(Path file) {
-        MessageDigest md;
         try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) >= 0; ) {
-                md.update(buf, 0, n);
-            }
+            return io.corezfs.archive.ManifestCodec.sha256(file);
         } catch (IOException e) {
             throw CorezfsException.precondition("cannot read " + file + ": " + e.getMessage());
         }
-        return HexFormat.of().formatHex(md.digest());
     }
+
 
     private static CorezfsException notARelease(Path file, String why) {
         return CorezfsException.precondition(file + " is not an OpenZFS release tarball: " + why);

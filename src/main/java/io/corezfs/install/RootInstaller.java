@@ -478,7 +478,7 @@ public final class RootInstaller {
                 case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
                 case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
                         && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
-                        && (e.type() == EntryType.HARDLINK || sha256(p).equals(e.sha256()));
+                        && (e.type() == EntryType.HARDLINK || io.corezfs.archive.ManifestCodec.sha256(p).equals(e.sha256()));
                 case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
             };
         } catch (IOException ex) {
@@ -486,15 +486,4 @@ public final class RootInstaller {
         }
     }
 
-    private static String sha256(Path p) throws IOException {
-        var md = io.corezfs.archive.ManifestCodec.newSha256();
-        byte[] buf = new byte[1 << 16];
-        try (var in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        return java.util.HexFormat.of().formatHex(md.digest());
-    }
 }
