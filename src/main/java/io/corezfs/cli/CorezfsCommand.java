@@ -1,7 +1,6 @@
 package io.corezfs.cli;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
 @Command(name = "corezfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -22,9 +21,5 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "a command is required (see corezfs --help)");
-    }
-
-    CommandSpec spec() {
-        return spec;
     }
 }
