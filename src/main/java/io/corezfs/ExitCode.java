@@ -15,7 +15,9 @@ public enum ExitCode {
     /** Content does not verify: hash, signature, OS version or kernel mismatch. */
     VERIFICATION_FAILED(5),
     BUILD_FAILED(6),
-    FLEET_PARTIAL(7);
+    FLEET_PARTIAL(7),
+    /** Installed, but ZFS did not come up (unit, module or version check failed); activation was rolled back. */
+    ACTIVATION_FAILED(8);
 
     private final int code;
 

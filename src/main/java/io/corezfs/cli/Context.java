@@ -7,8 +7,10 @@ import io.corezfs.build.Docker;
 import io.corezfs.build.Downloader;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
+import io.corezfs.install.LiveSystem;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -20,15 +22,44 @@ import java.util.function.Supplier;
  * @param devImages how developer images are obtained, given the engine and the cache directory
  */
 public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Path workDir, String toolVersion,
-                      Supplier<Docker> docker, DevImages.Factory devImages) {
+                      Supplier<Docker> docker, DevImages.Factory devImages, Live live) {
 
-    /** A context without Docker: for tests and commands that never build. */
+    /**
+     * The running host, for commands that change it live.
+     *
+     * @param root     its root directory: {@code /}, or a temporary tree in tests
+     * @param launcher this tool's launcher script, if started through one (a staged upgrade runs it at boot)
+     */
+    public record Live(Path root, LiveSystem system, Optional<Path> launcher) {
+        /** A host on which nothing live may happen: every command that tries fails its root check. */
+        public static final Live NONE = new Live(Path.of("/nonexistent-live-root"), new LiveSystem() {
+            @Override
+            public int effectiveUid() {
+                return -1;
+            }
+
+            @Override
+            public Result run(java.util.List<String> command) {
+                return new Result(127, "no live system in this context");
+            }
+        }, Optional.empty());
+    }
+
+    /** A context without Docker or a live host: for tests and commands that never build. */
     public Context(Environment env, FileOps fileOps, ArchiveLimits limits, Path workDir, String toolVersion) {
         this(env, fileOps, limits, workDir, toolVersion, () -> {
             throw new IllegalStateException("no Docker in this context");
         }, (d, c, r, dl) -> {
             throw new IllegalStateException("no developer images in this context");
-        });
+        }, Live.NONE);
+    }
+
+    public Context withLive(Live l) {
+        return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, l);
+    }
+
+    public Context withDocker(Supplier<Docker> d, DevImages.Factory images) {
+        return new Context(env, fileOps, limits, workDir, toolVersion, d, images, live);
     }
 
     /** The default archive store: {@code $COREZFS_ARCHIVE_DIR}, else {@code archives/} in the working directory. */

@@ -5,12 +5,14 @@ import picocli.CommandLine.ParameterException;
 
 @Command(name = "corezfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Puts OpenZFS on Flatcar Container Linux and CoreOS hosts: detects the OS, finds or packs a versioned archive for its exact kernel, and installs it without touching read-only /usr.",
-        subcommands = {StatusCommand.class, ArchiveCommand.class, BuildCommand.class, InstallCommand.class},
+        subcommands = {StatusCommand.class, ArchiveCommand.class, BuildCommand.class, InstallCommand.class,
+                UninstallCommand.class, PublishCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:ok", "1:unexpected error", "2:invalid usage",
                 "3:host not supported or precondition failed", "4:archive invalid or unsafe",
-                "5:verification failed (hash, OS version, kernel)", "6:build failed", "7:fleet partially failed"},
+                "5:verification failed (hash, OS version, kernel)", "6:build failed", "7:fleet partially failed",
+                "8:activation failed (rolled back)"},
         footerHeading = "%nExample:%n",
         footer = "  corezfs status --root /mnt/flatcar-image --kernel 6.6.95-flatcar --json")
 public final class CorezfsCommand extends BaseCommand implements Runnable {

@@ -2,33 +2,86 @@ package io.corezfs.cli;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
+import io.corezfs.archive.ArchiveLocator;
 import io.corezfs.archive.ArchiveReader;
+import io.corezfs.archive.ArchiveStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import io.corezfs.install.Activation;
+import io.corezfs.install.LiveInstaller;
 import io.corezfs.install.RootInstaller;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "install", mixinStandardHelpOptions = true,
-        description = "Installs an archive into the host under --root, all or nothing: it is extracted and verified in staging first, then moved into place. Files under /etc that were changed locally are kept, with the new version beside them as *.corezfs-new. Units are enabled as 'systemctl --root' would, honouring presets. Live activation (without --root) comes in a later release.",
+        description = {
+                "Installs ZFS on this host and activates it now, without a reboot: finds the archive for this OS version"
+                        + " and kernel (or builds one through Docker), installs it all or nothing, presents it on /usr,"
+                        + " loads the module, enables the ZFS units so pools import at every boot, and verifies the result."
+                        + " Any failure after the files are in place rolls activation back.",
+                "",
+                "Archives are looked for in this order: --archive; each --archive-dir; the archive store ($COREZFS_ARCHIVE_DIR,"
+                        + " else ./archives); the current directory; --mirror (its index.json, as `corezfs publish` writes it).",
+                "",
+                "With --root DIR it installs offline into the host tree under DIR instead (an image or a mounted root):"
+                        + " files and unit links only, nothing is started.",
+                "",
+                "Modes: overlay mounts /opt/corezfs/usr over /usr (zfs-overlay.service); sysext presents /opt/corezfs as a"
+                        + " systemd-sysext extension bound to this OS version (corezfs-sysext.service); auto keeps the mode"
+                        + " already in use, else picks sysext where the host has systemd-sysext. Neither applies an archive"
+                        + " built for another kernel at boot."},
         footerHeading = "%nExample:%n",
-        footer = {"  corezfs install --root /mnt/image \\", "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"})
+        footer = {"  sudo corezfs install",
+                "  sudo corezfs install --mirror http://archives.internal/corezfs/ \\",
+                "      --no-build",
+                "  sudo corezfs install --dry-run",
+                "  corezfs install --root /mnt/image \\",
+                "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"})
 final class InstallCommand extends BaseCommand implements Callable<Integer> {
-    @Option(names = "--archive", required = true, paramLabel = "FILE", description = "The archive to install.")
+    @Option(names = "--archive", paramLabel = "FILE", description = "Install this archive; no lookup.")
     Path archive;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Install offline into the host tree under DIR.")
+    @Option(names = "--archive-dir", paramLabel = "DIR", description = "Look for the archive in DIR first (repeatable).")
+    List<Path> archiveDirs = new ArrayList<>();
+
+    @Option(names = "--mirror", paramLabel = "URL", description = "An HTTP directory of archives with an index.json, looked at last.")
+    URI mirror;
+
+    @Option(names = "--no-build", description = "Fail (exit 3) instead of building when no archive matches.")
+    boolean noBuild;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "auto",
+            description = "auto, overlay or sysext (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--dry-run", description = "Print the plan (archive, why, units, steps) and change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "Install offline into the host tree under DIR; nothing is started.")
     Path root;
 
-    @Option(names = "--kernel", paramLabel = "RELEASE", description = "The target's kernel release, if not the running one.")
+    @Option(names = "--kernel", paramLabel = "RELEASE", description = "With --root: the target's kernel release, if not the running one.")
     String kernel;
 
-    @Option(names = "--force", description = "Install even though the archive was built for another kernel (warns).")
+    @Option(names = "--force", description = "With --root: install even though the archive was built for another kernel (warns).")
     boolean force;
+
+    /** Run by corezfs-pending.service at boot to apply an upgrade staged while pools were imported. */
+    @Option(names = "--at-boot", hidden = true)
+    boolean atBoot;
+
+    @Mixin
+    BuildOptions build;
 
     InstallCommand(Context ctx) {
         super(ctx);
@@ -36,21 +89,133 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (root == null) {
-            throw new CorezfsException(ExitCode.PRECONDITION,
-                    "live install (without --root) is not available in this version; nothing was changed."
-                            + " Use --root DIR to install into an image or mounted root");
+        Optional<Activation> requested = mode.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(mode));
+        if (root != null && (requested.isPresent() || atBoot)) {
+            throw new CorezfsException(ExitCode.USAGE, "--root installs files only; --mode and --at-boot are for the live host");
         }
-        RootFs fs = new RootFs(ctx.resolve(root));
-        HostFacts f = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
-        RootInstaller installer = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
+        if (root == null && (force || kernel != null)) {
+            throw new CorezfsException(ExitCode.USAGE, "--force and --kernel only apply with --root: a live host loads the module"
+                    + " only for its running kernel");
+        }
+        RootInstaller files = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
                 ctx.env().clock(), ctx.toolVersion());
-        RootInstaller.Result r = installer.install(ctx.resolve(archive), fs.root(), f, force);
+        LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
+                reporter(), ctx.live().launcher());
+        if (root == null) {
+            if (dryRun) {
+                try {
+                    live.checkPreconditions();
+                } catch (CorezfsException e) {
+                    out().println("note: the real run would stop here: " + e.getMessage());
+                }
+            } else {
+                live.checkPreconditions();
+            }
+        }
+        RootFs fs = new RootFs(root != null ? ctx.resolve(root) : ctx.live().root());
+        HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
+
+        if (atBoot) {
+            live.applyAtBoot(ctx.resolve(require(archive)), facts);
+            out().println("applied the staged " + archive.getFileName());
+            return 0;
+        }
+        Optional<ArchiveLocator.Found> found = locate(facts);
+        if (found.isEmpty()) {
+            found = Optional.of(buildOne(facts, fs));
+            if (dryRun) {
+                return 0;
+            }
+        }
+        ArchiveLocator.Found f = found.get();
+        if (dryRun) {
+            out().println("archive: " + f.archive() + " (" + f.why() + ")");
+        } else if (archive == null) {
+            reporter().info("archive: " + f.archive() + " (" + f.why() + ")");
+        }
+        if (root != null) {
+            return installOffline(files, fs, facts, f.archive());
+        }
+        Activation m = live.resolveMode(requested);
+        if (dryRun) {
+            out().println("plan (dry run, nothing changed):");
+            for (String step : live.plan(f.archive(), facts, m)) {
+                out().println("  - " + step);
+            }
+            return 0;
+        }
+        LiveInstaller.Result r = live.install(f.archive(), facts, m);
+        switch (r.outcome()) {
+            case ACTIVATED -> out().println("installed and activated " + r.archive() + " (" + m.label() + " mode): " + r.detail());
+            case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed and active (" + m.label() + " mode)");
+            case STAGED -> out().println("staged " + r.archive() + " for the next boot: " + r.detail());
+        }
+        return 0;
+    }
+
+    private int installOffline(RootInstaller files, RootFs fs, HostFacts facts, Path archivePath) {
+        if (dryRun) {
+            out().println("plan (dry run, nothing changed): install " + archivePath.getFileName() + " into " + fs.root()
+                    + " and enable its units from presets; nothing is started");
+            return 0;
+        }
+        RootInstaller.Result r = files.install(archivePath, fs.root(), facts, force);
         switch (r.outcome()) {
             case INSTALLED -> out().println("installed " + r.archive() + " into " + fs.root());
             case REPLACED -> out().println("replaced the previous install with " + r.archive() + " in " + fs.root());
             case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed in " + fs.root());
         }
         return 0;
+    }
+
+    private Optional<ArchiveLocator.Found> locate(HostFacts facts) {
+        Set<Path> seen = new LinkedHashSet<>();
+        List<ArchiveLocator.Place> places = new ArrayList<>();
+        for (Path d : archiveDirs) {
+            if (seen.add(ctx.resolve(d).normalize())) {
+                places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
+            }
+        }
+        if (seen.add(ctx.defaultArchiveDir().normalize())) {
+            places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
+        }
+        if (seen.add(ctx.workDir().normalize())) {
+            places.add(new ArchiveLocator.Place("the current directory", ctx.workDir()));
+        }
+        ArchiveLocator locator = new ArchiveLocator(new ArchiveStore(new ArchiveReader(ctx.limits())),
+                (url, target) -> ctx.downloader(reporter()).fetchAgain(url, target),
+                // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
+                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT);
+        return locator.find(Optional.ofNullable(archive).map(ctx::resolve), places, Optional.ofNullable(mirror), facts,
+                ctx.defaultArchiveDir(), dryRun);
+    }
+
+    private ArchiveLocator.Found buildOne(HostFacts facts, RootFs fs) {
+        String what = facts.os() + " " + facts.version() + " (" + facts.board() + ") with kernel " + facts.kernel();
+        if (noBuild) {
+            throw CorezfsException.precondition("no archive for " + what + " (looked in --archive-dir, the archive store, the current"
+                    + " directory" + (mirror != null ? " and the mirror" : "") + ") and --no-build was given; nothing was changed");
+        }
+        if (dryRun) {
+            out().println("archive: none found for " + what + "; a real run would build one through Docker into "
+                    + ctx.defaultArchiveDir() + ", then install it");
+            return new ArchiveLocator.Found(ctx.defaultArchiveDir(), "would be built");
+        }
+        try {
+            ctx.docker().get().ping();
+        } catch (CorezfsException | IllegalStateException e) {
+            throw CorezfsException.precondition("no archive for " + what + ", and building one needs Docker: " + e.getMessage()
+                    + ". Start Docker, or bring an archive built for this host (--archive, --archive-dir, --mirror); nothing was changed");
+        }
+        reporter().info("no archive for " + what + "; building one through Docker (this takes minutes)");
+        Path built = build.build(ctx, reporter(), facts, fs, null, ctx.defaultArchiveDir());
+        return new ArchiveLocator.Found(built, "built now: no archive matched");
+    }
+
+    private static Path require(Path p) {
+        if (p == null) {
+            throw new CorezfsException(ExitCode.USAGE, "--at-boot needs --archive");
+        }
+        return p;
     }
 }

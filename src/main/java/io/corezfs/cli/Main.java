@@ -9,6 +9,7 @@ import io.corezfs.build.DockerJavaEngine;
 import io.corezfs.build.HostCommands;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
+import io.corezfs.install.LiveSystem;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Properties;
 
 /** Entry point: builds the real {@link Context} and the command line, maps failures to exit codes. */
@@ -26,7 +28,9 @@ public final class Main {
     public static void main(String[] args) {
         Environment env = Environment.system();
         Context ctx = new Context(env, FileOps.DEFAULT, ArchiveLimits.DEFAULT, Path.of("").toAbsolutePath(), toolVersion(),
-                () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages());
+                () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages(),
+                new Context.Live(Path.of("/"), LiveSystem.REAL,
+                        Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))));
         System.exit(commandLine(ctx).execute(args));
     }
 

@@ -2,18 +2,21 @@ package io.corezfs.cli;
 
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import io.corezfs.install.Activation;
 import io.corezfs.install.InstallState;
+import io.corezfs.install.LiveState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Shows what this host is (OS, version, board, channel, kernel) and what corezfs installed on it.",
+        description = "Shows what this host is (OS, version, board, channel, kernel), what corezfs installed on it and, on the running host, the live state: activation mode and unit, module, ZFS versions, pools and their health.",
         footerHeading = "%nExample:%n",
         footer = {"  corezfs status --json",
                 "  corezfs status --root /mnt/image --kernel 6.6.95-flatcar"})
@@ -30,7 +33,8 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RootFs fs = new RootFs(ctx.resolve(host.root));
+        boolean isLive = host.root.equals(Path.of("/"));
+        RootFs fs = new RootFs(isLive ? ctx.live().root() : ctx.resolve(host.root));
         HostFacts f = Hosts.detect(ctx, fs, host.kernel());
         Optional<InstallState> installed = InstallState.read(fs.root());
         Map<String, Object> o = new LinkedHashMap<>();
@@ -50,6 +54,18 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             i.put("installedAt", s.installedAt());
             return i;
         }).orElse(null));
+        Optional<LiveState> live = isLive ? Optional.of(LiveState.probe(fs.root(), ctx.live().system())) : Optional.empty();
+        o.put("live", live.map(l -> {
+            Map<String, Object> i = new LinkedHashMap<>();
+            i.put("mode", l.mode().map(Activation::label).orElse(null));
+            i.put("active", l.active());
+            i.put("usrPresented", l.usrPresented());
+            i.put("moduleLoaded", l.moduleLoaded());
+            i.put("kmodVersion", l.kmodVersion().orElse(null));
+            i.put("zfsVersion", l.zfsVersion().orElse(null));
+            i.put("pools", l.pools().stream().map(p -> Map.of("name", p.name(), "health", p.health())).toList());
+            return i;
+        }).orElse(null));
         if (json) {
             out().println(Json.write(o));
         } else {
@@ -60,6 +76,14 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             out().printf("Installed: %s%n", installed.map(s -> s.archive() + " (ZFS " + s.manifest().zfsVersion()
                     + (s.manifest().kernel().equals(f.kernel()) ? "" : ", built for kernel " + s.manifest().kernel()
                     + ": will not load on " + f.kernel()) + ")").orElse("nothing"));
+            live.ifPresent(l -> {
+                out().printf("Mode:      %s%n", l.mode().map(m -> m.label() + " (" + m.unit() + " " + (l.active() ? "active" : "inactive") + ")")
+                        .orElse("-"));
+                out().printf("Module:    %s%n", l.moduleLoaded() ? "zfs " + l.kmodVersion().orElse("?") + " loaded" : "not loaded");
+                out().printf("Tools:     %s%n", l.zfsVersion().map(v -> "zfs " + v).orElse("not on /usr"));
+                out().printf("Pools:     %s%n", l.pools().isEmpty() ? "none imported"
+                        : String.join(", ", l.pools().stream().map(p -> p.name() + " " + p.health()).toList()));
+            });
         }
         return 0;
     }

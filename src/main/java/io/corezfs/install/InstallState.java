@@ -24,10 +24,12 @@ import java.util.Optional;
  * @param manifestSha256 identifies the installed content; equal hashes make a reinstall a no-op
  * @param manifest       the installed manifest, used to tell user-modified files in {@code /etc} from ours
  * @param links          unit enablement symlinks created by the install, relative to the root
+ * @param createdDirs    directories outside /opt/corezfs that did not exist before the first install, relative to the
+ *                       root; uninstall removes them when empty, and leaves every directory the host had
  */
-@JsonPropertyOrder({"archive", "manifestSha256", "installedAt", "toolVersion", "links", "manifest"})
+@JsonPropertyOrder({"archive", "manifestSha256", "installedAt", "toolVersion", "links", "createdDirs", "manifest"})
 public record InstallState(String archive, String manifestSha256, String installedAt, String toolVersion,
-                           List<UnitLink> links, Manifest manifest) {
+                           List<UnitLink> links, List<String> createdDirs, Manifest manifest) {
 
     public static final String FILE = ArchivePaths.STATE_DIR + "/state.json";
 

@@ -66,6 +66,14 @@ public final class RootInstaller {
     }
 
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
+        return install(archive, rootDir, host, force, () -> { });
+    }
+
+    /**
+     * @param beforeCommit runs once the new content is extracted and verified in staging and before anything live is
+     *                     touched; a live host stops what uses the old tree there. If it throws, nothing was changed.
+     */
+    public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit) {
         Path root = realRoot(rootDir);
         ArchiveReader.Loaded head = reader.readManifest(archive);
         checkTarget(head.manifest(), host, force);
@@ -75,10 +83,70 @@ public final class RootInstaller {
             return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links());
         }
         try {
-            return new Transaction(archive, root, previous.orElse(null)).run(head);
+            return new Transaction(archive, root, previous.orElse(null)).run(head, beforeCommit);
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e);
         }
+    }
+
+    /**
+     * Removes what the last install put under {@code rootDir}: its unit links, the files in {@code /etc} that are
+     * still as shipped, empty ZFS directories, and {@code /opt/corezfs} (moved aside first, so a crash leaves either
+     * the whole tree or none). Files changed locally stay and are reported. Pools and their data are never touched.
+     *
+     * @return the files kept because they were changed locally; empty when nothing was installed
+     */
+    public List<String> remove(Path rootDir) {
+        Path root = realRoot(rootDir);
+        recover(root);
+        Optional<InstallState> state = InstallState.read(root);
+        if (state.isEmpty()) {
+            return List.of();
+        }
+        List<String> kept = new ArrayList<>();
+        try {
+            for (UnitLink l : state.get().links() == null ? List.<UnitLink>of() : state.get().links()) {
+                Path p = root.resolve(l.path());
+                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                    Files.delete(p);
+                }
+            }
+            List<ManifestEntry> etc = state.get().manifest().entries().stream()
+                    .filter(e -> e.path().startsWith("etc/"))
+                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
+                    .toList();
+            for (ManifestEntry e : etc) {
+                Path p = root.resolve(e.path());
+                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                if (matches(p, e)) {
+                    Files.delete(p);
+                } else {
+                    kept.add("/" + e.path());
+                }
+            }
+            Path current = root.resolve("opt/corezfs");
+            if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
+                Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
+                ops.move(current, aside);
+                deleteTree(aside);
+            }
+            // Only directories the install created: one the host had stays, even when empty.
+            List<String> created = state.get().createdDirs() == null ? List.of() : state.get().createdDirs();
+            for (String d : created.stream().sorted(Comparator.reverseOrder()).toList()) {
+                Path p = root.resolve(d);
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmpty(p)) {
+                    Files.delete(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "removing corezfs from " + root + " failed: " + e, e);
+        }
+        for (String k : kept) {
+            reporter.warn("kept " + k + ": changed locally");
+        }
+        return kept;
     }
 
     private static Path realRoot(Path rootDir) {
@@ -195,6 +263,7 @@ public final class RootInstaller {
         private final Path backup;
         private final Deque<Undo> undo = new ArrayDeque<>();
         private final List<String> keptModified = new ArrayList<>();
+        private final List<String> createdTop = new ArrayList<>();
 
         Transaction(Path archive, Path root, InstallState previous) {
             this.archive = archive;
@@ -205,7 +274,12 @@ public final class RootInstaller {
             this.backup = etcStage.resolve(".backup");
         }
 
-        Result run(ArchiveReader.Loaded head) throws IOException {
+        Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
+            for (String top : List.of("etc", "opt")) {
+                if (!Files.exists(root.resolve(top), LinkOption.NOFOLLOW_LINKS)) {
+                    createdTop.add(top);
+                }
+            }
             ensureRealDir("etc");
             ensureRealDir("opt");
             Path current = root.resolve("opt/corezfs");
@@ -224,9 +298,10 @@ public final class RootInstaller {
                 Files.createDirectories(backup);
                 List<UnitLink> links = planLinks(m, sink);
                 InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
-                        clock.instant().toString(), toolVersion, links, m);
+                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m);
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
+                beforeCommit.run();
 
                 placeEtc(m, sink);
                 removeStaleEtc(m);
@@ -240,6 +315,41 @@ public final class RootInstaller {
                 rollback(e);
                 throw e;
             }
+        }
+
+        /**
+         * The directories this install will create outside {@code /opt/corezfs}, plus those an earlier install
+         * created: uninstall takes back exactly these.
+         */
+        private List<String> createdDirs(Manifest m, List<UnitLink> links) {
+            Set<String> dirs = new java.util.TreeSet<>();
+            if (previous != null && previous.createdDirs() != null) {
+                dirs.addAll(previous.createdDirs());
+            }
+            dirs.addAll(createdTop);
+            List<String> wanted = new ArrayList<>();
+            for (ManifestEntry e : m.entries()) {
+                if (e.path().startsWith("etc/")) {
+                    wanted.add(e.type() == EntryType.DIR ? e.path() : parentOf(e.path()));
+                }
+            }
+            for (UnitLink l : links) {
+                wanted.add(parentOf(l.path()));
+            }
+            wanted.add("opt");
+            for (String w : wanted) {
+                for (String d = w; d != null && !d.isEmpty(); d = parentOf(d)) {
+                    if (!Files.exists(root.resolve(d), LinkOption.NOFOLLOW_LINKS)) {
+                        dirs.add(d);
+                    }
+                }
+            }
+            return List.copyOf(dirs);
+        }
+
+        private static String parentOf(String rel) {
+            int i = rel.lastIndexOf('/');
+            return i < 0 ? null : rel.substring(0, i);
         }
 
         private void ensureRealDir(String name) throws IOException {

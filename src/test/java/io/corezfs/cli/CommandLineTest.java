@@ -25,14 +25,15 @@ class CommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "status", "archive", "archive pack", "archive verify", "archive list", "install"})
+    @ValueSource(strings = {"", "status", "archive", "archive pack", "archive verify", "archive list", "install", "uninstall",
+            "publish", "build"})
     void everyHelpEndsWithARealExample(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
         Cli.Run r = new Cli(tmp).run(args);
         assertEquals(0, r.exitCode(), r::toString);
         String help = r.out().strip();
         String last = help.substring(help.lastIndexOf("Example:"));
-        assertTrue(last.lines().skip(1).allMatch(l -> l.startsWith("  corezfs ") || l.startsWith("      ")), help);
+        assertTrue(last.lines().skip(1).allMatch(l -> l.startsWith("  corezfs ") || l.startsWith("  sudo corezfs ") || l.startsWith("      ")), help);
         assertTrue(help.lines().allMatch(l -> l.length() <= 80), "fits 80 columns: " + help);
         assertTrue(help.contains("--no-color") && help.contains("--verbose") && help.contains("--quiet"),
                 "global options are on every command: " + help);

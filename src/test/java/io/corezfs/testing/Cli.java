@@ -25,6 +25,7 @@ public final class Cli {
     private final Map<String, String> env = new HashMap<>();
     private FileOps fileOps = FileOps.DEFAULT;
     private ArchiveLimits limits = ArchiveLimits.DEFAULT;
+    private Context.Live live = Context.Live.NONE;
 
     public Cli(Path workDir) {
         this.workDir = workDir;
@@ -45,9 +46,15 @@ public final class Cli {
         return this;
     }
 
+    /** Commands that act on the running host act on {@code root} through {@code system} instead. */
+    public Cli live(Path root, io.corezfs.install.LiveSystem system) {
+        this.live = new Context.Live(root, system, java.util.Optional.of(Path.of("/opt/corezfs-tool/bin/corezfs")));
+        return this;
+    }
+
     public Run run(String... args) {
         Context ctx = new Context(Environment.of(env, "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
-                fileOps, limits, workDir, "0.0.0-test");
+                fileOps, limits, workDir, "0.0.0-test").withLive(live);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine(ctx);

@@ -1,0 +1,54 @@
+package io.corezfs.cli;
+
+import io.corezfs.archive.ArchiveReader;
+import io.corezfs.install.InstallState;
+import io.corezfs.install.LiveInstaller;
+import io.corezfs.install.RootInstaller;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "uninstall", mixinStandardHelpOptions = true,
+        description = "Stops and disables the ZFS units, withdraws the /usr overlay or system extension, unloads the module"
+                + " and removes what corezfs installed. Pools and their data are never touched: while pools are imported"
+                + " it refuses, unless --export is given, which exports them first. With --root DIR it removes an offline"
+                + " install from the tree under DIR.",
+        footerHeading = "%nExample:%n",
+        footer = {"  sudo corezfs uninstall", "  sudo corezfs uninstall --export", "  corezfs uninstall --root /mnt/image"})
+final class UninstallCommand extends BaseCommand implements Callable<Integer> {
+    @Option(names = "--export", description = "Export imported pools first (they stay intact on their disks).")
+    boolean export;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "Remove an offline install from the host tree under DIR.")
+    Path root;
+
+    UninstallCommand(Context ctx) {
+        super(ctx);
+    }
+
+    @Override
+    public Integer call() {
+        RootInstaller files = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
+                ctx.env().clock(), ctx.toolVersion());
+        if (root != null) {
+            Path r = ctx.resolve(root);
+            if (InstallState.read(r).isEmpty()) {
+                out().println("nothing to uninstall: corezfs is not installed in " + r);
+                return 0;
+            }
+            files.remove(r);
+            out().println("removed corezfs from " + r);
+            return 0;
+        }
+        LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
+                reporter(), ctx.live().launcher());
+        live.checkPreconditions();
+        List<String> kept = live.uninstall(export);
+        out().println("uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
+                + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));
+        return 0;
+    }
+}
