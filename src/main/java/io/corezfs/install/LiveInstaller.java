@@ -207,6 +207,7 @@ public final class LiveInstaller {
             systemctl("disable", a.unit());
         }
         systemctl("disable", PENDING_UNIT);
+        removeToolUnits();
         List<String> kept = files.remove(root);
         try {
             Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
@@ -296,6 +297,21 @@ public final class LiveInstaller {
         }
     }
 
+    /** Activation units this tool wrote because an older archive lacked them; a changed copy is the operator's. */
+    private void removeToolUnits() {
+        for (Activation a : Activation.values()) {
+            Path unit = root.resolve("etc/systemd/system").resolve(a.unit());
+            try {
+                if (Files.isRegularFile(unit, LinkOption.NOFOLLOW_LINKS)
+                        && Files.readString(unit).equals(resource("/io/corezfs/units/" + a.unit()))) {
+                    Files.delete(unit);
+                }
+            } catch (IOException e) {
+                reporter.warn("could not remove " + unit + ": " + e.getMessage());
+            }
+        }
+    }
+
     /** ID, VERSION_ID and ARCHITECTURE as systemd-sysext compares them with the host's os-release. */
     static String extensionRelease(Manifest m, HostFacts host) {
         String arch = switch (m.arch()) {
@@ -376,6 +392,7 @@ public final class LiveInstaller {
             deactivate(mode, InstallState.read(root));
             systemctl("disable", mode.unit());
             if (wasFresh) {
+                removeToolUnits();
                 files.remove(root);
                 Files.deleteIfExists(root.resolve(Activation.MODE_FILE));
                 Path dir = root.resolve(Activation.MODE_FILE).getParent();

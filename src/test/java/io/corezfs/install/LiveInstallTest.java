@@ -92,6 +92,21 @@ class LiveInstallTest {
     }
 
     @Test
+    void uninstallInSysextModeLeavesNoExtensionBehind() throws IOException {
+        host.withSysext();
+        archive(NAME);
+        Map<String, String> before = TreeSnapshot.of(root);
+        assertEquals(0, corezfs("install").exitCode());
+        Cli.Run r = corezfs("uninstall");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertFalse(host.extensionMerged() || host.moduleLoaded());
+        assertFalse(Files.exists(root.resolve("var/lib/extensions/corezfs"), LinkOption.NOFOLLOW_LINKS));
+        Map<String, String> after = TreeSnapshot.of(root);
+        after.keySet().removeIf(k -> k.startsWith("var"));
+        assertEquals(before, after, "every file and directory corezfs made is gone");
+    }
+
+    @Test
     void theSameArchiveAgainIsANoOpAndSaysSo() {
         archive(NAME);
         assertEquals(0, corezfs("install", "--mode", "overlay").exitCode());

@@ -91,7 +91,7 @@ public final class FakeLiveSystem implements LiveSystem {
         pools.clear();
         deleteQuietly("sys");
         write("proc/self/mounts", "/dev/vda / ext4 rw 0 0\n");
-        deleteQuietly("usr/lib/extension-release.d/extension-release.corezfs");
+        deleteQuietly("usr/lib/extension-release.d");
     }
 
     @Override
@@ -169,7 +169,7 @@ public final class FakeLiveSystem implements LiveSystem {
         if (Files.isSymbolicLink(link) && Files.exists(release)) {
             write("usr/lib/extension-release.d/extension-release.corezfs", read("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs"));
         } else {
-            deleteQuietly("usr/lib/extension-release.d/extension-release.corezfs");
+            deleteQuietly("usr/lib/extension-release.d");
         }
     }
 
