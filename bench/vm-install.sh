@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# In-VM install benchmark (issue: live install), inside one boot of the lab VM, interleaved A B A B …:
+#   floor    what doing it by hand costs: tar -xzf the archive, mount the /usr overlay, modprobe zfs
+#   corezfs  `corezfs install --archive A --mode overlay` (a cold JVM each time) until it reports success,
+#            which includes verifying every file's sha256, systemd, zfs.target and the version checks
+#   no-op    `corezfs install` again with the same archive, installed and active
+# Each side is torn down before the next run (modprobe -r, umount, rm / corezfs uninstall).
+# Needs root, the lab VM image (lab/vm-image.sh), the VM's archive (lab/vm-archive.sh) and the bundle
+# (mvn -DskipTests package). Results: target/bench/vm-install/result.txt and stdout.
+#   BENCH_VM_RUNS=5   timed runs per side
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+source lab/lib.sh
+runs=${BENCH_VM_RUNS:-5}
+work=$repo/target/bench/vm-install
+bundle=$(ls "$repo"/target/corezfs-*-linux-x86_64.tar.gz 2>/dev/null | head -n1)
+[ -n "$bundle" ] || die "no bundle in target/ (run: mvn -B -ntp -DskipTests package)"
+archive=$(bash lab/vm-archive.sh)
+rm -rf "$work" && mkdir -p "$work/inject"
+cp "$bundle" "$work/inject/corezfs-bundle.tar.gz"
+cp "$archive" "$work/inject/"
+cat >"$work/inject/run.sh" <<GUEST
+#!/bin/bash
+set -u
+runs=$runs
+archive=/root/inject/$(basename "$archive")
+now() { date +%s.%N; }
+mkdir -p /opt/corezfs-tool && tar -xzf /root/inject/corezfs-bundle.tar.gz -C /opt/corezfs-tool --strip-components=1
+tool=/opt/corezfs-tool/bin/corezfs
+# Warm the page cache for both sides alike.
+cat "\$archive" /opt/corezfs-tool/lib/* /opt/corezfs-tool/runtime/lib/modules >/dev/null
+for i in \$(seq "\$runs"); do
+    t=\$(now)
+    mkdir -p /var/tmp/floor && tar -xzf "\$archive" -C /var/tmp/floor &&
+        mount -t overlay overlay -o lowerdir=/var/tmp/floor/opt/corezfs/usr:/usr /usr && modprobe zfs || exit 11
+    echo "TIME floor \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
+    modprobe -r zfs && umount /usr && rm -rf /var/tmp/floor || exit 12
+    t=\$(now)
+    "\$tool" -q install --archive "\$archive" --mode overlay >/dev/null || exit 13
+    echo "TIME corezfs \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
+    t=\$(now)
+    "\$tool" install --archive "\$archive" --mode overlay | grep -q '^unchanged' || exit 14
+    echo "TIME noop \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
+    "\$tool" -q uninstall >/dev/null || exit 15
+done
+t=\$(now); "\$tool" --version >/dev/null; echo "TIME version \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
+nproc | sed 's/^/INFO vcpus /'
+GUEST
+chmod +x "$work/inject/run.sh"
+bash lab/vm-run.sh start bench-vm-install --inject "$work/inject" --timeout 3600 | tee "$work/out.txt"
+bash lab/vm-run.sh rm bench-vm-install >/dev/null 2>&1 || true
+"$LAB_PYTHON" - "$work/out.txt" <<'PY' | tee "$work/result.txt"
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 3 and f[0] == "TIME":
+        t.setdefault(f[1], []).append(float(f[2]))
+med = {k: statistics.median(v) for k, v in t.items()}
+for k in ("floor", "corezfs", "noop", "version"):
+    if k in t:
+        print(f"{k:8s} median {med[k]:.3f} s  runs {' '.join(f'{x:.2f}' for x in t[k])}")
+if "floor" in med and "corezfs" in med:
+    r = med["corezfs"] / med["floor"]
+    print(f"ratio corezfs/floor {r:.2f}x (goal <= 1.5x): {'PASS' if r <= 1.5 else 'MISS'}")
+if "noop" in med:
+    print(f"no-op reinstall {med['noop']:.3f} s (goal < 1 s): {'PASS' if med['noop'] < 1 else 'MISS'}")
+PY
