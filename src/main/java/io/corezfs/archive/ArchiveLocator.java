@@ -58,7 +58,7 @@ public final class ArchiveLocator {
                     reporter.info("passed over " + c.path() + ": " + c.note());
                 }
             }
-            Optional<ArchiveStore.Candidate> best = store.find(place.dir(), host);
+            Optional<ArchiveStore.Candidate> best = ArchiveStore.best(all);
             if (best.isPresent()) {
                 return Optional.of(new Found(best.get().path(), "newest archive for " + host.os() + " " + host.version()
                         + " and kernel " + host.kernel() + " in " + place.label()));

@@ -48,7 +48,12 @@ public final class ArchiveStore {
 
     /** The best archive for {@code host} in {@code dir}: right OS and kernel, newest ZFS. */
     public Optional<Candidate> find(Path dir, HostFacts host) {
-        return list(dir, host).stream()
+        return best(list(dir, host));
+    }
+
+    /** The best of already judged candidates: a match, newest ZFS. */
+    public static Optional<Candidate> best(List<Candidate> candidates) {
+        return candidates.stream()
                 .filter(c -> c.fit() == Fit.MATCH)
                 .max(Comparator.comparing(c -> Version.of(c.manifest().zfsVersion())));
     }

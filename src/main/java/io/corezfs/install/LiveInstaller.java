@@ -127,7 +127,7 @@ public final class LiveInstaller {
         plan.add("enable from presets: the " + units + " units it ships in /etc/systemd/system");
         plan.add("activate in " + mode.label() + " mode: enable and start " + mode.unit() + " (disable " + mode.other().unit() + ")"
                 + (mode == Activation.SYSEXT ? "; /" + Activation.EXTENSION_LINK + " -> /opt/corezfs, systemd-sysext refresh" : "; overlay lowerdir=/opt/corezfs/usr:/usr on /usr"));
-        plan.add("start zfs.target (pool import, mount, zed)");
+        plan.add("queue zfs.target (pool import, mount, zed), as at every boot");
         plan.add("verify: /sys/module/zfs, `zfs version` reports " + m.zfsVersion() + " for tools and module, a stock module still loads");
         return plan;
     }
@@ -328,10 +328,11 @@ public final class LiveInstaller {
         if (!LiveState.isActive(sys, mode.unit())) {
             throw new CorezfsException(ExitCode.ACTIVATION_FAILED, mode.unit() + " did not become active" + journalHint(mode.unit()));
         }
-        // Pools that already exist on the host's disks import now, as they will at every boot.
-        LiveSystem.Result r = sys.run(List.of("systemctl", "start", "zfs.target"));
+        // Pools already on the host's disks import now, as at every boot; queued, not awaited, so a slow disk
+        // scan does not hold the install (zfs.target's units report in the journal as usual).
+        LiveSystem.Result r = sys.run(List.of("systemctl", "start", "--no-block", "zfs.target"));
         if (!r.ok()) {
-            reporter.warn("zfs.target did not start cleanly (" + r.lastLine() + "); see journalctl -u zfs-import-cache.service");
+            reporter.warn("zfs.target could not be queued (" + r.lastLine() + "); see journalctl -u zfs-import-cache.service");
         }
     }
 
