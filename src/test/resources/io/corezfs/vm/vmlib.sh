@@ -140,3 +140,61 @@ check_pool_after_reboot() {
 
 # What /usr is, cheaply: every path with its type, size, mode, mtime and link target.
 usr_listing() { find /usr -xdev -printf '%p %y %s %m %T@ %l\n' | LC_ALL=C sort; }
+
+# Flatcar's /usr is read-only; the lab image's is not, which would hide an installer that writes there. This
+# makes /usr a read-only bind mount now and on every later boot of the run (a unit early in the boot, before
+# anything corezfs activates on top of /usr).
+readonly_usr() {
+    cat >/etc/systemd/system/lab-usr-ro.service <<'UNIT'
+[Unit]
+Description=corezfs lab: read-only /usr, as on Flatcar
+DefaultDependencies=no
+After=systemd-remount-fs.service
+Before=local-fs-pre.target zfs-overlay.service corezfs-sysext.service systemd-sysext.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'findmnt -n /usr >/dev/null || mount --bind /usr /usr; mount -o remount,bind,ro /usr'
+[Install]
+WantedBy=local-fs-pre.target
+UNIT
+    systemctl enable lab-usr-ro.service 2>/dev/null
+    systemctl start lab-usr-ro.service
+    check usr-read-only sh -c '! touch /usr/.lab-write-test 2>/dev/null'
+}
+
+# The activation of MODE holds right now.
+check_active() {
+    local p=$1 mode=$2
+    case $mode in
+        overlay)
+            check "$p-overlay-unit-active" systemctl is-active zfs-overlay.service
+            check "$p-usr-overlay-mounted" sh -c 'findmnt -n -t overlay /usr | grep -q /opt/corezfs/usr'
+            ;;
+        sysext)
+            check "$p-sysext-unit-active" systemctl is-active corezfs-sysext.service
+            check "$p-extension-link" test "$(readlink -f /var/lib/extensions/corezfs)" = /opt/corezfs
+            local st; st=$(systemd-sysext status 2>&1)
+            info "systemd-sysext status: $(printf '%s' "$st" | tr '\n' '|')"
+            if printf '%s\n' "$st" | grep -qw corezfs; then ok "$p-sysext-lists-corezfs"; else fail "$p-sysext-lists-corezfs" "$st"; fi
+            ;;
+        *) fail "$p-mode" "unknown mode '$mode'" ;;
+    esac
+    local u
+    for u in zfs-import-cache.service zfs-mount.service zfs.target; do
+        check_eq "$p-enabled-$u" enabled "$(systemctl is-enabled "$u" 2>&1)"
+    done
+}
+
+# Nothing of corezfs is active or installed on this node.
+check_gone() {
+    local p=$1
+    check_not "$p-no-usr-overlay" sh -c 'findmnt -n -t overlay /usr'
+    check_not "$p-no-extension-merged" sh -c 'systemd-sysext status 2>/dev/null | grep -qw corezfs'
+    check_not "$p-no-extension-link" test -e /var/lib/extensions/corezfs -o -L /var/lib/extensions/corezfs
+    check_not "$p-no-opt-corezfs" test -e /opt/corezfs
+    check_eq "$p-no-zfs-units" "" "$(find /etc/systemd -name 'zfs*' -o -name 'corezfs*' | sort | tr '\n' ' ')"
+    check_eq "$p-no-leftovers" "" "$(leftovers)"
+}
+# Staging or backup trees an install left behind.
+leftovers() { find / /opt /etc -maxdepth 1 -name '.corezfs-*' 2>/dev/null | sort | tr '\n' ' '; }
