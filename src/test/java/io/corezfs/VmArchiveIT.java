@@ -41,7 +41,7 @@ class VmArchiveIT {
             assertEquals(Lab.kernel(), installed.path("kernel").asText(), installed::toPrettyString);
             assertEquals(Lab.zfsVersion(), installed.path("zfsVersion").asText(), installed::toPrettyString);
 
-            vm.reboot(boot).assertChecks("boot3-module-loaded", "pool-imported", "dataset-mounted", "snapshot-kept", "clone-kept",
+            vm.reboot(boot).assertChecks("boot3-module-loaded", "pool-import-unit-ran", "pool-imported", "dataset-mounted", "snapshot-kept", "clone-kept",
                     "checksum-identical");
         }
     }

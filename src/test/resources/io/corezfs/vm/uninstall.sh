@@ -17,7 +17,7 @@ case $LAB_BOOT in
     status_json installed
     run_cli uninstall-busy uninstall
     check_eq uninstall-busy-rc 3 "$RC"
-    check_eq busy-pool-still-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1)"
+    check_eq busy-pool-still-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1 | tr "\t" " ")"
     check busy-still-installed test -d /opt/corezfs
     run_cli uninstall uninstall --export
     check_eq uninstall-rc 0 "$RC"

@@ -128,7 +128,8 @@ make_pool() {
 }
 # After a reboot: imported by the units (not by us), mounted, same bytes.
 check_pool_after_reboot() {
-    check_eq pool-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1)"
+    check pool-import-unit-ran systemctl is-active zfs-import-cache.service
+    check_eq pool-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1 | tr "\t" " ")"
     check_eq dataset-mounted yes "$(zfs get -H -o value mounted $POOL/data 2>&1)"
     check snapshot-kept zfs list -t snapshot $POOL/vol@one
     check clone-kept zfs list $POOL/volclone
