@@ -45,6 +45,7 @@ class LiveInstallIT {
     static Path wrongArchive;
 
     @BeforeAll
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)   // a cold cache compiles OpenZFS for the archive
     static void payload() throws Exception {
         VmLab.requireVm();
         Lab.requireBuilt();

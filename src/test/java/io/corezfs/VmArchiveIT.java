@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(value = 75, unit = TimeUnit.MINUTES)
 class VmArchiveIT {
     @BeforeAll
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)   // a cold cache compiles OpenZFS for the archive
     static void payload() throws Exception {
         LiveInstallIT.payload();
     }
