@@ -31,7 +31,9 @@ set -x
 mkdir -p /opt/corezfs-tool && tar -xzf corezfs.tar.gz -C /opt/corezfs-tool --strip-components=1
 command -v java || echo "no Java on this node: the bundle brings its own runtime"
 corezfs status
-if ! corezfs install --archive "\$archive" 2>/tmp/install.err; then
+if corezfs install --archive "\$archive" 2>/tmp/install.err; then
+    cat /tmp/install.err >&2
+else
     cat /tmp/install.err >&2
     grep -q 'not available in this version' /tmp/install.err || exit 1
     : "this corezfs has no live install yet: install offline into / and start the archive's units by hand"
@@ -39,7 +41,6 @@ if ! corezfs install --archive "\$archive" 2>/tmp/install.err; then
     systemctl daemon-reload
     systemctl start zfs-overlay.service
 fi
-cat /tmp/install.err >&2
 zpool create -f demo /dev/vdb
 zfs create demo/data
 echo "hello from corezfs" >/demo/data/hello.txt

@@ -109,8 +109,8 @@ class LiveInstallIT {
             assertLive(first.json("boot1"), mode, true);
 
             VmBoot second = vm.reboot(BOOT);
-            second.assertChecks("boot2-module-loaded", "boot2-zfs-version", "pool-import-unit-ran", "pool-imported", "dataset-mounted", "snapshot-kept",
-                    "clone-kept", "checksum-identical");
+            second.assertChecks("boot2-module-loaded", "boot2-zfs-version", "pool-import-unit-ran", "pool-imported",
+                    "dataset-mounted", "snapshot-kept", "clone-kept", "checksum-identical");
             JsonNode status = second.json("boot2");
             assertLive(status, mode, true);
             JsonNode installed = status.path("installed");
