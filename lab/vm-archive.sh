@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Makes the ZFS archive for the lab VM's node (lab/vm-image.sh: Flatcar $LAB_FLATCAR_VERSION, kernel $LAB_KV)
+# with the tool this checkout built, the way an operator would: `corezfs build` against the lab's host root,
+# the developer container from the lab mirror (lab/serve.sh), verified with the lab's throwaway key, and the
+# pinned OpenZFS tarball. Prints the archive's path on stdout; logs go to stderr.
+#
+#   lab/vm-archive.sh            build, or a no-op (well under a second) when the cached archive is current
+#   lab/vm-archive.sh --force    build again even when it is current
+#
+# Needs: root and a running Docker engine (lab/docker.sh), the lab (lab/all.sh), and the packaged tool
+# (mvn -DskipTests package: target/corezfs/bin/corezfs). A build compiles OpenZFS: 5-10 min on 2 cores.
+#
+# Cache: $LAB_CACHE/vm/archive/ holds the archive and .archive.stamp. The stamp's key covers what decides the
+# archive's content: this script, versions.env, the sha256 of the ZFS tarball and of the developer container,
+# the tool's version, and the content of the jar entries that build and pack the archive (io/corezfs/build,
+# archive, host, units, overlay). Classes of other packages (the CLI, install) are left out on purpose: changing
+# the installer must not cost a 10-minute recompile. The jar is reproducible (project.build.outputTimestamp), and
+# entries are hashed by content, so a repackage of the same sources keeps the key.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+FORCE=0
+case ${1:-} in
+    '') ;;
+    --force) FORCE=1 ;;
+    *) die "usage: $0 [--force]" ;;
+esac
+
+TOOL=$REPO_ROOT/target/corezfs/bin/corezfs
+JAR=$REPO_ROOT/target/corezfs/lib/corezfs.jar
+OUT_DIR=$LAB_CACHE/vm/archive
+STAMP=$OUT_DIR/.archive.stamp
+BUILD_CACHE=$LAB_CACHE/vm/archive-build     # --cache-dir: the downloaded container, logs, scratch
+
+[[ -x $TOOL && -f $JAR ]] || die "no packaged tool at $TOOL (run: mvn -B -ntp -DskipTests package)"
+[[ -f $LAB_ZFS_ORIG && -f $LAB_PUBKEY && -d $LAB_HOSTROOT && -d $LAB_MIRROR ]] ||
+    die "the lab is not built under $LAB_CACHE (run: sudo lab/all.sh)"
+
+# Content hash of the jar entries that shape the archive (name + bytes, sorted by name).
+jar_key() {
+    "$LAB_PYTHON" - "$JAR" <<'EOF'
+import hashlib, sys, zipfile
+prefixes = ("io/corezfs/build/", "io/corezfs/archive/", "io/corezfs/host/", "io/corezfs/units/",
+            "io/corezfs/overlay/", "io/corezfs/version.properties")
+h = hashlib.sha256()
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):
+        h.update(name.encode() + b"\0" + hashlib.sha256(z.read(name)).digest())
+print(h.hexdigest())
+EOF
+}
+container_sha() { awk '/^# SHA512 HASH/ {getline; print $1; exit}' "$LAB_DEVCONTAINER_DIR/$LAB_DEVCONTAINER_NAME.DIGESTS"; }
+
+KEY=$(input_key "$0" "$LAB_DIR/versions.env" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
+    "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "container $(container_sha)" "jar $(jar_key)")
+
+current() {
+    local name
+    name=$(sed -n '2s/^[0-9a-f]*  //p' "$STAMP" 2>/dev/null) || return 1
+    [[ -n $name && -f $OUT_DIR/$name ]] && stamp_ok "$STAMP" "$KEY" && printf '%s\n' "$OUT_DIR/$name"
+}
+if ((FORCE == 0)) && current; then
+    log "ZFS archive for the VM is current: $(current)"
+    exit 0
+fi
+
+need_root
+lab_lock vm-archive
+docker info >/dev/null 2>&1 || die "no Docker engine answers (run: sudo lab/docker.sh)"
+
+# The mirror: lab/serve.sh, stopped again afterwards if this script started it.
+started_server=0
+if [[ ! -f $LAB_RUN/http.pid ]]; then started_server=1; fi
+"$LAB_DIR/serve.sh"
+read -r _ port <"$LAB_RUN/http.pid"
+cleanup() {
+    if ((started_server)); then "$LAB_DIR/stop.sh" || true; fi
+    rm -rf "$OUT_DIR.tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+rm -rf "$OUT_DIR.tmp"
+mkdir -p "$OUT_DIR.tmp" "$BUILD_CACHE"
+log "building the ZFS archive for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kernel $LAB_KV (a full OpenZFS compile)"
+t0=$SECONDS
+archive=$(heavy "$TOOL" build --root "$LAB_HOSTROOT" --release-mirror "http://127.0.0.1:$port" \
+    --keyring "$LAB_PUBKEY" --zfs-source "$LAB_ZFS_ORIG" --cache-dir "$BUILD_CACHE" --archive-dir "$OUT_DIR.tmp")
+[[ -f $archive ]] || die "corezfs build printed '$archive', which is not a file"
+"$TOOL" -q archive verify "$archive" >/dev/null || die "the new archive does not verify: $archive"
+
+# Swap in: the old archive and stamp go, the new ones come, the stamp last.
+name=$(basename "$archive")
+rm -f "$STAMP"
+mkdir -p "$OUT_DIR"
+find "$OUT_DIR" -maxdepth 1 -type f -name 'corezfs_*.tar.gz' -delete
+mv -f "$archive" "$OUT_DIR/$name"
+stamp_write "$STAMP" "$KEY" "$name"
+log "ZFS archive built in $((SECONDS - t0)) s: $OUT_DIR/$name ($(du -h "$OUT_DIR/$name" | cut -f1))"
+printf '%s\n' "$OUT_DIR/$name"
