@@ -437,8 +437,10 @@ public final class LiveInstaller {
         for (Activation a : Activation.values()) {
             systemctl("stop", a.unit());
         }
-        if (LiveState.overlayMounted(root)) {
-            LiveSystem.Result r = sys.run(List.of("umount", "/usr"));
+        // Lazily, as the unit does: a process started while the overlay was up (a shell, a daemon) keeps its
+        // mapped files until it exits, and must not block the withdrawal. Loops for overlays stacked by hand.
+        for (int i = 0; i < 4 && LiveState.overlayMounted(root); i++) {
+            LiveSystem.Result r = sys.run(List.of("umount", "-l", "/usr"));
             if (!r.ok()) {
                 throw CorezfsException.precondition("cannot unmount the /usr overlay: " + r.lastLine());
             }
