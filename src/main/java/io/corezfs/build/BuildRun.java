@@ -36,9 +36,57 @@ public final class BuildRun {
     private final Docker docker;
     private final Reporter reporter;
 
+    /** Who runs a build: host name, PID and the process's start time, so a PID reused later is not mistaken. */
+    public static final String OWNER_LABEL = "corezfs.build.owner";
+
+    private final String owner;
+    private final java.util.function.Predicate<String> ownerAlive;
+
     public BuildRun(Docker docker, Reporter reporter) {
+        this(docker, reporter, currentOwner(), BuildRun::isAlive);
+    }
+
+    /**
+     * @param owner      this run's owner token, as {@link #currentOwner()} makes it
+     * @param ownerAlive whether the run owning a container is still going; only containers of dead runs are removed
+     */
+    BuildRun(Docker docker, Reporter reporter, String owner, java.util.function.Predicate<String> ownerAlive) {
         this.docker = docker;
         this.reporter = reporter;
+        this.owner = owner;
+        this.ownerAlive = ownerAlive;
+    }
+
+    static String currentOwner() {
+        ProcessHandle me = ProcessHandle.current();
+        return host() + ":" + me.pid() + ":" + me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+    }
+
+    /**
+     * A container is left over when the build that made it is gone: same host and no process with that PID and start
+     * time. A container of another host (a shared engine) is never judged from here.
+     */
+    static boolean isAlive(String owner) {
+        String[] f = owner == null ? new String[0] : owner.split(":");
+        if (f.length != 3 || !f[0].equals(host())) {
+            return f.length == 3; // another host's build: not ours to remove; a container without an owner is stale
+        }
+        try {
+            long pid = Long.parseLong(f[1]);
+            long start = Long.parseLong(f[2]);
+            return ProcessHandle.of(pid).map(h -> h.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L) == start)
+                    .orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String host() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     /**
@@ -51,7 +99,12 @@ public final class BuildRun {
     public void run(String image, String kernel, List<Path> sources, String topDir, long epoch, int jobs,
                     Path log, Path outDir) {
         docker.ping();
-        for (String stale : docker.containersLabelled(LABEL)) {
+        for (Map.Entry<String, Map<String, String>> c : docker.containersLabelled(LABEL).entrySet()) {
+            // A build running beside this one (another shell, a CI job) owns its container: only a dead run's goes.
+            if (ownerAlive.test(c.getValue().get(OWNER_LABEL))) {
+                continue;
+            }
+            String stale = c.getKey();
             reporter.info("removing container " + stale.substring(0, Math.min(12, stale.length()))
                     + " left by an interrupted build");
             docker.remove(stale);
@@ -63,7 +116,7 @@ public final class BuildRun {
         env.put("JOBS", String.valueOf(jobs));
         env.put("SOURCE_DATE_EPOCH", String.valueOf(epoch));
         String container = docker.create(new Docker.ContainerSpec(image, List.of("/bin/bash", "/corezfs/in/build-zfs.sh"),
-                Map.of(LABEL, id), "none", env, "/corezfs"));
+                Map.of(LABEL, id, OWNER_LABEL, owner), "none", env, "/corezfs"));
         Thread cleanup = new Thread(() -> docker.remove(container), "corezfs-build-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {

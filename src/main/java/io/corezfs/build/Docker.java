@@ -41,8 +41,8 @@ public interface Docker {
     /** Kills if needed and removes, with its anonymous volumes. Never fails for a missing container. */
     void remove(String container);
 
-    /** Containers (running or not) carrying {@code label}, whatever its value. */
-    List<String> containersLabelled(String label);
+    /** Containers (running or not) carrying {@code label}, whatever its value: id → all of their labels. */
+    Map<String, Map<String, String>> containersLabelled(String label);
 
     /** Removes an image; never fails for a missing one. */
     void removeImage(String ref);

@@ -166,12 +166,12 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
     }
 
     @Override
-    public List<String> containersLabelled(String label) {
-        List<String> ids = new ArrayList<>();
+    public Map<String, Map<String, String>> containersLabelled(String label) {
+        Map<String, Map<String, String>> out = new java.util.LinkedHashMap<>();
         for (Container c : client.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
-            ids.add(c.getId());
+            out.put(c.getId(), c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()));
         }
-        return ids;
+        return out;
     }
 
     @Override

@@ -85,6 +85,19 @@ class BuildRunTest {
     }
 
     @Test
+    void aContainerOfABuildStillRunningBesideThisOneIsLeftAlone() throws IOException {
+        String dead = BuildRun.currentOwner().replaceFirst(":[0-9]+:", ":999999999:");
+        docker.containers.put("mine-earlier", Map.of(BuildRun.LABEL, "old", BuildRun.OWNER_LABEL, dead));
+        docker.containers.put("running-now", Map.of(BuildRun.LABEL, "other", BuildRun.OWNER_LABEL, BuildRun.currentOwner()));
+        docker.containers.put("other-host", Map.of(BuildRun.LABEL, "x", BuildRun.OWNER_LABEL, "elsewhere:1:2"));
+        run();
+        assertFalse(docker.containers.containsKey("mine-earlier"), "its process is gone");
+        assertTrue(docker.containers.containsKey("running-now"), "a live build keeps its container");
+        assertTrue(docker.containers.containsKey("other-host"), "another host's build is not judged from here");
+        assertEquals(BuildRun.currentOwner(), docker.lastSpec.labels().get(BuildRun.OWNER_LABEL));
+    }
+
+    @Test
     void aFailedCompileIsExit6WithTheLogAndItsLastLines() {
         docker.exitCode = 2;
         docker.output = new ArrayList<>();

@@ -91,8 +91,14 @@ class FakeDocker implements Docker {
     }
 
     @Override
-    public List<String> containersLabelled(String label) {
-        return containers.entrySet().stream().filter(e -> e.getValue().containsKey(label)).map(Map.Entry::getKey).toList();
+    public Map<String, Map<String, String>> containersLabelled(String label) {
+        Map<String, Map<String, String>> out = new java.util.LinkedHashMap<>();
+        containers.forEach((id, labels) -> {
+            if (labels.containsKey(label)) {
+                out.put(id, labels);
+            }
+        });
+        return out;
     }
 
     @Override
