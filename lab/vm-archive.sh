@@ -12,8 +12,8 @@
 #
 # Cache: $LAB_CACHE/vm/archive/ holds the archive and .archive.stamp. The stamp's key covers what decides the
 # archive's content: this script, versions.env, the sha256 of the ZFS tarball and of the developer container,
-# the tool's version, and the content of the jar entries that build and pack the archive (io/corezfs/build,
-# archive, host, units, overlay). Classes of other packages (the CLI, install) are left out on purpose: changing
+# the tool's version, and the content of the jar entries that shape the archive (the build script, collection,
+# packing, host facts, units, overlay). Classes of other packages (the CLI, install) are left out on purpose: changing
 # the installer must not cost a 10-minute recompile. The jar is reproducible (project.build.outputTimestamp), and
 # entries are hashed by content, so a repackage of the same sources keeps the key.
 set -euo pipefail
@@ -40,8 +40,11 @@ BUILD_CACHE=$LAB_CACHE/vm/archive-build     # --cache-dir: the downloaded contai
 jar_key() {
     "$LAB_PYTHON" - "$JAR" <<'EOF'
 import hashlib, sys, zipfile
-prefixes = ("io/corezfs/build/", "io/corezfs/archive/", "io/corezfs/host/", "io/corezfs/units/",
-            "io/corezfs/overlay/", "io/corezfs/version.properties")
+# What shapes the archive's bytes: the in-container script, collection, packing, host facts, units, overlay.
+# The engine, download and import classes of io/corezfs/build do not, so changing them costs no recompile.
+prefixes = ("io/corezfs/build/build-zfs.sh", "io/corezfs/build/TreeCollector", "io/corezfs/build/ElfNeeded",
+            "io/corezfs/build/Builder", "io/corezfs/build/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
+            "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
 h = hashlib.sha256()
 with zipfile.ZipFile(sys.argv[1]) as z:
     for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):
@@ -81,13 +84,23 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 rm -rf "$OUT_DIR.tmp"
-mkdir -p "$OUT_DIR.tmp" "$BUILD_CACHE"
+mkdir -p "$OUT_DIR.tmp/store" "$BUILD_CACHE"
 log "building the ZFS archive for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kernel $LAB_KV (a full OpenZFS compile)"
+# Made the way a node without an archive gets one (the issue's scenario 3, on the lab host against the VM's facts):
+# `corezfs install` into a copy of the host root finds no archive anywhere, builds one through Docker into the
+# store, then installs it. Its output is kept beside the archive as the record LiveInstallIT checks.
+cp -a "$LAB_HOSTROOT" "$OUT_DIR.tmp/root"
 t0=$SECONDS
-archive=$(heavy "$TOOL" build --root "$LAB_HOSTROOT" --release-mirror "http://127.0.0.1:$port" \
-    --keyring "$LAB_PUBKEY" --zfs-source "$LAB_ZFS_ORIG" --cache-dir "$BUILD_CACHE" --archive-dir "$OUT_DIR.tmp")
-[[ -f $archive ]] || die "corezfs build printed '$archive', which is not a file"
+(cd "$OUT_DIR.tmp" && COREZFS_ARCHIVE_DIR="$OUT_DIR.tmp/store" heavy "$TOOL" install --root "$OUT_DIR.tmp/root" \
+    --release-mirror "http://127.0.0.1:$port" --keyring "$LAB_PUBKEY" --zfs-source "$LAB_ZFS_ORIG" \
+    --cache-dir "$BUILD_CACHE") >"$OUT_DIR.tmp/install.out" 2>"$OUT_DIR.tmp/install.err" ||
+    { tail -n 30 "$OUT_DIR.tmp/install.err" >&2; die "corezfs install (with its build) failed"; }
+archive=$(ls "$OUT_DIR.tmp/store"/corezfs_*.tar.gz)
+[[ -f $archive ]] || die "corezfs install built no archive into the store"
+[[ -x $OUT_DIR.tmp/root/opt/corezfs/usr/sbin/zpool ]] || die "corezfs install did not install into the root copy"
 "$TOOL" -q archive verify "$archive" >/dev/null || die "the new archive does not verify: $archive"
+{ echo "# corezfs install --root <copy of the lab host root>, no archive at hand, $(date -u +%FT%TZ), $((SECONDS - t0)) s"
+  echo "## stdout"; cat "$OUT_DIR.tmp/install.out"; echo "## stderr"; cat "$OUT_DIR.tmp/install.err"; } >"$OUT_DIR.tmp/install.record"
 
 # Swap in: the old archive and stamp go, the new ones come, the stamp last.
 name=$(basename "$archive")
@@ -95,6 +108,7 @@ rm -f "$STAMP"
 mkdir -p "$OUT_DIR"
 find "$OUT_DIR" -maxdepth 1 -type f -name 'corezfs_*.tar.gz' -delete
 mv -f "$archive" "$OUT_DIR/$name"
+mv -f "$OUT_DIR.tmp/install.record" "$OUT_DIR/install.record"
 stamp_write "$STAMP" "$KEY" "$name"
 log "ZFS archive built in $((SECONDS - t0)) s: $OUT_DIR/$name ($(du -h "$OUT_DIR/$name" | cut -f1))"
 printf '%s\n' "$OUT_DIR/$name"

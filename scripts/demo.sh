@@ -25,22 +25,14 @@ cat >"$demo/inject/run.sh" <<SCRIPT
 # Runs as root on the node. What an operator types, with the commands echoed.
 set -eu
 export PATH=/opt/corezfs-tool/bin:\$PATH
-archive=/root/inject/$(basename "$archive")
 systemctl is-system-running --wait >/dev/null || true
 set -x
 mkdir -p /opt/corezfs-tool && tar -xzf corezfs.tar.gz -C /opt/corezfs-tool --strip-components=1
 command -v java || echo "no Java on this node: the bundle brings its own runtime"
 corezfs status
-if corezfs install --archive "\$archive" 2>/tmp/install.err; then
-    cat /tmp/install.err >&2
-else
-    cat /tmp/install.err >&2
-    grep -q 'not available in this version' /tmp/install.err || exit 1
-    : "this corezfs has no live install yet: install offline into / and start the archive's units by hand"
-    corezfs install --root / --archive "\$archive"
-    systemctl daemon-reload
-    systemctl start zfs-overlay.service
-fi
+# As on a real node: the archive sits in the current directory, where install looks after its store.
+cd /root/inject
+corezfs install
 zpool create -f demo /dev/vdb
 zfs create demo/data
 echo "hello from corezfs" >/demo/data/hello.txt

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 bash lab/all.sh            # Debian packages (docker.io, debootstrap, fdisk, gnupg...), developer container, ZFS source, release-server mirror, host root
 bash lab/docker.sh         # the Docker engine, without bridge or iptables
-bash lab/vm-image.sh       # the throwaway Flatcar-like node of the VM tests (VmSmokeIT, VmArchiveIT, LiveInstallIT)
+bash lab/vm-image.sh       # the throwaway Flatcar-like node of the VM tests (LiveInstallIT)
 exec mvn -B -ntp verify
