@@ -52,10 +52,22 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 print(h.hexdigest())
 EOF
 }
+# Creates an empty file in ROOT for every shared library of the VM image (lab/vm-image.sh), under the same path.
+vm_libs() {
+    local root=$1 dir
+    for dir in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+        mkdir -p "$root$dir"
+        debugfs -R "ls -p $dir" "$VM_IMAGE" 2>/dev/null | awk -F/ '$6 ~ /\.so(\.|$)/ {print $6}' |
+            while read -r lib; do : >"$root$dir/$lib"; done
+    done
+}
+VM_IMAGE=$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/root.img
+[[ -f $VM_IMAGE ]] || die "no VM image at $VM_IMAGE (run: sudo lab/vm-image.sh)"
 container_sha() { awk '/^# SHA512 HASH/ {getline; print $1; exit}' "$LAB_DEVCONTAINER_DIR/$LAB_DEVCONTAINER_NAME.DIGESTS"; }
 
 KEY=$(input_key "$0" "$LAB_DIR/versions.env" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
-    "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "container $(container_sha)" "jar $(jar_key)")
+    "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "container $(container_sha)" "jar $(jar_key)" \
+    "vm $(cat "$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/.image.stamp" 2>/dev/null | head -n1)")
 
 current() {
     local name
@@ -90,6 +102,10 @@ log "building the ZFS archive for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kerne
 # `corezfs install` into a copy of the host root finds no archive anywhere, builds one through Docker into the
 # store, then installs it. Its output is kept beside the archive as the record LiveInstallIT checks.
 cp -a "$LAB_HOSTROOT" "$OUT_DIR.tmp/root"
+# The host root has release files but no libraries, so the build would bundle every library ZFS needs, and on the
+# node those copies would shadow its own for every program. The node is the VM image: its library names go into
+# the root copy as empty files, which is all the build's "does the target have it" check looks at.
+vm_libs "$OUT_DIR.tmp/root"
 t0=$SECONDS
 (cd "$OUT_DIR.tmp" && COREZFS_ARCHIVE_DIR="$OUT_DIR.tmp/store" heavy "$TOOL" install --root "$OUT_DIR.tmp/root" \
     --release-mirror "http://127.0.0.1:$port" --keyring "$LAB_PUBKEY" --zfs-source "$LAB_ZFS_ORIG" \
