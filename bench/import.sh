@@ -12,6 +12,8 @@
 #   before  the same with DockerJavaEngine.java as of BENCH_IMPORT_BEFORE (default: the merge base with main),
 #           compiled in front of this tree's classes; skipped when that version already has the socket path, or
 #           with BENCH_IMPORT_BEFORE=none
+# Besides wall time, each run records the CPU time of the client side (tar and the docker CLI, or the JVM and its
+# tar) and of dockerd during the run; on a loaded machine that sum varies less than wall time.
 # Each image is removed after its run and `sync` runs before each, so no run pays for another's writeback. One
 # untimed import comes first (the first import after mounting was always the fastest, whichever side it was).
 #
@@ -78,24 +80,33 @@ tar -C "$mnt" -c . | cat >/dev/null   # page cache warm for every side alike
 
 # --- runs -----------------------------------------------------------------------------------------------------------
 now() { date +%s.%N; }
-one() { # one SIDE TAG: prints the wall time; the java sides append their key=value lines to $work/SIDE.log
-    local side=$1 tag=$2 t0 t1 out
+# CPU seconds (user + system) dockerd has used so far: the import's other half, and less noisy than wall time.
+dockerd_pid=$(pidof dockerd | awk '{print $1}')
+hz=$(getconf CLK_TCK)
+dockerd_cpu() { awk -v hz="$hz" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$dockerd_pid/stat"; }
+one() { # one SIDE TAG: prints the wall time; appends "client_cpu dockerd_cpu" to $work/SIDE.cpu
+    local side=$1 tag=$2 t0 t1 d0 d1 out
     sync; sleep 1
-    t0=$(now)
+    d0=$(dockerd_cpu); t0=$(now)
     case $side in
-    shell) tar --numeric-owner --xattrs -C "$mnt" -c . | docker import - "$repo_prefix/$side:$tag" >/dev/null ;;
-    *) out=$(/usr/bin/time -f 'max_rss_kb=%M' "${jvm[@]}" -cp "$(cp_of "$side")" ImportBench "$mnt" \
+    shell) /usr/bin/time -f 'cpu=%U %S' -o "$work/time.out" bash -c 'tar --numeric-owner --xattrs -C "$1" -c . \
+               | docker import - "$2" >/dev/null' _ "$mnt" "$repo_prefix/$side:$tag"
+           out=$(cat "$work/time.out") ;;
+    *) out=$(/usr/bin/time -f 'max_rss_kb=%M'$'\n''cpu=%U %S' "${jvm[@]}" -cp "$(cp_of "$side")" ImportBench "$mnt" \
             "$repo_prefix/$side" "$tag" 2>&1) || { printf '%s\n' "$out" >&2; exit 1; } ;;
     esac
-    t1=$(now)
+    t1=$(now); d1=$(dockerd_cpu)
     [[ $side == shell ]] || grep -E '^(import_ms|vm_hwm_kb|max_rss_kb)=' <<<"$out" | paste -sd' ' >>"$work/$side.log"
+    printf '%s %s\n' "$(grep '^cpu=' <<<"$out" | cut -d= -f2 | awk '{print $1 + $2}')" "$(echo "$d1 - $d0" | bc)" \
+        >>"$work/$side.cpu"
     docker rmi "$repo_prefix/$side:$tag" >/dev/null
     echo "$t1 - $t0" | bc
 }
-for s in "${sides[@]}"; do : >"$work/$s.log"; : >"$work/$s.times"; done
+for s in "${sides[@]}"; do : >"$work/$s.log"; : >"$work/$s.times"; : >"$work/$s.cpu"; done
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 log "untimed warm-up import"
 one shell 0 >/dev/null
+: >"$work/shell.cpu"
 n=${#sides[@]}
 for ((r = 1; r <= runs; r++)); do
     line="round $r:"
@@ -110,15 +121,18 @@ done
 
 median() { sort -g "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 pairs() { paste "$work/$1.times" "$work/shell.times" | awk '{r=$1/$2; if (NR==1||r<lo) lo=r; if (NR==1||r>hi) hi=r} END {printf "%.2f-%.2f", lo, hi}'; }
-ms=$(median "$work/shell.times")
+cpu_col() { awk -v c="$2" '{print $c}' "$work/$1.cpu" >"$work/$1.cpu$2"; median "$work/$1.cpu$2"; }
+cpu_sum() { awk '{print $1 + $2}' "$work/$1.cpu" >"$work/$1.cpusum"; median "$work/$1.cpusum"; }
+ms=$(median "$work/shell.times"); cs=$(cpu_sum shell)
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 {
-    printf '| Side | median wall (%d runs) | ratio to tar \\| docker import | per-round ratios | JVM peak RSS (max) |\n' "$runs"
-    printf '|---|---|---|---|---|\n'
-    printf '| tar \\| docker import - | %.2f s | 1.00 | | |\n' "$ms"
+    printf '| Side | median wall (%d runs) | ratio to tar \\| docker import | per-round ratios | CPU: client + dockerd (median) | CPU ratio | JVM peak RSS (max) |\n' "$runs"
+    printf '|---|---|---|---|---|---|---|\n'
+    printf '| tar \\| docker import - | %.2f s | 1.00 | | %.1f + %.1f s | 1.00 | |\n' "$ms" "$(cpu_col shell 1)" "$(cpu_col shell 2)"
     for s in "${sides[@]:1}"; do
         m=$(median "$work/$s.times")
         rss=$(grep -o 'max_rss_kb=[0-9]*' "$work/$s.log" | cut -d= -f2 | sort -n | tail -1)
-        printf '| %s | %.2f s | %.2f | %s | %d MiB |\n' "$s" "$m" "$(echo "$m / $ms" | bc -l)" "$(pairs "$s")" "$((rss / 1024))"
+        printf '| %s | %.2f s | %.2f | %s | %.1f + %.1f s | %.2f | %d MiB |\n' "$s" "$m" "$(echo "$m / $ms" | bc -l)" \
+            "$(pairs "$s")" "$(cpu_col "$s" 1)" "$(cpu_col "$s" 2)" "$(echo "$(cpu_sum "$s") / $cs" | bc -l)" "$((rss / 1024))"
     done
 } | tee "$work/results.md"
