@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +34,12 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
     private final DockerClient client;
     private final DockerHttpClient http;
     private final String host;
+    /** The engine's unix socket, when DOCKER_HOST names one: the import goes straight to it. */
+    private final Optional<Path> socket;
 
     public DockerJavaEngine(String dockerHost) {
         this.host = dockerHost;
+        this.socket = SocketImport.unixSocket(dockerHost);
         DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(dockerHost).build();
         this.http = new ApacheDockerHttpClient.Builder()
@@ -78,16 +82,23 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
         // Not createImageCmd: docker-java 3.4.2 serializes its InputStream as JSON instead of sending the bytes
         // (docker-java#2377), and it cannot pass labels. The engine's import endpoint does both in one request:
         // the tar is the chunked request body, streamed as it is read, and each label is a LABEL change. No
-        // temporary repository, container or commit is needed.
+        // temporary repository, container or commit is needed. On a unix socket the request is written directly,
+        // in 256 KiB chunks (SocketImport); docker-java's 8 KiB chunks cost about a fifth of the import's time.
         String ref = repository + ":" + tag;
-        Request request = Request.builder()
-                .method(Request.Method.POST)
-                .path(ImportRequest.path(repository, tag, labels))
-                .putHeader("Content-Type", "application/x-tar")
-                .body(rootfsTar)
-                .build();
-        try (Response r = http.execute(request)) {
-            return ImportRequest.imageId(r.getStatusCode(), r.getBody(), ref);
+        String path = ImportRequest.path(repository, tag, labels);
+        try {
+            if (socket.isPresent()) {
+                return SocketImport.post(socket.get(), path, rootfsTar, ref);
+            }
+            Request request = Request.builder()
+                    .method(Request.Method.POST)
+                    .path(path)
+                    .putHeader("Content-Type", "application/x-tar")
+                    .body(rootfsTar)
+                    .build();
+            try (Response r = http.execute(request)) {
+                return ImportRequest.imageId(r.getStatusCode(), r.getBody(), ref);
+            }
         } catch (IOException | RuntimeException e) {
             if (e instanceof CorezfsException c) {
                 throw c;
