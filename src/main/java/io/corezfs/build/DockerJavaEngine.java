@@ -173,6 +173,8 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
             client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
         } catch (NotFoundException e) {
             // already gone
+        } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            // 409 "removal already in progress": the shutdown hook and the finally block raced; it is going.
         }
     }
 
