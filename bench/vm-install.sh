@@ -35,7 +35,7 @@ for i in \$(seq "\$runs"); do
     mkdir -p /var/tmp/floor && tar -xzf "\$archive" -C /var/tmp/floor &&
         mount -t overlay overlay -o lowerdir=/var/tmp/floor/opt/corezfs/usr:/usr /usr && modprobe zfs || exit 11
     echo "TIME floor \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
-    modprobe -r zfs && umount /usr && rm -rf /var/tmp/floor || exit 12
+    modprobe -r zfs && umount -l /usr && rm -rf /var/tmp/floor || exit 12
     t=\$(now)
     "\$tool" -q install --archive "\$archive" --mode overlay >/dev/null || exit 13
     echo "TIME corezfs \$(awk -v a=\$t -v b=\$(now) 'BEGIN{printf "%.3f", b-a}')"
