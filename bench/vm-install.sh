@@ -8,12 +8,13 @@
 # Needs root, the lab VM image (lab/vm-image.sh), the VM's archive (lab/vm-archive.sh) and the bundle
 # (mvn -DskipTests package). Results: target/bench/vm-install/result.txt and stdout.
 #   BENCH_VM_RUNS=5   timed runs per side
+#   BENCH_JAVA_OPTS=  extra JVM options for corezfs in the guest (COREZFS_JAVA_OPTS), for diagnostics only
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 source lab/lib.sh
 runs=${BENCH_VM_RUNS:-5}
-work=$repo/target/bench/vm-install
+work=$repo/target/bench/vm-install${BENCH_JAVA_OPTS:+-opts}
 bundle=$(ls "$repo"/target/corezfs-*-linux-x86_64.tar.gz 2>/dev/null | head -n1)
 [ -n "$bundle" ] || die "no bundle in target/ (run: mvn -B -ntp -DskipTests package)"
 archive=$(bash lab/vm-archive.sh)
@@ -24,6 +25,7 @@ cat >"$work/inject/run.sh" <<GUEST
 #!/bin/bash
 set -u
 runs=$runs
+export COREZFS_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 archive=/root/inject/$(basename "$archive")
 now() { date +%s.%N; }
 mkdir -p /opt/corezfs-tool && tar -xzf /root/inject/corezfs-bundle.tar.gz -C /opt/corezfs-tool --strip-components=1
@@ -48,8 +50,9 @@ t=\$(now); "\$tool" --version >/dev/null; echo "TIME version \$(awk -v a=\$t -v 
 nproc | sed 's/^/INFO vcpus /'
 GUEST
 chmod +x "$work/inject/run.sh"
-bash lab/vm-run.sh start bench-vm-install --inject "$work/inject" --timeout 3600 | tee "$work/out.txt"
-bash lab/vm-run.sh rm bench-vm-install >/dev/null 2>&1 || true
+name=bench-vm-install${BENCH_JAVA_OPTS:+-opts}
+bash lab/vm-run.sh start "$name" --inject "$work/inject" --timeout 3600 | tee "$work/out.txt"
+bash lab/vm-run.sh rm "$name" >/dev/null 2>&1 || true
 "$LAB_PYTHON" - "$work/out.txt" <<'PY' | tee "$work/result.txt"
 import statistics, sys
 t = {}
