@@ -3,6 +3,7 @@ package io.corezfs.cli;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.LiveInstaller;
+import io.corezfs.install.LiveState;
 import io.corezfs.install.RootInstaller;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,6 +47,11 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
         LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
                 reporter(), ctx.live().launcher());
         live.checkPreconditions();
+        LiveState now = LiveState.probe(ctx.live().root(), ctx.live().system());
+        if (InstallState.read(ctx.live().root()).isEmpty() && now.mode().isEmpty() && !now.usrPresented()) {
+            out().println("nothing to uninstall: corezfs is not installed on this host");
+            return 0;
+        }
         List<String> kept = live.uninstall(export);
         out().println("uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
                 + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));

@@ -291,6 +291,17 @@ class LiveInstallTest {
     }
 
     @Test
+    void uninstallOnAHostWithoutCorezfsSaysSoAndTouchesNothing() {
+        Map<String, String> before = TreeSnapshot.of(root);
+        Cli.Run r = corezfs("uninstall");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals("nothing to uninstall: corezfs is not installed on this host\n", r.out());
+        assertEquals(before, TreeSnapshot.of(root));
+        assertTrue(host.calls().stream().noneMatch(c -> c.matches("systemctl (stop|disable|daemon-reload).*|modprobe.*")),
+                host.calls()::toString);
+    }
+
+    @Test
     void uninstallKeepsFilesTheOperatorChanged() throws IOException {
         archive(NAME);
         assertEquals(0, corezfs("install", "--mode", "overlay").exitCode());
