@@ -70,16 +70,33 @@ run_cli() {
     errf=$(mktemp)
     t=$(now)
     OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
+    if jvm_crashed "$RC" "$OUT"; then
+        # The emulator, not corezfs: under qemu TCG the JVM itself has died with SIGSEGV in trivial compiled code
+        # (once in about fifty starts, e.g. in String.isEmpty before main ran). Said, and the command run again.
+        echo "INFO jvm-crash-retry $name: $(printf '%s\n' "$OUT" | grep -m1 'Problematic frame' -A1 | tail -n1)"
+        rm -f hs_err_pid*.log
+        t=$(now)
+        OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
+    fi
     echo "TIME $name $(elapsed "$t")"
     echo "RC $name $RC"
     sed "s/^/  [$name err] /" "$errf"
     printf '%s\n' "$OUT" | sed "s/^/  [$name out] /"
     rm -f "$errf"
 }
+# A JVM that died by a signal and said so (exit 134, hs_err banner), as opposed to any exit of corezfs itself.
+jvm_crashed() { [[ $1 == 134 ]] && printf '%s\n' "$2" | grep -q 'A fatal error has been detected by the Java Runtime'; }
 # Prints `corezfs status --json` as JSON block NAME.
 status_json() {
-    local s
-    s=$(corezfs status --json 2>/tmp/status.err) || info "status --json rc=$?: $(tr '\n' '|' </tmp/status.err)"
+    local s rc=0
+    s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
+    if jvm_crashed "$rc" "$s"; then
+        info "jvm-crash-retry status-$1"
+        rm -f hs_err_pid*.log
+        rc=0
+        s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
+    fi
+    ((rc == 0)) || info "status --json rc=$rc: $(tr '\n' '|' </tmp/status.err)"
     printf '%s\n' "$s" | json "$1"
 }
 
