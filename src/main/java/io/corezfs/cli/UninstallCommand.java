@@ -3,13 +3,13 @@ package io.corezfs.cli;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.LiveInstaller;
-import io.corezfs.install.LiveState;
 import io.corezfs.install.RootInstaller;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "uninstall", mixinStandardHelpOptions = true,
@@ -47,12 +47,12 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
         LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
                 reporter(), ctx.live().launcher());
         live.checkPreconditions();
-        LiveState now = LiveState.probe(ctx.live().root(), ctx.live().system());
-        if (InstallState.read(ctx.live().root()).isEmpty() && now.mode().isEmpty() && !now.usrPresented()) {
+        Optional<List<String>> removed = live.uninstall(export);
+        if (removed.isEmpty()) {
             out().println("nothing to uninstall: corezfs is not installed on this host");
             return 0;
         }
-        List<String> kept = live.uninstall(export);
+        List<String> kept = removed.get();
         out().println("uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
                 + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));
         return 0;

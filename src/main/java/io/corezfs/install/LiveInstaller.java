@@ -184,9 +184,17 @@ public final class LiveInstaller {
         prepareFiles(mode, reader.readManifest(archive).manifest(), host);
     }
 
-    /** Stops and removes everything corezfs installed; pools are exported first only when asked. */
-    public List<String> uninstall(boolean export) {
+    /**
+     * Stops and removes everything corezfs installed; pools are exported first only when asked.
+     *
+     * @return the locally changed files kept, or empty when corezfs was not installed here (nothing is touched then)
+     */
+    public Optional<List<String>> uninstall(boolean export) {
         LiveState now = LiveState.probe(root, sys);
+        Optional<InstallState> before = InstallState.read(root);
+        if (before.isEmpty() && now.mode().isEmpty() && !now.usrPresented()) {
+            return Optional.empty();
+        }
         if (!now.pools().isEmpty()) {
             if (!export) {
                 throw CorezfsException.precondition("pools are imported (" + poolNames(now) + "); export them first"
@@ -201,7 +209,6 @@ public final class LiveInstaller {
                 reporter.info("exported pool " + p.name());
             }
         }
-        Optional<InstallState> before = InstallState.read(root);
         deactivate(now.mode().orElse(Activation.OVERLAY), before);
         for (Activation a : Activation.values()) {
             systemctl("disable", a.unit());
@@ -212,17 +219,22 @@ public final class LiveInstaller {
         try {
             Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
             Files.deleteIfExists(root.resolve(Activation.EXTENSION_LINK));
-            RootInstaller.deleteTree(root.resolve("var/lib/corezfs/pending"));
-            Files.deleteIfExists(root.resolve(Activation.MODE_FILE));
-            Path dir = root.resolve(Activation.MODE_FILE).getParent();
-            if (Files.isDirectory(dir) && RootInstaller.isEmpty(dir)) {
-                Files.delete(dir);
-            }
+            RootInstaller.deleteTree(root.resolve(PENDING_DIR));
+            removeModeFile();
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "removed ZFS, but not all of corezfs's marks: " + e, e);
         }
         systemctl("daemon-reload");
-        return kept;
+        return Optional.of(kept);
+    }
+
+    /** The activation mode's record, and its directory once empty. */
+    private void removeModeFile() throws IOException {
+        Files.deleteIfExists(root.resolve(Activation.MODE_FILE));
+        Path dir = root.resolve(Activation.MODE_FILE).getParent();
+        if (Files.isDirectory(dir) && RootInstaller.isEmpty(dir)) {
+            Files.delete(dir);
+        }
     }
 
     private Result stage(Path archive, Activation mode, LiveState now) {
@@ -395,11 +407,7 @@ public final class LiveInstaller {
             if (wasFresh) {
                 removeToolUnits();
                 files.remove(root);
-                Files.deleteIfExists(root.resolve(Activation.MODE_FILE));
-                Path dir = root.resolve(Activation.MODE_FILE).getParent();
-                if (Files.isDirectory(dir) && RootInstaller.isEmpty(dir)) {
-                    Files.delete(dir);
-                }
+                removeModeFile();
             }
             systemctl("daemon-reload");
         } catch (RuntimeException | IOException e) {
@@ -457,7 +465,7 @@ public final class LiveInstaller {
     }
 
     private void systemctl(String verb, String unit) {
-        sys.run(unit == null ? List.of("systemctl", verb) : List.of("systemctl", verb, unit));
+        sys.run(List.of("systemctl", verb, unit));
     }
 
     private void systemctl(String verb) {

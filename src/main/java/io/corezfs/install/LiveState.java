@@ -2,7 +2,6 @@ package io.corezfs.install;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,8 +75,7 @@ public record LiveState(Optional<Activation> mode, boolean active, boolean usrPr
 
     private static Optional<String> read(Path p) {
         try {
-            return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isRegularFile(p)
-                    ? Optional.of(Files.readString(p).strip()) : Optional.empty();
+            return Files.isRegularFile(p) ? Optional.of(Files.readString(p).strip()) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         }
