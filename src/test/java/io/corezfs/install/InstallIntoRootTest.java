@@ -15,8 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -211,6 +214,46 @@ class InstallIntoRootTest {
         assertEquals(1, r.exitCode(), r::toString);
         assertTrue(r.err().contains("rolled back"), r::toString);
         assertEquals(before, TreeSnapshot.of(tmp.resolve("root")));
+    }
+
+    @Test
+    void everyStagedByteIsOnDiskBeforeTheCommitRenameAndTheRenamesAfterIt() throws IOException {
+        Path real = root.toRealPath();
+        List<String> log = new ArrayList<>();
+        FileOps recording = new FileOps() {
+            @Override
+            public void move(Path from, Path to) throws IOException {
+                log.add("move " + real.relativize(to));
+                FileOps.DEFAULT.move(from, to);
+            }
+
+            @Override
+            public void sync(Path path) throws IOException {
+                log.add("sync " + real.relativize(path));
+                FileOps.DEFAULT.sync(path);
+            }
+        };
+        Path a = TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"));
+        Cli.Run r = new Cli(tmp).fileOps(recording).run("install", "--archive", a.toString(), "--root", root.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+
+        int commit = log.indexOf("move opt/corezfs");
+        assertTrue(commit > 0, () -> "the staged tree is renamed onto /opt/corezfs: " + log);
+        List<String> before = log.subList(0, commit);
+        String stage = before.stream().filter(s -> s.matches("sync opt/\\.corezfs-stage-[^/]+")).findFirst()
+                .orElseThrow(() -> new AssertionError("the staged tree itself is flushed: " + before)).substring("sync ".length());
+        try (Stream<Path> files = Files.walk(real.resolve("opt/corezfs"))) {
+            for (Path f : files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                String staged = "sync " + stage + real.relativize(f).toString().substring("opt/corezfs".length());
+                assertTrue(before.contains(staged), () -> f + " was flushed under its staging name before the commit: " + before);
+            }
+        }
+        assertTrue(before.stream().anyMatch(s -> s.matches("sync etc/\\.corezfs-stage-[^/]+/modules-load\\.d/zfs\\.conf")),
+                () -> "files bound for /etc too: " + before);
+        List<String> after = log.subList(commit + 1, log.size());
+        for (String dir : List.of("opt", "etc/modules-load.d", "etc/systemd/system/multi-user.target.wants")) {
+            assertTrue(after.contains("sync " + dir), () -> "/" + dir + " changed and is flushed after the commit: " + after);
+        }
     }
 
     @Test
