@@ -231,7 +231,8 @@ t_end=$(now)
 [[ -n $t_marker || -z $rc ]] || t_marker=$t_end
 
 # The test's own output: the lines between the markers, console line endings stripped.
-console_text | sed -n '/^LAB-BEGIN: boot=/,/^LAB-RESULT: rc=/p' | sed '1d;$d' >"$OUT" || true
+# (A boot that ended without LAB-RESULT, e.g. a test that cut the power, keeps everything up to its end.)
+console_text | sed -n '/^LAB-BEGIN: boot=/,/^LAB-RESULT: rc=/p' | sed '1d;/^LAB-RESULT: rc=[0-9]*$/d' >"$OUT" || true
 cat "$OUT"
 
 if [[ -n $rc ]]; then

@@ -43,6 +43,7 @@ class LiveInstallIT {
     static Path bundle;
     static Path archive;
     static Path wrongArchive;
+    static Path upgrade;
 
     @BeforeAll
     @Timeout(value = 60, unit = TimeUnit.MINUTES)   // a cold cache compiles OpenZFS for the archive
@@ -71,6 +72,19 @@ class LiveInstallIT {
         Result p = run(Duration.ofMinutes(2), tool.toString(), "archive", "pack", tree.toString(), "--root",
                 Lab.hostRoot().toString(), "--kernel", OTHER_KERNEL, "--zfs-version", Lab.zfsVersion(), "-o", wrongArchive.toString());
         assertEquals(0, p.code, () -> p.out + p.err);
+
+        // An upgrade for the same node: the VM's archive repacked with one more file, which tells on the node which
+        // of the two trees /usr presents.
+        Path up = Files.createTempDirectory(work, "upgrade-tree");
+        Result x = run(Duration.ofMinutes(2), "tar", "-xzf", archive.toString(), "-C", up.toString(), "--exclude", "corezfs-manifest.json");
+        assertEquals(0, x.code, () -> x.out + x.err);
+        Files.createDirectories(up.resolve("opt/corezfs/usr/share/corezfs-lab"));
+        Files.writeString(up.resolve("opt/corezfs/usr/share/corezfs-lab/release"), "upgraded\n");
+        upgrade = work.resolve("upgrade.tar.gz");
+        Files.deleteIfExists(upgrade);
+        Result u = run(Duration.ofMinutes(5), tool.toString(), "archive", "pack", up.toString(), "--root",
+                Lab.hostRoot().toString(), "--kernel", Lab.kernel(), "--zfs-version", Lab.zfsVersion(), "-o", upgrade.toString());
+        assertEquals(0, u.code, () -> u.out + u.err);
     }
 
     static Path bundle() {
@@ -84,10 +98,11 @@ class LiveInstallIT {
     static VmLab vm(String label, String script, String... env) {
         VmLab vm = VmLab.create(label);
         List<String> e = new ArrayList<>(List.of("BUNDLE", "corezfs-bundle.tar.gz", "ARCHIVE", archive.getFileName().toString(),
-                "WRONG_ARCHIVE", "wrong-kernel.tar.gz"));
+                "WRONG_ARCHIVE", "wrong-kernel.tar.gz", "UPGRADE", "upgrade.tar.gz"));
         e.addAll(List.of(env));
         return vm.script("vmlib.sh", "vmlib.sh").script(script, "run.sh").file(bundle, "corezfs-bundle.tar.gz")
                 .file(archive, "archives/" + archive.getFileName()).file(wrongArchive, "archives/wrong-kernel.tar.gz")
+                .file(upgrade, "archives/upgrade.tar.gz")
                 .env(e.toArray(String[]::new));
     }
 
@@ -171,6 +186,37 @@ class LiveInstallIT {
             second.assertChecks("boot2-module-loaded", "boot2-zfs-version", "boot2-sysext-unit-active", "boot2-sysext-lists-corezfs",
                     "pool-import-unit-ran", "pool-imported", "dataset-mounted", "snapshot-kept", "clone-kept", "checksum-identical");
             assertLive(second.json("boot2"), "sysext", true);
+        }
+    }
+
+    /**
+     * Lifecycle in sysext mode, the mode a Flatcar node gets by default: an upgrade while a pool is imported is staged
+     * and applied by corezfs-pending.service at the next boot, before ZFS comes up; then a power cut (sysrq b: no sync,
+     * no unmount) while an install writes its tree leaves a node that boots with one whole ZFS or none, and a rerun
+     * converges (see upgrade-powercut.sh).
+     */
+    @Test
+    void aStagedUpgradeAppliesAtBootAndAPowerCutMidInstallLeavesZfsWholeOrAbsent() {
+        try (VmLab vm = vm("upgrade", "upgrade-powercut.sh", "MODE", "sysext")) {
+            VmBoot first = vm.start(BOOT);
+            first.assertChecks("install-rc", "boot1-sysext-unit-active", "pool-created", "upgrade-rc", "pending-unit-enabled",
+                    "old-tree-still-live", "state-still-old", "boot1-module-loaded", "boot1-zfs-version");
+            assertTrue(first.cliOutput("upgrade").contains("next boot"), () -> "the command says the upgrade waits for the next boot\n" + first);
+            assertEquals(archive.getFileName().toString(), first.json("boot1").path("installed").path("archive").asText(),
+                    () -> first.json("boot1").toPrettyString());
+
+            VmBoot second = vm.reboot(BOOT);
+            second.assertChecksThenReset("upgrade-applied-at-boot", "state-is-upgrade", "pending-archive-gone", "boot2-module-loaded",
+                    "boot2-zfs-version", "boot2-libraries-resolved", "boot2-sysext-unit-active", "boot2-sysext-lists-corezfs",
+                    "pool-import-unit-ran", "pool-imported", "checksum-identical", "uninstall-busy-rc", "pool-exported",
+                    "power-cut-mid-install");
+            assertEquals("upgrade.tar.gz", second.json("boot2").path("installed").path("archive").asText(),
+                    () -> second.json("boot2").toPrettyString());
+
+            VmBoot third = vm.reboot(BOOT);
+            third.assertChecks("cut-consistent", "rerun-rc", "rerun-tree", "rerun-module-loaded", "rerun-zfs-version",
+                    "rerun-sysext-unit-active", "rerun-no-leftovers", "pool-reimported", "checksum-identical");
+            assertLive(third.json("boot3"), "sysext", true);
         }
     }
 
