@@ -262,8 +262,6 @@ public final class RootInstaller {
         private final Path optStage;
         private final Path backup;
         private final Deque<Undo> undo = new ArrayDeque<>();
-        /** Directories whose entries the renames changed, flushed once the commit rename is done. */
-        private final Set<Path> changedDirs = new java.util.LinkedHashSet<>();
         private final List<String> keptModified = new ArrayList<>();
         private final List<String> createdTop = new ArrayList<>();
 
@@ -303,16 +301,16 @@ public final class RootInstaller {
                         clock.instant().toString(), toolVersion, links, createdDirs(m, links), m);
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
-                // Every staged byte on disk before any rename can expose it (see FileOps.sync).
-                syncTree(optStage);
-                syncTree(etcStage);
+                // Every staged byte on disk before any rename can expose it (see FileOps.syncFilesystem).
+                ops.syncFilesystem(optStage);
+                ops.syncFilesystem(etcStage);
                 beforeCommit.run();
 
                 placeEtc(m, sink);
                 removeStaleEtc(m);
                 placeLinks(links);
                 boolean replaced = swapOpt(current);
-                syncChangedDirs();
+                syncRenames();
                 cleanup();
                 reportKept();
                 return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
@@ -407,8 +405,7 @@ public final class RootInstaller {
                     }
                     if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                         Files.createDirectory(target);
-                        changedDirs.add(target.getParent());
-                        Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
+                                    Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
                         undo.push(() -> Files.deleteIfExists(target));
                     } else if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         throw CorezfsException.precondition(target + " exists and is not a directory; the archive needs a directory there");
@@ -478,44 +475,20 @@ public final class RootInstaller {
                 }
                 mkdirs(p.getParent());
                 Files.createSymbolicLink(p, Path.of(l.target()));
-                changedDirs.add(p.getParent());
                 undo.push(() -> Files.deleteIfExists(p));
             }
-        }
-
-        private void syncTree(Path top) throws IOException {
-            Files.walkFileTree(top, new java.nio.file.SimpleFileVisitor<>() {
-                @Override
-                public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
-                    if (attrs.isRegularFile()) {
-                        ops.sync(file);
-                    }
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    ops.sync(dir);
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-            });
         }
 
         /**
          * After the commit: the renames themselves made durable. A failure here is only reported, since the install
          * is complete and rolling it back would be worse than a flush that the kernel will do on its own.
          */
-        private void syncChangedDirs() {
-            for (Path dir : changedDirs) {
+        private void syncRenames() {
+            for (String dir : List.of("opt", "etc")) {
                 try {
-                    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                        ops.sync(dir);
-                    }
+                    ops.syncFilesystem(root.resolve(dir));
                 } catch (IOException e) {
-                    reporter.warn("installed, but could not flush " + dir + " to disk: " + e.getMessage());
+                    reporter.warn("installed, but could not flush /" + dir + " to disk: " + e.getMessage());
                 }
             }
         }
@@ -529,7 +502,6 @@ public final class RootInstaller {
                 undo.push(() -> ops.move(aside, current));
             }
             ops.move(optStage, current);
-            changedDirs.add(current.getParent());
             undo.clear();
             return existed;
         }
@@ -568,14 +540,12 @@ public final class RootInstaller {
         private void moveIn(Path staged, Path target) throws IOException {
             mkdirs(target.getParent());
             ops.move(staged, target);
-            changedDirs.add(target.getParent());
             undo.push(() -> Files.deleteIfExists(target));
         }
 
         private void moveAside(Path target) throws IOException {
             Path to = backup.resolve(String.valueOf(undo.size()));
             ops.move(target, to);
-            changedDirs.add(target.getParent());
             undo.push(() -> ops.move(to, target));
         }
 
@@ -585,7 +555,6 @@ public final class RootInstaller {
             }
             mkdirs(dir.getParent());
             Files.createDirectory(dir);
-            changedDirs.add(dir.getParent());
             undo.push(() -> Files.deleteIfExists(dir));
         }
 
