@@ -3,6 +3,7 @@ package io.corezfs.install;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -37,6 +38,17 @@ public enum Activation {
 
     public Activation other() {
         return this == OVERLAY ? SYSEXT : OVERLAY;
+    }
+
+    /**
+     * A preset rule that wins over the archive's and the host's: the other mode's unit is never enabled. The install
+     * enables units from presets as part of its commit, archives preset the overlay unit (the original design) and a
+     * unit without a rule is enabled by default, so without it a tree committed just before a crash could come up
+     * with both units racing to present it. This mode's own unit keeps its preset, so a site that disabled it still
+     * decides; the live install enables it explicitly after the commit.
+     */
+    public List<String> presetRules() {
+        return List.of("disable " + other().unit);
     }
 
     public static Activation parse(String s) {

@@ -142,6 +142,8 @@ public final class LiveInstaller {
             throw CorezfsException.verification("archive " + archive.getFileName() + " was built for kernel " + m.kernel()
                     + " but this host runs " + host.kernel() + "; nothing was changed");
         }
+        // Leftovers of an install cut short (kill, power loss) go first, also when this one turns out to be a no-op.
+        files.recover(root);
         Optional<InstallState> before = InstallState.read(root);
         LiveState now = LiveState.probe(root, sys);
         boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256());
@@ -159,7 +161,7 @@ public final class LiveInstaller {
         }
         // The old tree is withdrawn only once the new one is verified in staging, so a bad archive changes nothing.
         Runnable stopOld = (!same || modeChange) && running ? () -> deactivate(now.mode().orElse(mode), before) : () -> { };
-        files.install(archive, root, host, false, stopOld);
+        files.install(archive, root, host, false, stopOld, mode);
         try {
             prepareMode(mode, m, host);
             activate(mode);
@@ -180,7 +182,7 @@ public final class LiveInstaller {
      */
     public void applyAtBoot(Path archive, HostFacts host) {
         Activation mode = LiveState.readMode(root).orElse(Activation.OVERLAY);
-        files.install(archive, root, host, false);
+        files.install(archive, root, host, false, () -> { }, mode);
         prepareFiles(mode, reader.readManifest(archive).manifest(), host);
     }
 
@@ -304,6 +306,7 @@ public final class LiveInstaller {
             Path tmp = modeFile.resolveSibling(".activation.tmp");
             Files.writeString(tmp, mode.label() + "\n");
             Files.move(tmp, modeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            files.flush(root);
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "cannot prepare " + mode.label() + " activation: " + e, e);
         }

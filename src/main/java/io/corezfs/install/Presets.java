@@ -28,6 +28,14 @@ public final class Presets {
 
     /** @param dirs preset directories, highest priority first; missing ones are skipped */
     public static Presets load(List<Path> dirs) throws IOException {
+        return load(List.of(), dirs);
+    }
+
+    /**
+     * @param first rules in preset syntax ({@code enable UNIT}, {@code disable GLOB}) that come before every file
+     * @param dirs  preset directories, highest priority first; missing ones are skipped
+     */
+    public static Presets load(List<String> first, List<Path> dirs) throws IOException {
         Map<String, Path> byName = new TreeMap<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
@@ -40,23 +48,28 @@ public final class Presets {
             }
         }
         List<Rule> rules = new ArrayList<>();
+        first.forEach(line -> addRule(rules, line));
         for (Path p : byName.values()) {
             if (!Files.isRegularFile(p)) {
                 continue; // a preset symlinked to /dev/null masks its name and holds no rules
             }
             for (String line : Files.readAllLines(p)) {
-                String l = line.strip();
-                if (l.isEmpty() || l.startsWith("#") || l.startsWith(";")) {
-                    continue;
-                }
-                String[] words = l.split("\\s+");
-                if (words.length < 2 || !(words[0].equals("enable") || words[0].equals("disable"))) {
-                    continue;
-                }
-                rules.add(new Rule(words[0].equals("enable"), FileSystems.getDefault().getPathMatcher("glob:" + words[1])));
+                addRule(rules, line);
             }
         }
         return new Presets(rules);
+    }
+
+    private static void addRule(List<Rule> rules, String line) {
+        String l = line.strip();
+        if (l.isEmpty() || l.startsWith("#") || l.startsWith(";")) {
+            return;
+        }
+        String[] words = l.split("\\s+");
+        if (words.length < 2 || !(words[0].equals("enable") || words[0].equals("disable"))) {
+            return;
+        }
+        rules.add(new Rule(words[0].equals("enable"), FileSystems.getDefault().getPathMatcher("glob:" + words[1])));
     }
 
     public boolean enabled(String unit) {

@@ -65,15 +65,18 @@ public final class RootInstaller {
     public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links) {
     }
 
+    /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
-        return install(archive, rootDir, host, force, () -> { });
+        return install(archive, rootDir, host, force, () -> { }, Activation.OVERLAY);
     }
 
     /**
      * @param beforeCommit runs once the new content is extracted and verified in staging and before anything live is
      *                     touched; a live host stops what uses the old tree there. If it throws, nothing was changed.
+     * @param activation   whose unit the commit enables (and whose it does not), whatever the archive's presets say
      */
-    public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit) {
+    public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit,
+                          Activation activation) {
         Path root = realRoot(rootDir);
         ArchiveReader.Loaded head = reader.readManifest(archive);
         checkTarget(head.manifest(), host, force);
@@ -83,7 +86,7 @@ public final class RootInstaller {
             return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links());
         }
         try {
-            return new Transaction(archive, root, previous.orElse(null)).run(head, beforeCommit);
+            return new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e);
         }
@@ -196,6 +199,20 @@ public final class RootInstaller {
     }
 
     /**
+     * Makes what was written under {@code /opt} and {@code /etc} of {@code rootDir} since the commit durable: the live
+     * install's activation files (mode record, extension-release), so a crash after it returns cannot undo them.
+     */
+    public void flush(Path rootDir) {
+        for (String dir : List.of("opt", "etc")) {
+            try {
+                ops.syncFilesystem(rootDir.resolve(dir));
+            } catch (IOException e) {
+                reporter.warn("could not flush /" + dir + " to disk: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
      * Converges after a crash: a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved
      * aside but not replaced comes back.
      */
@@ -257,6 +274,7 @@ public final class RootInstaller {
         private final Path archive;
         private final Path root;
         private final InstallState previous;
+        private final Activation activation;
         private final String id = UUID.randomUUID().toString().substring(0, 8);
         private final Path etcStage;
         private final Path optStage;
@@ -265,10 +283,11 @@ public final class RootInstaller {
         private final List<String> keptModified = new ArrayList<>();
         private final List<String> createdTop = new ArrayList<>();
 
-        Transaction(Path archive, Path root, InstallState previous) {
+        Transaction(Path archive, Path root, InstallState previous, Activation activation) {
             this.archive = archive;
             this.root = root;
             this.previous = previous;
+            this.activation = activation;
             this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
             this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
             this.backup = etcStage.resolve(".backup");
@@ -376,7 +395,7 @@ public final class RootInstaller {
                     units.put(p.substring(p.lastIndexOf('/') + 1), sink.map(p));
                 }
             }
-            Presets presets = Presets.load(List.of(
+            Presets presets = Presets.load(activation.presetRules(), List.of(
                     etcStage.resolve("systemd/system-preset"),
                     root.resolve("etc/systemd/system-preset"),
                     root.resolve("run/systemd/system-preset"),

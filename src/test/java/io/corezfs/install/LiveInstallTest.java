@@ -92,6 +92,34 @@ class LiveInstallTest {
     }
 
     @Test
+    void aSysextInstallNeverLinksTheOverlayUnitEvenThoughTheArchivePresetsIt() throws IOException {
+        // The links the commit makes are what a host boots with if it loses power before activation ends.
+        host.withSysext();
+        archive(NAME);
+        assertEquals(0, corezfs("install").exitCode());
+        InstallState state = InstallState.read(root).orElseThrow();
+        assertTrue(state.links().stream().noneMatch(l -> l.path().endsWith("/zfs-overlay.service")), state.links()::toString);
+        try (var links = Files.walk(root.resolve("etc/systemd/system"))) {
+            assertTrue(links.noneMatch(p -> p.getFileName().toString().equals("zfs-overlay.service") && Files.isSymbolicLink(p)),
+                    "no enablement link for the overlay unit anywhere");
+        }
+    }
+
+    @Test
+    void leftoversOfAnInstallCutShortGoEvenWhenTheRerunIsANoOp() throws IOException {
+        archive(NAME);
+        assertEquals(0, corezfs("install", "--mode", "overlay").exitCode());
+        // What a power cut right after the commit rename leaves: the previous tree aside, the /etc staging area.
+        Files.createDirectories(root.resolve("opt/.corezfs-old-deadbeef/usr"));
+        Files.createDirectories(root.resolve("etc/.corezfs-stage-deadbeef/.backup"));
+        Cli.Run r = corezfs("install");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().startsWith("unchanged"), r::toString);
+        assertFalse(Files.exists(root.resolve("opt/.corezfs-old-deadbeef")), "the old tree is gone");
+        assertFalse(Files.exists(root.resolve("etc/.corezfs-stage-deadbeef")), "the staging area is gone");
+    }
+
+    @Test
     void uninstallInSysextModeLeavesNoExtensionBehind() throws IOException {
         host.withSysext();
         archive(NAME);

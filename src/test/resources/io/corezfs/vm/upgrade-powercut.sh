@@ -67,6 +67,8 @@ case $LAB_BOOT in
     m=$(marker) s=$(installed_archive)
     info "after the power cut: marker=$m state=${s:-none} module=$([[ -d /sys/module/zfs ]] && echo loaded || echo absent)"
     info "/opt: $(ls -a /opt | tr '\n' ' ')"
+    info "/usr mounts: $(findmnt -n -o FSTYPE,OPTIONS /usr | tr '\n' '|')"
+    info "activation units: $(journalctl -b -o cat -u corezfs-sysext.service -u zfs-overlay.service 2>&1 | tail -n 8 | tr '\n' '|')"
     f0=$FAILED
     if [[ -d /sys/module/zfs ]]; then
         info "cut-outcome whole"
@@ -79,6 +81,7 @@ case $LAB_BOOT in
             *) fail cut-tree-matches-state "state names '$s'" ;;
         esac
         check cut-files-match-manifest tree_matches_state
+        check_active cut "$MODE"
     else
         info "cut-outcome none"
         check_not cut-no-usr-overlay sh -c 'findmnt -n -t overlay /usr'
