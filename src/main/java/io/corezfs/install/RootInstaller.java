@@ -73,7 +73,8 @@ public final class RootInstaller {
     /**
      * @param beforeCommit runs once the new content is extracted and verified in staging and before anything live is
      *                     touched; a live host stops what uses the old tree there. If it throws, nothing was changed.
-     * @param activation   whose unit the commit enables (and whose it does not), whatever the archive's presets say
+     * @param activation   the mode the tree will be presented in: the commit never enables the other mode's unit,
+     *                     whatever the archive's presets say (see {@link Activation#presetRules()})
      */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit,
                           Activation activation) {
@@ -329,7 +330,7 @@ public final class RootInstaller {
                 removeStaleEtc(m);
                 placeLinks(links);
                 boolean replaced = swapOpt(current);
-                syncRenames();
+                flush(root);    // the renames themselves; a failure is only reported, the install is complete
                 cleanup();
                 reportKept();
                 return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
@@ -495,20 +496,6 @@ public final class RootInstaller {
                 mkdirs(p.getParent());
                 Files.createSymbolicLink(p, Path.of(l.target()));
                 undo.push(() -> Files.deleteIfExists(p));
-            }
-        }
-
-        /**
-         * After the commit: the renames themselves made durable. A failure here is only reported, since the install
-         * is complete and rolling it back would be worse than a flush that the kernel will do on its own.
-         */
-        private void syncRenames() {
-            for (String dir : List.of("opt", "etc")) {
-                try {
-                    ops.syncFilesystem(root.resolve(dir));
-                } catch (IOException e) {
-                    reporter.warn("installed, but could not flush /" + dir + " to disk: " + e.getMessage());
-                }
             }
         }
 
