@@ -192,8 +192,9 @@ class LiveInstallIT {
     /**
      * Lifecycle in sysext mode, the mode a Flatcar node gets by default: an upgrade while a pool is imported is staged
      * and applied by corezfs-pending.service at the next boot, before ZFS comes up; then a power cut (sysrq b: no sync,
-     * no unmount) while an install writes its tree leaves a node that boots with one whole ZFS or none, and a rerun
-     * converges (see upgrade-powercut.sh).
+     * no unmount) right after an install's commit rename leaves a node that boots with one whole ZFS or none, and a
+     * rerun converges; finally a tree built for another kernel is refused at boot (S4 in sysext mode). See
+     * upgrade-powercut.sh.
      */
     @Test
     void aStagedUpgradeAppliesAtBootAndAPowerCutMidInstallLeavesZfsWholeOrAbsent() {
@@ -217,6 +218,14 @@ class LiveInstallIT {
             third.assertChecks("cut-consistent", "rerun-rc", "rerun-tree", "rerun-module-loaded", "rerun-zfs-version",
                     "rerun-sysext-unit-active", "rerun-no-leftovers", "pool-reimported", "checksum-identical");
             assertLive(third.json("boot3"), "sysext", true);
+            third.assertChecks("pool-exported-again");
+
+            VmBoot fourth = vm.reboot(BOOT);
+            fourth.assertChecks("booted-to-multi-user", "swapped-no-module", "swapped-unit-inactive", "swapped-no-extension-merged",
+                    "swapped-extension-link-removed", "swapped-no-zfs-in-usr", "swapped-journal-says-why");
+            JsonNode live = fourth.json("boot4").path("live");
+            assertFalse(live.path("active").asBoolean(true), live::toPrettyString);
+            assertFalse(live.path("moduleLoaded").asBoolean(true), live::toPrettyString);
         }
     }
 

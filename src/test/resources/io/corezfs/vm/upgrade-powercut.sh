@@ -6,7 +6,9 @@
 # Boot 2: the staged upgrade was applied before ZFS came up, the pool is back, the stage is gone. Then export the
 #         pool, start installing ARCHIVE (a downgrade, so it applies now) and cut the power (sysrq b: no sync, no
 #         unmount) right after its commit rename, while it activates.
-# Boot 3: the node came up with one whole ZFS, old or new, or none; never a mix. A rerun converges.
+# Boot 3: the node came up with one whole ZFS, old or new, or none; never a mix. A rerun converges. Then the
+#         installed tree is made to name another kernel, as after an OS update.
+# Boot 4: the sysext unit refuses it: no extension merged (the link is taken away), no module, the journal says why.
 source ./vmlib.sh
 wait_booted
 upgrade() { printf '%s\n' "$ARCHIVES/${UPGRADE:?scenario.env sets UPGRADE}"; }
@@ -97,6 +99,22 @@ case $LAB_BOOT in
     check pool-reimported zpool import $POOL
     check_eq checksum-identical "$(cat /var/lib/corezfs-lab/pool.fingerprint 2>/dev/null)" "$(pool_fingerprint 2>&1)"
     status_json boot3
+    # A kernel update, as far as corezfs can tell: the installed tree now names a kernel this node does not run.
+    check pool-exported-again zpool export $POOL
+    echo 6.1.0-99-cloud-amd64 >/opt/corezfs/kernel-release
+    sync
+    ;;
+4)
+    check booted-to-multi-user systemctl is-active multi-user.target
+    check_not swapped-no-module test -d /sys/module/zfs
+    check_not swapped-unit-inactive systemctl is-active corezfs-sysext.service
+    check_not swapped-no-extension-merged sh -c 'systemd-sysext status 2>/dev/null | grep -qw corezfs'
+    check_not swapped-extension-link-removed test -L /var/lib/extensions/corezfs
+    check_not swapped-no-zfs-in-usr test -e /usr/sbin/zfs
+    log=$(journalctl -b --no-pager -o cat 2>&1 | grep -i 'built for kernel' | head -n 3)
+    info "journal: $log"
+    if [[ -n $log ]]; then ok swapped-journal-says-why; else fail swapped-journal-says-why "no 'built for kernel' in this boot's journal"; fi
+    status_json boot4
     ;;
 esac
 finish
