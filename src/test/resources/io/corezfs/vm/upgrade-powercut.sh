@@ -99,21 +99,14 @@ case $LAB_BOOT in
     check pool-reimported zpool import $POOL
     check_eq checksum-identical "$(cat /var/lib/corezfs-lab/pool.fingerprint 2>/dev/null)" "$(pool_fingerprint 2>&1)"
     status_json boot3
-    # A kernel update, as far as corezfs can tell: the installed tree now names a kernel this node does not run.
     check pool-exported-again zpool export $POOL
-    echo 6.1.0-99-cloud-amd64 >/opt/corezfs/kernel-release
-    sync
+    swap_kernel
     ;;
 4)
-    check booted-to-multi-user systemctl is-active multi-user.target
-    check_not swapped-no-module test -d /sys/module/zfs
-    check_not swapped-unit-inactive systemctl is-active corezfs-sysext.service
+    check_swapped_boot corezfs-sysext.service
     check_not swapped-no-extension-merged sh -c 'systemd-sysext status 2>/dev/null | grep -qw corezfs'
     check_not swapped-extension-link-removed test -L /var/lib/extensions/corezfs
     check_not swapped-no-zfs-in-usr test -e /usr/sbin/zfs
-    log=$(journalctl -b --no-pager -o cat 2>&1 | grep -i 'built for kernel' | head -n 3)
-    info "journal: $log"
-    if [[ -n $log ]]; then ok swapped-journal-says-why; else fail swapped-journal-says-why "no 'built for kernel' in this boot's journal"; fi
     status_json boot4
     ;;
 esac

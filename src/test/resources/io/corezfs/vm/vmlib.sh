@@ -216,3 +216,19 @@ check_gone() {
 }
 # Staging or backup trees an install left behind.
 leftovers() { find / /opt /etc -maxdepth 1 -name '.corezfs-*' 2>/dev/null | sort | tr '\n' ' '; }
+
+# The OS "updated its kernel", as far as corezfs can tell: the installed tree now names a release that does not boot.
+swap_kernel() {
+    echo 6.1.0-99-cloud-amd64 >/opt/corezfs/kernel-release
+    sync
+}
+# The boot after swap_kernel: the node is up, UNIT refused the tree and said why in the journal, no module loaded.
+check_swapped_boot() {
+    local unit=$1 log
+    check booted-to-multi-user systemctl is-active multi-user.target
+    check_not swapped-no-module test -d /sys/module/zfs
+    check_not swapped-unit-inactive systemctl is-active "$unit"
+    log=$(journalctl -b --no-pager -o cat 2>&1 | grep -i 'built for kernel' | head -n 3)
+    info "journal: $log"
+    if [[ -n $log ]]; then ok swapped-journal-says-why; else fail swapped-journal-says-why "no 'built for kernel' in this boot's journal"; fi
+}
