@@ -26,11 +26,6 @@ public final class Presets {
         this.rules = rules;
     }
 
-    /** @param dirs preset directories, highest priority first; missing ones are skipped */
-    public static Presets load(List<Path> dirs) throws IOException {
-        return load(List.of(), dirs);
-    }
-
     /**
      * @param first rules in preset syntax ({@code enable UNIT}, {@code disable GLOB}) that come before every file
      * @param dirs  preset directories, highest priority first; missing ones are skipped
