@@ -105,14 +105,14 @@ public final class LiveInstaller {
     public List<String> plan(Path archive, HostFacts host, Activation mode) {
         ArchiveReader.Loaded head = reader.readManifest(archive);
         Manifest m = head.manifest();
-        LiveState now = LiveState.probe(root, sys);
         Optional<InstallState> installed = InstallState.read(root);
         List<String> plan = new ArrayList<>();
         boolean same = installed.isPresent() && installed.get().manifestSha256().equals(head.sha256());
-        if (same && now.active() && now.mode().equals(Optional.of(mode)) && now.moduleLoaded()) {
+        if (same && LiveState.serving(root, sys, mode)) {
             plan.add("nothing to do: " + archive.getFileName() + " is installed and active (" + mode.label() + ")");
             return plan;
         }
+        LiveState now = LiveState.probe(root, sys);
         if (!same && now.moduleLoaded() && !now.pools().isEmpty()) {
             plan.add("stage " + archive.getFileName() + " in /" + PENDING_DIR + " and enable " + PENDING_UNIT
                     + ": pools are imported (" + poolNames(now) + "), so the new ZFS applies at the next boot");
@@ -145,12 +145,12 @@ public final class LiveInstaller {
         // Leftovers of an install cut short (kill, power loss) go first, also when this one turns out to be a no-op.
         files.recover(root);
         Optional<InstallState> before = InstallState.read(root);
-        LiveState now = LiveState.probe(root, sys);
         boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256());
-        boolean modeChange = now.mode().isPresent() && now.mode().get() != mode;
-        if (same && !modeChange && now.active() && now.moduleLoaded()) {
+        if (same && LiveState.serving(root, sys, mode)) {
             return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), mode, "already installed and active");
         }
+        LiveState now = LiveState.probe(root, sys);
+        boolean modeChange = now.mode().isPresent() && now.mode().get() != mode;
         boolean running = now.moduleLoaded() || now.usrPresented();
         if ((!same || modeChange) && running && !now.pools().isEmpty()) {
             if (modeChange) {
@@ -213,9 +213,9 @@ public final class LiveInstaller {
         }
         deactivate(now.mode().orElse(Activation.OVERLAY), before);
         for (Activation a : Activation.values()) {
-            systemctl("disable", a.unit());
+            unitFiles("disable", a.unit());
         }
-        systemctl("disable", PENDING_UNIT);
+        unitFiles("disable", PENDING_UNIT);
         removeToolUnits();
         List<String> kept = files.remove(root);
         try {
@@ -260,30 +260,35 @@ public final class LiveInstaller {
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "cannot stage " + archive.getFileName() + ": " + e, e);
         }
+        unitFilesChecked("enable", PENDING_UNIT);
         systemctl("daemon-reload");
-        systemctlChecked("enable", PENDING_UNIT);
         return new Result(Outcome.STAGED, archive.getFileName().toString(), mode,
                 "pools are imported (" + poolNames(now) + "); the new ZFS applies at the next boot");
     }
 
     private void clearPending() {
         if (Files.exists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT), LinkOption.NOFOLLOW_LINKS)) {
-            systemctl("disable", PENDING_UNIT);
+            unitFiles("disable", PENDING_UNIT);
             try {
                 Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
                 RootInstaller.deleteTree(root.resolve(PENDING_DIR));
             } catch (IOException e) {
                 reporter.warn("could not remove the staged upgrade: " + e.getMessage());
             }
+            systemctl("daemon-reload");
         }
     }
 
-    /** Writes the mode marks and enables the right unit; both modes' files are written before any unit starts. */
+    /**
+     * Writes the mode marks and enables the right unit; both modes' files are written before any unit starts. One
+     * reload after the links are made, not one per enable and disable: each costs the manager a full reread of
+     * every unit, which is seconds on a slow node (BENCHMARKS.md).
+     */
     private void prepareMode(Activation mode, Manifest m, HostFacts host) {
         prepareFiles(mode, m, host);
+        unitFiles("disable", mode.other().unit());
+        unitFilesChecked("enable", mode.unit());
         systemctl("daemon-reload");
-        systemctl("disable", mode.other().unit());
-        systemctlChecked("enable", mode.unit());
     }
 
     private void prepareFiles(Activation mode, Manifest m, HostFacts host) {
@@ -406,7 +411,7 @@ public final class LiveInstaller {
     private void rollback(Activation mode, boolean wasFresh) {
         try {
             deactivate(mode, InstallState.read(root));
-            systemctl("disable", mode.unit());
+            unitFiles("disable", mode.unit());
             if (wasFresh) {
                 removeToolUnits();
                 files.remove(root);
@@ -445,9 +450,11 @@ public final class LiveInstaller {
                         + " (is a pool still imported or a zvol open?)");
             }
         }
+        List<String> stop = new ArrayList<>(List.of("systemctl", "stop"));
         for (Activation a : Activation.values()) {
-            systemctl("stop", a.unit());
+            stop.add(a.unit());
         }
+        sys.run(stop);
         // Lazily, as the unit does: a process started while the overlay was up (a shell, a daemon) keeps its
         // mapped files until it exits, and must not block the withdrawal. Loops for overlays stacked by hand.
         for (int i = 0; i < 4 && LiveState.overlayMounted(root); i++) {
@@ -467,12 +474,21 @@ public final class LiveInstaller {
         }
     }
 
-    private void systemctl(String verb, String unit) {
-        sys.run(List.of("systemctl", verb, unit));
-    }
-
     private void systemctl(String verb) {
         sys.run(List.of("systemctl", verb));
+    }
+
+    /** enable or disable as links only: the caller reloads the manager once when all links are made. */
+    private void unitFiles(String verb, String unit) {
+        sys.run(List.of("systemctl", verb, "--no-reload", unit));
+    }
+
+    private void unitFilesChecked(String verb, String unit) {
+        LiveSystem.Result r = sys.run(List.of("systemctl", verb, "--no-reload", unit));
+        if (!r.ok()) {
+            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "systemctl " + verb + " " + unit + " failed: " + r.lastLine()
+                    + journalHint(unit));
+        }
     }
 
     private void systemctlChecked(String verb, String unit) {

@@ -50,6 +50,15 @@ public record LiveState(Optional<Activation> mode, boolean active, boolean usrPr
         return new LiveState(mode, active, presented, loaded, kmod, user, List.copyOf(pools));
     }
 
+    /**
+     * Whether {@code mode} is what serves ZFS right now: recorded, its unit active, the module loaded. The cheap
+     * question a reinstall asks first; it runs one program, where {@link #probe} runs up to three.
+     */
+    static boolean serving(Path root, LiveSystem sys, Activation mode) {
+        return readMode(root).equals(Optional.of(mode)) && Files.isDirectory(root.resolve("sys/module/zfs"))
+                && isActive(sys, mode.unit());
+    }
+
     static Optional<Activation> readMode(Path root) {
         return read(root.resolve(Activation.MODE_FILE)).flatMap(s -> {
             try {

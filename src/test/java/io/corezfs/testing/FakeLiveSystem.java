@@ -127,8 +127,9 @@ public final class FakeLiveSystem implements LiveSystem {
     }
 
     private Result systemctl(List<String> c) {
-        String verb = c.get(1);
-        String unit = c.size() > 2 ? c.get(2) : "";
+        List<String> words = c.stream().skip(1).filter(w -> !w.startsWith("--")).toList();
+        String verb = words.get(0);
+        String unit = words.size() > 1 ? words.get(1) : "";
         switch (verb) {
             case "is-active":
                 return active.contains(unit) ? new Result(0, "active\n") : new Result(3, "inactive\n");
