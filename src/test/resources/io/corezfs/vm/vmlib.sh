@@ -70,14 +70,18 @@ run_cli() {
     errf=$(mktemp)
     t=$(now)
     OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
-    if jvm_crashed "$RC" "$OUT"; then
+    local tries=1
+    while ((tries < 3)) && jvm_crashed "$RC" "$OUT"; do
         # The emulator, not corezfs: under qemu TCG the JVM itself has died with SIGSEGV in trivial compiled code
-        # (once in about fifty starts, e.g. in String.isEmpty before main ran). Said, and the command run again.
+        # (once in about fifty starts, e.g. in String.isEmpty before main ran), and with SIGILL at the entry of a
+        # compiled method the JIT was patching, which multi-threaded TCG can show half-written. Said, and the
+        # command run again, up to three starts in all; corezfs itself converges after any kill.
         echo "INFO jvm-crash-retry $name: $(printf '%s\n' "$OUT" | grep -m1 'Problematic frame' -A1 | tail -n1)"
         rm -f hs_err_pid*.log
         t=$(now)
         OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
-    fi
+        tries=$((tries + 1))
+    done
     echo "TIME $name $(elapsed "$t")"
     echo "RC $name $RC"
     sed "s/^/  [$name err] /" "$errf"
@@ -90,12 +94,14 @@ jvm_crashed() { [[ $1 == 134 ]] && printf '%s\n' "$2" | grep -q 'A fatal error h
 status_json() {
     local s rc=0
     s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
-    if jvm_crashed "$rc" "$s"; then
+    local tries=1
+    while ((tries < 3)) && jvm_crashed "$rc" "$s"; do
         info "jvm-crash-retry status-$1"
         rm -f hs_err_pid*.log
         rc=0
         s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
-    fi
+        tries=$((tries + 1))
+    done
     ((rc == 0)) || info "status --json rc=$rc: $(tr '\n' '|' </tmp/status.err)"
     printf '%s\n' "$s" | json "$1"
 }
