@@ -479,20 +479,19 @@ public final class LiveInstaller {
     }
 
     /** enable or disable as links only: the caller reloads the manager once when all links are made. */
-    private void unitFiles(String verb, String unit) {
-        sys.run(List.of("systemctl", verb, "--no-reload", unit));
+    private LiveSystem.Result unitFiles(String verb, String unit) {
+        return sys.run(List.of("systemctl", verb, "--no-reload", unit));
     }
 
     private void unitFilesChecked(String verb, String unit) {
-        LiveSystem.Result r = sys.run(List.of("systemctl", verb, "--no-reload", unit));
-        if (!r.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "systemctl " + verb + " " + unit + " failed: " + r.lastLine()
-                    + journalHint(unit));
-        }
+        requireOk(unitFiles(verb, unit), verb, unit);
     }
 
     private void systemctlChecked(String verb, String unit) {
-        LiveSystem.Result r = sys.run(List.of("systemctl", verb, unit));
+        requireOk(sys.run(List.of("systemctl", verb, unit)), verb, unit);
+    }
+
+    private void requireOk(LiveSystem.Result r, String verb, String unit) {
         if (!r.ok()) {
             throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "systemctl " + verb + " " + unit + " failed: " + r.lastLine()
                     + journalHint(unit));

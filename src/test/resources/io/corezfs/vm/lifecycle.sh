@@ -28,10 +28,10 @@ case $LAB_BOOT in
     check_not wrong-no-module test -d /sys/module/zfs
 
     snap() { ls -A / /opt /etc /etc/systemd/system /var/lib 2>/dev/null; }
-    # A JVM the emulator crashes before the kill (see run_cli) leaves the host as a kill would; that is said and the
-    # attempt made again from where it stopped, up to three starts.
+    # A JVM the emulator crashes before the kill (see jvm_crash_said) leaves the host as a kill would; that is said
+    # and the attempt made again from where it stopped.
     killed='' rc=''
-    for ((attempt = 1; attempt <= 3; attempt++)); do
+    for ((attempt = 1; attempt <= JVM_STARTS; attempt++)); do
         before=$(snap)
         # The launcher execs java, so $! is the JVM itself.
         corezfs install --mode overlay --archive "$(good_archive)" >/tmp/crashed.out 2>&1 &
@@ -53,8 +53,7 @@ case $LAB_BOOT in
         fi
         wait $pid && rc=0 || rc=$?
         jvm_crashed "$rc" "$(cat /tmp/crashed.out)" || break
-        info "jvm-crash-retry killed-mid-install: $(grep -m1 'Problematic frame' -A1 /tmp/crashed.out | tail -n1)"
-        rm -f hs_err_pid*.log
+        jvm_crash_said killed-mid-install "$(cat /tmp/crashed.out)"
     done
     if [[ -n $killed ]]; then
         ok killed-mid-install

@@ -52,9 +52,8 @@ case $LAB_BOOT in
     sync
     # Cut just after the commit rename, while activation still runs: the renamed tree is then what the next boot
     # presents, and its files must be on the disk although nobody synced (the kernel writes dirty pages back only
-    # after about 30 s). A JVM the emulator crashes before the commit (see run_cli) is said and started again, up to
-    # three starts.
-    for ((attempt = 1; attempt <= 3; attempt++)); do
+    # after about 30 s). A JVM the emulator crashes before the commit (see jvm_crash_said) is said and started again.
+    for ((attempt = 1; attempt <= JVM_STARTS; attempt++)); do
         corezfs -q install --archive "$(good_archive)" >/var/tmp/cut-install.out 2>&1 &
         pid=$!
         for ((i = 0; i < 3000; i++)); do
@@ -64,8 +63,7 @@ case $LAB_BOOT in
         done
         wait $pid && rc=0 || rc=$?
         jvm_crashed "$rc" "$(cat /var/tmp/cut-install.out)" || break
-        info "jvm-crash-retry cut-install: $(grep -m1 'Problematic frame' -A1 /var/tmp/cut-install.out | tail -n1)"
-        rm -f hs_err_pid*.log
+        jvm_crash_said cut-install "$(cat /var/tmp/cut-install.out)"
     done
     info "power cut with: state=$(installed_archive) /opt: $(ls -a /opt | tr '\n' ' ')"
     ok power-cut-mid-install

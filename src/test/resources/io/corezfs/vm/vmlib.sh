@@ -71,13 +71,8 @@ run_cli() {
     t=$(now)
     OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
     local tries=1
-    while ((tries < 3)) && jvm_crashed "$RC" "$OUT"; do
-        # The emulator, not corezfs: under qemu TCG the JVM itself has died with SIGSEGV in trivial compiled code
-        # (once in about fifty starts, e.g. in String.isEmpty before main ran), and with SIGILL at the entry of a
-        # compiled method the JIT was patching, which multi-threaded TCG can show half-written. Said, and the
-        # command run again, up to three starts in all; corezfs itself converges after any kill.
-        echo "INFO jvm-crash-retry $name: $(printf '%s\n' "$OUT" | grep -m1 'Problematic frame' -A1 | tail -n1)"
-        rm -f hs_err_pid*.log
+    while ((tries < JVM_STARTS)) && jvm_crashed "$RC" "$OUT"; do
+        jvm_crash_said "$name" "$OUT"
         t=$(now)
         OUT=$(corezfs "$@" 2>"$errf") && RC=0 || RC=$?
         tries=$((tries + 1))
@@ -88,6 +83,16 @@ run_cli() {
     printf '%s\n' "$OUT" | sed "s/^/  [$name out] /"
     rm -f "$errf"
 }
+# The emulator, not corezfs: under qemu TCG the JVM itself has died with SIGSEGV in trivial compiled code (once in
+# about fifty starts, e.g. in String.isEmpty before main ran), and with SIGILL or SIGSEGV at the entry of a compiled
+# method the JIT was patching, which multi-threaded TCG can show half-written. Every start of corezfs in these
+# scripts is then said and made again, up to JVM_STARTS starts in all; corezfs itself converges after any kill.
+JVM_STARTS=3
+# jvm_crash_said NAME OUTPUT: says which frame the emulator crashed, and drops the crash report.
+jvm_crash_said() {
+    info "jvm-crash-retry $1: $(printf '%s\n' "$2" | grep -m1 'Problematic frame' -A1 | tail -n1)"
+    rm -f hs_err_pid*.log
+}
 # A JVM that died by a signal and said so (exit 134, hs_err banner), as opposed to any exit of corezfs itself.
 jvm_crashed() { [[ $1 == 134 ]] && printf '%s\n' "$2" | grep -q 'A fatal error has been detected by the Java Runtime'; }
 # Prints `corezfs status --json` as JSON block NAME.
@@ -95,9 +100,8 @@ status_json() {
     local s rc=0
     s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
     local tries=1
-    while ((tries < 3)) && jvm_crashed "$rc" "$s"; do
-        info "jvm-crash-retry status-$1"
-        rm -f hs_err_pid*.log
+    while ((tries < JVM_STARTS)) && jvm_crashed "$rc" "$s"; do
+        jvm_crash_said "status-$1" "$s"
         rc=0
         s=$(corezfs status --json 2>/tmp/status.err) || rc=$?
         tries=$((tries + 1))
