@@ -3,7 +3,8 @@
 #
 # Every script of the lab:
 #   - runs with `set -euo pipefail` (set here too, in case a caller forgot);
-#   - writes only under $LAB_CACHE (default <repo>/target/lab), which `mvn clean` and git both ignore;
+#   - writes only under $LAB_CACHE (default /var/cache/corezfs-lab, outside the clone: every clone on this
+#     machine, CI's included, reuses what another built, since each step is keyed by its inputs);
 #   - is idempotent: each expensive step records what it made in a stamp file (an input key plus the
 #     sha256 of its outputs), and a re-run that finds a matching stamp does nothing.
 set -euo pipefail
@@ -28,7 +29,7 @@ _lab_load_versions() {
 _lab_load_versions
 
 # Absolute, so scripts may cd freely. Relative values are taken from the repo root, as documented.
-LAB_CACHE="${LAB_CACHE:-target/lab}"
+LAB_CACHE="${LAB_CACHE:-/var/cache/corezfs-lab}"
 [[ $LAB_CACHE == /* ]] || LAB_CACHE="$REPO_ROOT/$LAB_CACHE"
 export LAB_CACHE
 

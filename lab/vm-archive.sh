@@ -11,7 +11,8 @@
 # (mvn -DskipTests package: target/corezfs/bin/corezfs). A build compiles OpenZFS: 5-10 min on 2 cores.
 #
 # Cache: $LAB_CACHE/vm/archive/ holds the archive and .archive.stamp. The stamp's key covers what decides the
-# archive's content: this script, versions.env, the sha256 of the ZFS tarball and of the developer container,
+# archive's content: this script, the pinned values it uses (not all of versions.env: the VM's qemu settings live there
+# too, and must not cost a recompile), the sha256 of the ZFS tarball and of the developer container,
 # the tool's version, and the content of the jar entries that shape the archive (the build script, collection,
 # packing, host facts, units, overlay). Classes of other packages (the CLI, install) are left out on purpose: changing
 # the installer must not cost a 10-minute recompile. The jar is reproducible (project.build.outputTimestamp), and
@@ -65,7 +66,7 @@ VM_IMAGE=$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/root.img
 [[ -f $VM_IMAGE ]] || die "no VM image at $VM_IMAGE (run: sudo lab/vm-image.sh)"
 container_sha() { awk '/^# SHA512 HASH/ {getline; print $1; exit}' "$LAB_DEVCONTAINER_DIR/$LAB_DEVCONTAINER_NAME.DIGESTS"; }
 
-KEY=$(input_key "$0" "$LAB_DIR/versions.env" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
+KEY=$(input_key "$0" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
     "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "container $(container_sha)" "jar $(jar_key)" \
     "vm $(cat "$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/.image.stamp" 2>/dev/null | head -n1)")
 

@@ -156,7 +156,7 @@ fi
 # work under TCG and only adds noise (a libkmod error in lsmod's output). virtio-rng: the guest's entropy
 # from the host's, so nothing at boot waits for a random seed under a slow CPU. No NIC (-nodefaults).
 # shellcheck disable=SC2054  # the commas are qemu option syntax, not array separators
-QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel tcg -m "$LAB_VM_MEM_MIB" -smp "$LAB_VM_SMP"
+QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$LAB_VM_MEM_MIB" -smp "$LAB_VM_SMP"
       -cpu qemu64,-svm -nodefaults -nographic -no-reboot -device virtio-rng-pci
       -kernel "$RUN/vmlinuz" -initrd "$RUN/initrd.img" -append "$APPEND"
       -drive "file=$RUN/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"

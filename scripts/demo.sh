@@ -3,7 +3,7 @@
 # archive for the lab's Flatcar-like node (a real OpenZFS compile in the developer container, 5-10 min the first
 # time, cached after), then boot a throwaway node under qemu (no network, no Java on it) where an operator's steps
 # run: unpack the self-contained corezfs bundle, `corezfs install`, create a pool on the node's second disk and show
-# `zpool status`. Everything is cached under target/lab; the node's disks are deleted at the end.
+# `zpool status`. Everything is cached under $LAB_CACHE (default /var/cache/corezfs-lab); the node's disks are deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -20,29 +20,28 @@ rm -rf "$demo"
 mkdir -p "$demo/inject"
 ln "$bundle" "$demo/inject/corezfs.tar.gz" 2>/dev/null || cp "$bundle" "$demo/inject/corezfs.tar.gz"
 ln "$archive" "$demo/inject/" 2>/dev/null || cp "$archive" "$demo/inject/"
-cat >"$demo/inject/run.sh" <<SCRIPT
-#!/bin/bash
-# Runs as root on the node. What an operator types, with the commands echoed.
-set -eu
-export PATH=/opt/corezfs-tool/bin:\$PATH
-systemctl is-system-running --wait >/dev/null || true
-set -x
-mkdir -p /opt/corezfs-tool && tar -xzf corezfs.tar.gz -C /opt/corezfs-tool --strip-components=1
-command -v java || echo "no Java on this node: the bundle brings its own runtime"
-corezfs status
-# As on a real node: the archive sits in the current directory, where install looks after its store.
-cd /root/inject
-corezfs install
-zpool create -f demo /dev/vdb
-zfs create demo/data
-echo "hello from corezfs" >/demo/data/hello.txt
-zfs list -r demo
-corezfs status
-zpool status demo
-SCRIPT
+# What an operator types on the node, with the commands echoed (runs as root in the VM).
+cp lab/demo-guest.sh "$demo/inject/run.sh"
 chmod 755 "$demo/inject/run.sh"
 
 name=corezfs-demo
 trap 'bash lab/vm-run.sh rm "$name" >/dev/null 2>&1 || true' EXIT
 # Under TCG the node's JVM is slow (a corezfs call takes 10-40 s there); the timeout leaves room for a busy host.
-bash lab/vm-run.sh start "$name" --inject "$demo/inject" --timeout 1800
+rc=0
+bash lab/vm-run.sh start "$name" --inject "$demo/inject" --timeout 1800 | tee "$demo/guest.out" || rc=${PIPESTATUS[0]}
+if ((rc != 0)); then
+    # Say what happened in the node, not only its exit code: the failed step, the guest's last lines, and any JVM
+    # crash report, copied out of the guest's output to the host.
+    {
+        echo
+        echo "demo: FAILED in the node (rc=$rc)."
+        grep -m1 '^DEMO-FAILED' "$demo/guest.out" | sed 's/^DEMO-FAILED /demo: failed step: /' || true
+        echo "demo: the node's last lines:"
+        sed '/^HS-ERR-BEGIN /,/^HS-ERR-END$/d' "$demo/guest.out" | grep -v '^DEMO-FAILED' | tail -n 15 | sed 's/^/  | /'
+        bash lab/guest-report.sh "$demo/guest.out" "$demo" | while read -r _ sig path; do
+            echo "demo: the JVM crashed ($sig); its report: $path"
+        done
+        echo "demo: the node's whole output: $demo/guest.out"
+    } >&2
+    exit "$rc"
+fi

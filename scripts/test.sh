@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian machine (as root): unit tests (surefire) and the lab tests (*IT,
 # failsafe) against a real Docker engine, real compiles of OpenZFS and the lab's Flatcar-format developer
-# container. Everything the lab makes is cached under target/lab and reused when its inputs are unchanged.
+# container. Everything the lab makes is cached under $LAB_CACHE (default /var/cache/corezfs-lab, outside the clone) and reused when its inputs are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh

@@ -3,6 +3,7 @@ package io.corezfs.build;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.build.ZfsSourceResolver.Request;
+import io.corezfs.testing.Lab;
 import io.corezfs.testing.Requirements;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The real OpenZFS 2.1.11 release tarball, as lab/zfs-source.sh fetches it from Debian (byte-identical to the
- * GitHub release asset), against the table corezfs ships. The lab folder is the system property
- * {@code corezfs.lab.dir}, by default {@code target/lab}.
+ * GitHub release asset), against the table corezfs ships. The lab folder is {@link Lab#dir()}.
  */
 class ZfsSourceIT {
     private static final String KERNEL = "6.1.0-56-cloud-amd64";
@@ -35,7 +35,7 @@ class ZfsSourceIT {
 
     @BeforeEach
     void needTheLabTarball() {
-        tarball = Path.of(System.getProperty("corezfs.lab.dir", "target/lab"))
+        tarball = Lab.dir()
                 .resolve("zfs-source/zfs-linux_2.1.11.orig.tar.gz").toAbsolutePath();
         Requirements.need(Files.isRegularFile(tarball), "the OpenZFS 2.1.11 tarball at " + tarball
                 + " (run sudo lab/zfs-source.sh, or set -Dcorezfs.lab.dir)");

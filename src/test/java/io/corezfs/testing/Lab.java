@@ -10,9 +10,11 @@ import java.util.Map;
 
 /**
  * The lab's pinned inputs and artifacts, for the lab tests. The pins live in one place, lab/versions.env, which
- * the lab scripts read too; the artifacts are what lab/all.sh made under target/lab.
+ * the lab scripts read too; the artifacts are what lab/all.sh made under $LAB_CACHE.
  */
 public final class Lab {
+    /** lab/lib.sh's default: outside the clone, so every clone on the machine reuses what the lab built. */
+    private static final String DEFAULT_CACHE = "/var/cache/corezfs-lab";
     private static final Path REPO = Path.of(System.getProperty("user.dir")).toAbsolutePath();
     private static final Map<String, String> PINS = load();
 
@@ -53,7 +55,7 @@ public final class Lab {
 
     public static Path dir() {
         String c = System.getenv("LAB_CACHE");
-        return c == null ? REPO.resolve("target/lab") : REPO.resolve(c);
+        return c == null ? Path.of(DEFAULT_CACHE) : REPO.resolve(c);
     }
 
     public static Path mirror() {

@@ -167,6 +167,7 @@ public final class VmLab implements AutoCloseable {
             VmBoot b = new VmBoot(n, p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - t0));
             boots.add(b);
+            keepCrashReports(b);
             System.out.printf("[vm %s] boot %d: rc=%d in %.1f s%n%s%n", name, n, b.exitCode(), b.elapsed().toMillis() / 1000.0,
                     b.output().indent(2));
             return b;
@@ -175,6 +176,25 @@ public final class VmLab implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /**
+     * The guest prints every JVM crash report between HS-ERR-BEGIN/HS-ERR-END (vmlib.sh's jvm_check, which also fails
+     * a check, so the report is in the failure's text too); each is kept as a file beside the boot's output.
+     */
+    private void keepCrashReports(VmBoot b) throws IOException {
+        List<String> lines = b.output().lines().map(String::strip).toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).startsWith("HS-ERR-BEGIN ")) {
+                continue;
+            }
+            String guestPath = lines.get(i).substring("HS-ERR-BEGIN ".length());
+            int end = lines.subList(i, lines.size()).indexOf("HS-ERR-END");
+            List<String> report = lines.subList(i + 1, end < 0 ? lines.size() : i + end);
+            Path f = work.resolve("boot-" + b.number() + "-" + Path.of(guestPath).getFileName());
+            Files.write(f, report, StandardCharsets.UTF_8);
+            System.out.println("[vm " + name + "] boot " + b.number() + ": the JVM crashed in the guest; report: " + f);
         }
     }
 

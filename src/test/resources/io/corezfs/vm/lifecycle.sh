@@ -28,33 +28,28 @@ case $LAB_BOOT in
     check_not wrong-no-module test -d /sys/module/zfs
 
     snap() { ls -A / /opt /etc /etc/systemd/system /var/lib 2>/dev/null; }
-    # A JVM the emulator crashes before the kill (see jvm_crash_said) leaves the host as a kill would; that is said
-    # and the attempt made again from where it stopped.
     killed='' rc=''
-    for ((attempt = 1; attempt <= JVM_STARTS; attempt++)); do
-        before=$(snap)
-        # The launcher execs java, so $! is the JVM itself.
-        corezfs install --mode overlay --archive "$(good_archive)" >/tmp/crashed.out 2>&1 &
-        pid=$!
-        t=$(now) seen=''
-        for ((i = 0; i < 3000; i++)); do
-            kill -0 $pid 2>/dev/null || break
-            if [[ $(snap) != "$before" ]]; then seen=$(elapsed "$t"); break; fi
-            sleep 0.1
-        done
-        # Let it get some way into its work, then pull the plug.
-        [[ -n $seen ]] && sleep "${CRASH_DELAY:-2}"
-        if kill -0 $pid 2>/dev/null; then
-            kill -9 $pid
-            wait $pid 2>/dev/null
-            killed=yes
-            info "killed after $(elapsed "$t") s (first change on disk after ${seen:-never} s)"
-            break
-        fi
-        wait $pid && rc=0 || rc=$?
-        jvm_crashed "$rc" "$(cat /tmp/crashed.out)" || break
-        jvm_crash_said killed-mid-install "$(cat /tmp/crashed.out)"
+    before=$(snap)
+    # The launcher execs java, so $! is the JVM itself.
+    corezfs install --mode overlay --archive "$(good_archive)" >/tmp/crashed.out 2>&1 &
+    pid=$!
+    t=$(now) seen=''
+    for ((i = 0; i < 3000; i++)); do
+        kill -0 $pid 2>/dev/null || break
+        if [[ $(snap) != "$before" ]]; then seen=$(elapsed "$t"); break; fi
+        sleep 0.1
     done
+    # Let it get some way into its work, then pull the plug.
+    [[ -n $seen ]] && sleep "${CRASH_DELAY:-2}"
+    if kill -0 $pid 2>/dev/null; then
+        kill -9 $pid
+        wait $pid 2>/dev/null
+        killed=yes
+        info "killed after $(elapsed "$t") s (first change on disk after ${seen:-never} s)"
+    else
+        wait $pid && rc=0 || rc=$?
+    fi
+    jvm_check killed-mid-install
     if [[ -n $killed ]]; then
         ok killed-mid-install
     else
