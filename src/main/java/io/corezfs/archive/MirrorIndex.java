@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.corezfs.CorezfsException;
+import io.corezfs.build.ZfsVersion;
 import io.corezfs.host.HostFacts;
 
 import java.io.IOException;
@@ -89,6 +90,6 @@ public record MirrorIndex(int format, List<Entry> archives) {
         return archives.stream()
                 .filter(e -> e.os().equals(host.os()) && e.osVersion().equals(host.version()) && e.board().equals(host.board())
                         && e.arch().equals(host.arch()) && e.kernel().equals(host.kernel()))
-                .max(Comparator.comparing(e -> ArchiveStore.Version.of(e.zfsVersion())));
+                .max(Comparator.comparing(Entry::zfsVersion, ZfsVersion.ORDER));
     }
 }
