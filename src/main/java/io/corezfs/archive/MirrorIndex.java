@@ -1,10 +1,9 @@
 package io.corezfs.archive;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.corezfs.CorezfsException;
+import io.corezfs.JsonMapping;
 import io.corezfs.build.ZfsVersion;
 import io.corezfs.host.HostFacts;
 
@@ -27,10 +26,7 @@ public record MirrorIndex(int format, List<Entry> archives) {
     public static final String FILE = "index.json";
     public static final int FORMAT = 1;
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper MAPPER = JsonMapping.newMapper();
 
     @JsonPropertyOrder({"file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion"})
     public record Entry(String file, String sha256, long size, String os, String osVersion, String board, String arch,
