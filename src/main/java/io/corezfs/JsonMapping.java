@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * <ul>
  *   <li>written indented, so state and indexes read well and diff line by line;</li>
  *   <li>unknown properties are ignored, so a newer corezfs's files still read (formats carry their own version);</li>
- *   <li>an explicit {@code null} for a number and a key given twice are errors, not silently a 0 or the last value.</li>
+ *   <li>an explicit {@code null} for a number and a key given twice are errors, not a silent 0 or last value.</li>
  * </ul>
  */
 public final class JsonMapping {

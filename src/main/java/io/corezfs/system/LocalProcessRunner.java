@@ -110,10 +110,15 @@ public final class LocalProcessRunner implements ProcessRunner {
         @Override
         public ProcessResult finish() {
             try {
-                // The watchdog ends the child at the deadline, so this wait is bounded too.
-                process.waitFor();
-                long left = Math.max(0, request.timeout().toNanos() - (System.nanoTime() - started));
-                long until = System.nanoTime() + (timedOut ? GRACE.toNanos() : left + GRACE.toNanos());
+                long deadline = started + request.timeout().toNanos();
+                // The watchdog kills the tree at the deadline; a process stuck in the kernel (state D) survives even
+                // SIGKILL, so this wait is bounded too, and such a process is left behind and reported as timed out.
+                if (!process.waitFor(Math.max(0, deadline - System.nanoTime()) + GRACE.toNanos(), TimeUnit.NANOSECONDS)) {
+                    timedOut = true;
+                    killTree();
+                }
+                long now = System.nanoTime();
+                long until = (timedOut ? now : Math.max(deadline, now)) + GRACE.toNanos();
                 boolean drained = err.await(until) && (out == null || out.await(until));
                 if (!drained && !timedOut) {
                     // The child is gone but something it started still holds its output open past the deadline.
