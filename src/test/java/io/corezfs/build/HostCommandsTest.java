@@ -1,6 +1,7 @@
 package io.corezfs.build;
 
 import io.corezfs.system.LocalProcessRunner;
+import io.corezfs.testing.FakeProcessRunner;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import org.junit.jupiter.api.Test;
@@ -44,5 +45,16 @@ class HostCommandsTest {
     @Test
     void theMountTableListsTheRoot() throws IOException {
         assertTrue(HostCommands.over(new LocalProcessRunner()).mountPoints().contains(Path.of("/")));
+    }
+
+    @Test
+    void aStreamPastItsHourIsExit3AndSaysSo() {
+        List<String> tar = List.of("tar", "-C", "/mnt", "-c", ".");
+        FakeProcessRunner fake = new FakeProcessRunner().on(tar, FakeProcessRunner.Script.hangs());
+        HostCommands.Running running = HostCommands.over(fake).start(tar);
+        CorezfsException e = assertThrows(CorezfsException.class, running::finish);
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertEquals("tar -C /mnt -c . did not finish within 60 minutes and was killed (exit 124)", e.getMessage());
+        assertEquals(HostCommands.STREAM_TIMEOUT, fake.requests().get(0).timeout());
     }
 }
