@@ -71,11 +71,6 @@ public record ProcessRequest(List<String> argv, Map<String, String> env, Optiona
         return new ProcessRequest(argv, env, workDir, stdin, timeout, maxStdout, stderrTail);
     }
 
-    /** The command as one would type it, on one line, for messages. */
-    public String display() {
-        return ProcessResult.commandLine(argv);
-    }
-
     /** What the child reads on stdin. */
     public sealed interface Input {
         static Input none() {
