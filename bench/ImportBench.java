@@ -25,7 +25,7 @@ public final class ImportBench {
         String id;
         try (DockerJavaEngine docker = DockerJavaEngine.fromEnvironment(Optional.ofNullable(System.getenv("DOCKER_HOST")))) {
             docker.ping();
-            HostCommands.Running tar = HostCommands.SYSTEM.start(
+            HostCommands.Running tar = HostCommands.over(new io.corezfs.system.LocalProcessRunner()).start(
                     List.of("tar", "--numeric-owner", "--xattrs", "-C", args[0], "-c", "."));
             try (InputStream in = tar.stdout()) {
                 id = docker.importImage(in, args[1], args[2], Map.of("corezfs.source-sha256", "0".repeat(64)));

@@ -43,9 +43,9 @@ jar_key() {
 import hashlib, sys, zipfile
 # What shapes the archive's bytes: the in-container script, collection, packing, host facts, units, overlay.
 # The engine, download and import classes of io/corezfs/build do not, so changing them costs no recompile.
-prefixes = ("io/corezfs/build/build-zfs.sh", "io/corezfs/build/TreeCollector", "io/corezfs/build/ElfNeeded",
+prefixes = ("io/corezfs/build/build-zfs.sh", "io/corezfs/build/TreeCollector",
             "io/corezfs/build/Builder", "io/corezfs/build/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
-            "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
+            "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
 h = hashlib.sha256()
 with zipfile.ZipFile(sys.argv[1]) as z:
     for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):

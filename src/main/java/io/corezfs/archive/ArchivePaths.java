@@ -8,6 +8,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,25 +29,9 @@ public final class ArchivePaths {
     /** Checks that a name is canonical and inside the allowed prefixes; returns it without a trailing slash. */
     public static String check(String raw) {
         String name = raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw;
-        if (name.isEmpty() || name.length() > MAX_PATH) {
-            throw bad(raw, "empty or overlong path");
-        }
-        if (name.startsWith("/")) {
-            throw bad(raw, "absolute path");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\\') {
-                throw bad(raw, "control character or backslash in path");
-            }
-        }
-        for (String part : name.split("/", -1)) {
-            if (part.equals("..")) {
-                throw bad(raw, "'..' in path");
-            }
-            if (part.isEmpty() || part.equals(".")) {
-                throw bad(raw, "non-canonical path");
-            }
+        Optional<String> why = whyNotCanonical(name);
+        if (why.isPresent()) {
+            throw bad(raw, why.get());
         }
         if (!allowed(name)) {
             throw bad(raw, "outside etc/ and opt/corezfs/");
@@ -55,6 +40,35 @@ public final class ArchivePaths {
             throw bad(raw, "reserved for corezfs's own state");
         }
         return name;
+    }
+
+    /**
+     * Why {@code name} is not a canonical relative path that stays where it is put: empty or overlong, absolute,
+     * a control character or backslash, a {@code ..}, {@code .} or empty part. Empty when it is one. The rule for every
+     * tar corezfs unpacks, archives and build output alike.
+     */
+    public static Optional<String> whyNotCanonical(String name) {
+        if (name.isEmpty() || name.length() > MAX_PATH) {
+            return Optional.of("empty or overlong path");
+        }
+        if (name.startsWith("/")) {
+            return Optional.of("absolute path");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\\') {
+                return Optional.of("control character or backslash in path");
+            }
+        }
+        for (String part : name.split("/", -1)) {
+            if (part.equals("..")) {
+                return Optional.of("'..' in path");
+            }
+            if (part.isEmpty() || part.equals(".")) {
+                return Optional.of("non-canonical path");
+            }
+        }
+        return Optional.empty();
     }
 
     public static boolean allowed(String name) {
@@ -140,7 +154,7 @@ public final class ArchivePaths {
         return CorezfsException.invalidArchive("unsafe entry '" + printable(path) + "': " + why);
     }
 
-    static String printable(String s) {
+    public static String printable(String s) {
         StringBuilder b = new StringBuilder();
         for (char c : s.toCharArray()) {
             b.append(c < 0x20 || c == 0x7f ? '?' : c);

@@ -4,6 +4,8 @@ import io.corezfs.CorezfsException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.io.input.ProxyInputStream;
+import org.apache.commons.io.input.ReadAheadInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -61,13 +63,15 @@ public final class ArchiveReader {
         long ceiling = limits.maxTotalBytes() + limits.maxManifestBytes() + (long) limits.maxEntries() * 1536 + limits.maxHeaderBytes();
         try (InputStream file = Files.newInputStream(archive);
              GZIPInputStream gz = new GZIPInputStream(new BufferedInputStream(file, 1 << 16), 1 << 16);
-             ReadAheadInputStream ahead = new ReadAheadInputStream(gz);
+             // Inflate on a second thread, ahead of hashing and writing, as tar -xzf overlaps gzip and tar.
+             InputStream ahead = ReadAheadInputStream.builder().setInputStream(truncationIsAnError(gz))
+                     .setBufferSize(1 << 20).get();
              BoundedInputStream bounded = new BoundedInputStream(new BufferedInputStream(ahead, 1 << 16), ceiling);
              TarArchiveInputStream tar = new TarArchiveInputStream(bounded)) {
             return body.apply(tar, bounded);
         } catch (NoSuchFileException e) {
             throw CorezfsException.invalidArchive(archive + ": no such file");
-        } catch (EOFException e) {
+        } catch (EOFException | Truncated e) {
             throw CorezfsException.invalidArchive(archive + ": truncated (unexpected end of data)");
         } catch (ZipException e) {
             throw CorezfsException.invalidArchive(archive + ": not a valid gzip file (" + e.getMessage() + ")");
@@ -81,6 +85,26 @@ public final class ArchiveReader {
             // commons-compress reports malformed headers (bad octal, bad PAX records) this way.
             throw CorezfsException.invalidArchive(archive + ": malformed tar header (" + e.getMessage() + ")");
         }
+    }
+
+    /** The gzip stream ended early; see {@link #truncationIsAnError}. */
+    private static final class Truncated extends IOException {
+        Truncated(EOFException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * commons-io's read-ahead takes an {@link EOFException} from its source for the end of the stream, which would
+     * let an archive cut inside its gzip trailer pass; here it stays an error.
+     */
+    private static InputStream truncationIsAnError(InputStream in) {
+        return new ProxyInputStream(in) {
+            @Override
+            protected void handleIOException(IOException e) throws IOException {
+                throw e instanceof EOFException eof ? new Truncated(eof) : e;
+            }
+        };
     }
 
     private Loaded readManifestEntry(Path archive, TarArchiveInputStream tar, BoundedInputStream bounded) throws IOException {

@@ -1,6 +1,7 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.build.ZfsVersion;
 import io.corezfs.host.HostFacts;
 
 import java.io.IOException;
@@ -55,7 +56,7 @@ public final class ArchiveStore {
     public static Optional<Candidate> best(List<Candidate> candidates) {
         return candidates.stream()
                 .filter(c -> c.fit() == Fit.MATCH)
-                .max(Comparator.comparing(c -> Version.of(c.manifest().zfsVersion())));
+                .max(Comparator.comparing(c -> c.manifest().zfsVersion(), ZfsVersion.ORDER));
     }
 
     private Candidate judge(Path p, ArchiveName n, HostFacts host) {
@@ -79,29 +80,5 @@ public final class ArchiveStore {
             return new Candidate(p, n, m, Fit.KERNEL_DIFFERS, "built for kernel " + m.kernel());
         }
         return new Candidate(p, n, m, Fit.MATCH, "matches OS version and kernel");
-    }
-
-    /** Dotted versions compared numerically, so 2.2.10 sorts after 2.2.9. */
-    record Version(String raw) implements Comparable<Version> {
-        static Version of(String s) {
-            return new Version(s);
-        }
-
-        @Override
-        public int compareTo(Version o) {
-            String[] a = raw.split("[.-]");
-            String[] b = o.raw.split("[.-]");
-            for (int i = 0; i < Math.max(a.length, b.length); i++) {
-                String x = i < a.length ? a[i] : "0";
-                String y = i < b.length ? b[i] : "0";
-                int c = x.matches("\\d+") && y.matches("\\d+")
-                        ? (x.length() != y.length() ? Integer.compare(x.length(), y.length()) : x.compareTo(y))
-                        : x.compareTo(y);
-                if (c != 0) {
-                    return c;
-                }
-            }
-            return 0;
-        }
     }
 }

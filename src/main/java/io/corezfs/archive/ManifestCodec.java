@@ -1,10 +1,9 @@
 package io.corezfs.archive;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.corezfs.CorezfsException;
+import io.corezfs.JsonMapping;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +17,7 @@ public final class ManifestCodec {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern MODE = Pattern.compile("[0-7]{4}");
 
-    private final ObjectMapper mapper = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private final ObjectMapper mapper = JsonMapping.newMapper();
 
     public byte[] encode(Manifest m) {
         try {

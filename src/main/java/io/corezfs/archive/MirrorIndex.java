@@ -1,10 +1,10 @@
 package io.corezfs.archive;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.corezfs.CorezfsException;
+import io.corezfs.JsonMapping;
+import io.corezfs.build.ZfsVersion;
 import io.corezfs.host.HostFacts;
 
 import java.io.IOException;
@@ -26,10 +26,7 @@ public record MirrorIndex(int format, List<Entry> archives) {
     public static final String FILE = "index.json";
     public static final int FORMAT = 1;
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper MAPPER = JsonMapping.newMapper();
 
     @JsonPropertyOrder({"file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion"})
     public record Entry(String file, String sha256, long size, String os, String osVersion, String board, String arch,
@@ -89,6 +86,6 @@ public record MirrorIndex(int format, List<Entry> archives) {
         return archives.stream()
                 .filter(e -> e.os().equals(host.os()) && e.osVersion().equals(host.version()) && e.board().equals(host.board())
                         && e.arch().equals(host.arch()) && e.kernel().equals(host.kernel()))
-                .max(Comparator.comparing(e -> ArchiveStore.Version.of(e.zfsVersion())));
+                .max(Comparator.comparing(Entry::zfsVersion, ZfsVersion.ORDER));
     }
 }

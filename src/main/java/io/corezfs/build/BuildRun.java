@@ -3,6 +3,8 @@ package io.corezfs.build;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
+import io.corezfs.archive.ArchivePaths;
+import io.corezfs.host.Environment;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -19,10 +21,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * One compile of OpenZFS in a throwaway container of the developer image: source and script copied in, no
@@ -35,40 +41,44 @@ public final class BuildRun {
 
     private final Docker docker;
     private final Reporter reporter;
+    private final Environment env;
 
     /** Who runs a build: host name, PID and the process's start time, so a PID reused later is not mistaken. */
     public static final String OWNER_LABEL = "corezfs.build.owner";
 
     private final String owner;
-    private final java.util.function.Predicate<String> ownerAlive;
+    private final Predicate<String> ownerAlive;
 
-    public BuildRun(Docker docker, Reporter reporter) {
-        this(docker, reporter, currentOwner(), BuildRun::isAlive);
+    /** @param env this machine's host name, and the exit hook that removes the container when the JVM is ended */
+    public BuildRun(Docker docker, Reporter reporter, Environment env) {
+        this(docker, reporter, env, owner(env.hostName()), o -> isAlive(o, env.hostName()));
     }
 
     /**
-     * @param owner      this run's owner token, as {@link #currentOwner()} makes it
+     * @param owner      this run's owner token, as {@link #owner(String)} makes it
      * @param ownerAlive whether the run owning a container is still going; only containers of dead runs are removed
      */
-    BuildRun(Docker docker, Reporter reporter, String owner, java.util.function.Predicate<String> ownerAlive) {
+    BuildRun(Docker docker, Reporter reporter, Environment env, String owner, Predicate<String> ownerAlive) {
         this.docker = docker;
         this.reporter = reporter;
+        this.env = env;
         this.owner = owner;
         this.ownerAlive = ownerAlive;
     }
 
-    static String currentOwner() {
+    /** The owner token of this process on {@code host}. */
+    static String owner(String host) {
         ProcessHandle me = ProcessHandle.current();
-        return host() + ":" + me.pid() + ":" + me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+        return host + ":" + me.pid() + ":" + me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
     }
 
     /**
      * A container is left over when the build that made it is gone: same host and no process with that PID and start
      * time. A container of another host (a shared engine) is never judged from here.
      */
-    static boolean isAlive(String owner) {
+    static boolean isAlive(String owner, String host) {
         String[] f = owner == null ? new String[0] : owner.split(":");
-        if (f.length != 3 || !f[0].equals(host())) {
+        if (f.length != 3 || !f[0].equals(host)) {
             return f.length == 3; // another host's build: not ours to remove; a container without an owner is stale
         }
         try {
@@ -78,14 +88,6 @@ public final class BuildRun {
                     .orElse(false);
         } catch (NumberFormatException e) {
             return false;
-        }
-    }
-
-    private static String host() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (java.io.IOException e) {
-            return "unknown";
         }
     }
 
@@ -117,8 +119,7 @@ public final class BuildRun {
         env.put("SOURCE_DATE_EPOCH", String.valueOf(epoch));
         String container = docker.create(new Docker.ContainerSpec(image, List.of("/bin/bash", "/corezfs/in/build-zfs.sh"),
                 Map.of(LABEL, id, OWNER_LABEL, owner), "none", env, "/corezfs"));
-        Thread cleanup = new Thread(() -> docker.remove(container), "corezfs-build-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
+        Runnable withdrawCleanup = this.env.onExit("corezfs-build-cleanup", () -> docker.remove(container));
         try {
             docker.copyInto(container, "/", inputs(sources, log.getParent()));
             docker.start(container);
@@ -130,11 +131,7 @@ public final class BuildRun {
             extract(docker.copyOut(container, "/corezfs/out"), outDir);
         } finally {
             docker.remove(container);
-            try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running or has run
-            }
+            withdrawCleanup.run();
         }
     }
 
@@ -214,29 +211,28 @@ public final class BuildRun {
     }
 
     /**
-     * Unpacks the container's output. It comes from a compile we started, but it is still checked like any tar:
-     * no absolute paths, no {@code ..}, no devices, nothing written through a link.
+     * Unpacks the container's output. It comes from a compile we started, but it is still checked by the rules every
+     * tar corezfs unpacks follows ({@link ArchivePaths#whyNotCanonical}): canonical relative names only, no devices,
+     * nothing written through a link, and a hard link only to a file this output already brought.
      */
     static void extract(InputStream tarStream, Path outDir) {
         try (InputStream in = tarStream; TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             Files.createDirectories(outDir);
             Path base = outDir.toRealPath();
+            Set<String> files = new HashSet<>();
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = e.getName();
                 // The copy API names entries after the copied directory: out/destdir/...
-                int slash = name.indexOf('/');
-                String rel = slash < 0 ? "" : name.substring(slash + 1);
-                if (rel.isEmpty() || rel.equals("/")) {
+                String rel = relative(name);
+                if (rel.isEmpty()) {
                     continue;
                 }
-                Path p = base.resolve(rel).normalize();
-                if (rel.startsWith("/") || !p.startsWith(base) || rel.contains("..")) {
-                    throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe entry: " + name);
-                }
+                Path p = base.resolve(rel);
                 for (Path a = p.getParent(); a != null && !a.equals(base); a = a.getParent()) {
                     if (Files.isSymbolicLink(a)) {
-                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output writes through a link: " + name);
+                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output writes through a link: "
+                                + ArchivePaths.printable(name));
                     }
                 }
                 if (e.isDirectory()) {
@@ -245,15 +241,19 @@ public final class BuildRun {
                     Files.createDirectories(p.getParent());
                     Files.createSymbolicLink(p, Path.of(e.getLinkName()));
                 } else if (e.isLink()) {
-                    Path target = base.resolve(e.getLinkName().substring(e.getLinkName().indexOf('/') + 1)).normalize();
-                    if (!target.startsWith(base)) {
-                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe link: " + name);
+                    String target = relative(e.getLinkName());
+                    if (!files.contains(target)) {
+                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe link: "
+                                + ArchivePaths.printable(name) + " (a hard link to '" + ArchivePaths.printable(e.getLinkName())
+                                + "', which is not a file it brought before)");
                     }
                     Files.createDirectories(p.getParent());
-                    Files.createLink(p, target);
+                    Files.createLink(p, base.resolve(target));
+                    files.add(rel);
                 } else if (e.isFile()) {
                     Files.createDirectories(p.getParent());
                     Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
+                    files.add(rel);
                 } else {
                     throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has a special file: " + name);
                 }
@@ -270,5 +270,17 @@ public final class BuildRun {
         if (!Files.isDirectory(outDir.resolve("destdir"), LinkOption.NOFOLLOW_LINKS)) {
             throw new CorezfsException(ExitCode.BUILD_FAILED, "the build produced no install tree");
         }
+    }
+
+    /** An entry's name below the copied directory, checked; empty for that directory itself. */
+    private static String relative(String name) {
+        String n = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
+        Optional<String> why = ArchivePaths.whyNotCanonical(n);
+        if (why.isPresent()) {
+            throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe entry: "
+                    + ArchivePaths.printable(name) + " (" + why.get() + ")");
+        }
+        int slash = n.indexOf('/');
+        return slash < 0 ? "" : n.substring(slash + 1);
     }
 }

@@ -5,6 +5,7 @@ import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveWriter;
 import io.corezfs.archive.Manifest;
+import io.corezfs.host.Environment;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 
@@ -22,11 +23,13 @@ public final class Builder {
     private final Docker docker;
     private final Reporter reporter;
     private final String toolVersion;
+    private final Environment env;
 
-    public Builder(Docker docker, Reporter reporter, String toolVersion) {
+    public Builder(Docker docker, Reporter reporter, String toolVersion, Environment env) {
         this.docker = docker;
         this.reporter = reporter;
         this.toolVersion = toolVersion;
+        this.env = env;
     }
 
     /**
@@ -45,7 +48,7 @@ public final class Builder {
             deleteTree(tree);
             reporter.info("building ZFS " + zfsVersion + " for kernel " + facts.kernel() + " in " + image
                     + " (log: " + log + ")");
-            new BuildRun(docker, reporter).run(image, facts.kernel(), sources, topDir, epoch, jobs, log, out);
+            new BuildRun(docker, reporter, env).run(image, facts.kernel(), sources, topDir, epoch, jobs, log, out);
             new TreeCollector(reporter).collect(out, targetRoot, facts.kernel(), tree);
             Manifest header = new Manifest(Manifest.FORMAT, facts.os(), facts.version(), facts.board(), facts.channel(),
                     facts.kernel(), facts.arch(), zfsVersion, toolVersion, epoch, List.of());

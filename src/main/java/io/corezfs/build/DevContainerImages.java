@@ -3,10 +3,10 @@ package io.corezfs.build;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
+import org.apache.commons.io.file.PathUtils;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -138,7 +138,7 @@ public final class DevContainerImages implements DevImages {
         } finally {
             try {
                 Files.deleteIfExists(raw);
-                if (Files.isDirectory(mnt) && isEmpty(mnt)) {
+                if (Files.isDirectory(mnt) && PathUtils.isEmptyDirectory(mnt)) {
                     Files.delete(mnt);
                 }
             } catch (IOException ignored) {
@@ -153,18 +153,11 @@ public final class DevContainerImages implements DevImages {
         if (!Files.isDirectory(mnt)) {
             return;
         }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-            String[] f = line.split(" ");
-            if (f.length > 1 && f[1].equals(mnt.toAbsolutePath().toString())) {
+        for (Path mounted : commands.mountPoints()) {
+            if (mounted.equals(mnt.toAbsolutePath())) {
                 reporter.warn("unmounting " + mnt + " left by an interrupted import");
                 commands.run(List.of("umount", mnt.toString()));
             }
-        }
-    }
-
-    private static boolean isEmpty(Path dir) throws IOException {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            return !ds.iterator().hasNext();
         }
     }
 

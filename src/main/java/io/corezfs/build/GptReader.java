@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.zip.CRC32;
 
+// Kept hand-written: no library in the bundle reads a GPT, and sfdisk would be one more host tool (no benchmark).
 /**
  * Reads the primary GPT of a raw disk image, so the build can find the developer container's ROOT partition
  * without {@code sfdisk}, {@code losetup -P} or a guessed offset.

@@ -47,16 +47,12 @@ public final class TreeCollector {
         this.reporter = reporter;
     }
 
-    /** What went into the tree beyond ZFS itself. */
-    public record Collected(List<String> bundledLibraries, List<String> providedByTarget) {
-    }
-
     /**
      * @param buildOut the build's output: {@code destdir/}, {@code syslibs/}, {@code build.env}
      * @param target   the host whose base decides which libraries must be bundled
      * @param tree     the archive tree to create; must not exist
      */
-    public Collected collect(Path buildOut, RootFs target, String kernel, Path tree) {
+    public void collect(Path buildOut, RootFs target, String kernel, Path tree) {
         try {
             Path dest = buildOut.resolve("destdir");
             Map<String, String> env = KeyValueFile.parse(Files.readString(buildOut.resolve("build.env")), "build.env");
@@ -69,7 +65,7 @@ public final class TreeCollector {
             copyResources("/io/corezfs/units", tree.resolve("etc/systemd/system"));
             copyResources("/io/corezfs/overlay", tree);
             Files.writeString(tree.resolve("opt/corezfs/kernel-release"), kernel + "\n");
-            return bundleLibraries(buildOut.resolve("syslibs"), target, tree.resolve("opt/corezfs" + libdir));
+            bundleLibraries(buildOut.resolve("syslibs"), target, tree.resolve("opt/corezfs" + libdir));
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
                 throw new CorezfsException(ExitCode.PRECONDITION, "disk full while assembling the archive tree in " + tree);
@@ -215,11 +211,10 @@ public final class TreeCollector {
         }
     }
 
-    private Collected bundleLibraries(Path syslibs, RootFs target, Path libdir) throws IOException {
+    private void bundleLibraries(Path syslibs, RootFs target, Path libdir) throws IOException {
         List<String> bundled = new ArrayList<>();
-        List<String> present = new ArrayList<>();
         if (!Files.isDirectory(syslibs)) {
-            return new Collected(bundled, present);
+            return;
         }
         List<Path> libs;
         try (Stream<Path> s = Files.list(syslibs)) {
@@ -231,7 +226,6 @@ public final class TreeCollector {
                 continue;
             }
             if (targetHas(target, name)) {
-                present.add(name);
                 continue;
             }
             Files.createDirectories(libdir);
@@ -245,7 +239,6 @@ public final class TreeCollector {
         if (!bundled.isEmpty()) {
             reporter.info("bundling libraries the target lacks: " + String.join(" ", bundled));
         }
-        return new Collected(bundled, present);
     }
 
     private static boolean targetHas(RootFs target, String soname) {

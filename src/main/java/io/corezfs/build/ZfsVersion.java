@@ -2,7 +2,10 @@ package io.corezfs.build;
 
 import io.corezfs.CorezfsException;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,6 +25,20 @@ public record ZfsVersion(String text) implements Comparable<ZfsVersion> {
         }
     }
 
+    /**
+     * The one order of ZFS versions, for any text an archive may carry ({@code --zfs-version} allows
+     * {@code [0-9][A-Za-z0-9.~+-]*}), so listing, lookup and the mirror all choose alike. The dotted numbers first,
+     * numerically ({@code 2.10.0} after {@code 2.9.9}; a missing part is 0). Then what follows them: a pre-release
+     * ({@code ~} or a letter first, as {@code -rc1}) precedes the bare release, a revision (a digit first, as
+     * {@code -1}) follows it; two of a kind compare by their runs of digits (numerically) and letters. Texts the
+     * order cannot tell apart ({@code 2.2} and {@code 2.2.0}) fall back to plain text order, so it agrees with
+     * {@code equals}.
+     */
+    public static final Comparator<String> ORDER = ZfsVersion::compare;
+
+    private static final Pattern CORE = Pattern.compile("\\d+(?:\\.\\d+)*");
+    private static final Pattern RUN = Pattern.compile("\\d+|[A-Za-z]+");
+
     public static ZfsVersion of(String text) {
         return new ZfsVersion(text);
     }
@@ -35,11 +52,75 @@ public record ZfsVersion(String text) implements Comparable<ZfsVersion> {
         return n[0] == 0 && n[1] < 8;
     }
 
-    /** Numerically, part by part; a release candidate sorts before its release. */
+    /** In {@link #ORDER}. */
     @Override
     public int compareTo(ZfsVersion o) {
-        int c = Arrays.compare(numbers(), o.numbers());
-        return c != 0 ? c : Integer.compare(rc(), o.rc());
+        return ORDER.compare(text, o.text);
+    }
+
+    private static int compare(String a, String b) {
+        Matcher ma = CORE.matcher(a);
+        Matcher mb = CORE.matcher(b);
+        String coreA = ma.lookingAt() ? ma.group() : "";
+        String coreB = mb.lookingAt() ? mb.group() : "";
+        int c = compareRuns(List.of(coreA.split("\\.")), List.of(coreB.split("\\.")), true);
+        if (c == 0) {
+            String restA = a.substring(coreA.length());
+            String restB = b.substring(coreB.length());
+            c = Integer.compare(rank(restA), rank(restB));
+            if (c == 0) {
+                c = compareRuns(runs(restA), runs(restB), false);
+            }
+        }
+        return c != 0 ? c : a.compareTo(b);
+    }
+
+    /** 0 a pre-release, 1 the release itself, 2 a revision after it. */
+    private static int rank(String rest) {
+        if (rest.isEmpty()) {
+            return 1;
+        }
+        if (rest.startsWith("~")) {
+            return 0;
+        }
+        List<String> runs = runs(rest);
+        return runs.isEmpty() || Character.isDigit(runs.get(0).charAt(0)) ? 2 : 0;
+    }
+
+    private static List<String> runs(String s) {
+        List<String> out = new ArrayList<>();
+        Matcher m = RUN.matcher(s);
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
+    }
+
+    /** Run by run: digits as numbers of any length, letters case-blind, letters before digits; missing parts as 0. */
+    private static int compareRuns(List<String> a, List<String> b, boolean missingIsZero) {
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            if (!missingIsZero && (i >= a.size() || i >= b.size())) {
+                return Integer.compare(a.size(), b.size());
+            }
+            String x = i < a.size() ? a.get(i) : "0";
+            String y = i < b.size() ? b.get(i) : "0";
+            boolean dx = !x.isEmpty() && Character.isDigit(x.charAt(0));
+            boolean dy = !y.isEmpty() && Character.isDigit(y.charAt(0));
+            int c;
+            if (dx && dy) {
+                String nx = x.replaceFirst("^0+(?=.)", "");
+                String ny = y.replaceFirst("^0+(?=.)", "");
+                c = nx.length() != ny.length() ? Integer.compare(nx.length(), ny.length()) : nx.compareTo(ny);
+            } else if (dx != dy) {
+                c = dx ? 1 : -1;
+            } else {
+                c = x.compareToIgnoreCase(y);
+            }
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
     }
 
     @Override
@@ -50,11 +131,6 @@ public record ZfsVersion(String text) implements Comparable<ZfsVersion> {
     private int[] numbers() {
         Matcher m = matcher();
         return Arrays.stream(m.group(1).split("\\.")).mapToInt(Integer::parseInt).toArray();
-    }
-
-    private int rc() {
-        Matcher m = matcher();
-        return m.group(2) == null ? Integer.MAX_VALUE : Integer.parseInt(m.group(2));
     }
 
     private Matcher matcher() {

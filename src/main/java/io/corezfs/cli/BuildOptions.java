@@ -76,7 +76,7 @@ public final class BuildOptions {
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
                 .format(ctx.env().clock().instant());
         long epoch = ctx.env().getenv("SOURCE_DATE_EPOCH").map(Long::parseLong).orElse(source.sourceDateEpoch());
-        Manifest m = new Builder(docker, reporter, ctx.toolVersion()).build(image, facts, targetRoot,
+        Manifest m = new Builder(docker, reporter, ctx.toolVersion(), ctx.env()).build(image, facts, targetRoot,
                 source.version().text(), source.files(), source.topDir(), epoch,
                 jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
                 cache.resolve("build/" + stamp), cache.resolve("logs/build-" + stamp + ".log"), out, keepBuild);

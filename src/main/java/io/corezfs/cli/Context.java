@@ -58,10 +58,6 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
         return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, l);
     }
 
-    public Context withDocker(Supplier<Docker> d, DevImages.Factory images) {
-        return new Context(env, fileOps, limits, workDir, toolVersion, d, images, live);
-    }
-
     /** The default archive store: {@code $COREZFS_ARCHIVE_DIR}, else {@code archives/} in the working directory. */
     public Path defaultArchiveDir() {
         return env.getenv("COREZFS_ARCHIVE_DIR").map(Path::of).orElse(workDir.resolve("archives"));
@@ -73,6 +69,6 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
 
     /** A downloader that reports progress the way the operator's terminal can show it. */
     public Downloader downloader(Reporter reporter) {
-        return new Downloader(Downloader.defaultClient(), new ConsoleProgress(reporter, System.console() != null));
+        return new Downloader(Downloader.defaultClient(), new ConsoleProgress(reporter, env.terminal()));
     }
 }

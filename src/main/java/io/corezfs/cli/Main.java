@@ -10,6 +10,8 @@ import io.corezfs.build.HostCommands;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
 import io.corezfs.install.LiveSystem;
+import io.corezfs.system.LocalProcessRunner;
+import io.corezfs.system.ProcessRunner;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -27,17 +29,19 @@ public final class Main {
 
     public static void main(String[] args) {
         Environment env = Environment.system();
-        Context ctx = new Context(env, FileOps.DEFAULT, ArchiveLimits.DEFAULT, Path.of("").toAbsolutePath(), toolVersion(),
-                () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages(),
-                new Context.Live(Path.of("/"), LiveSystem.REAL,
+        // The one runner every host program goes through: flushes, live activation, the image import.
+        ProcessRunner processes = new LocalProcessRunner();
+        Context ctx = new Context(env, FileOps.atomic(processes), ArchiveLimits.DEFAULT, Path.of("").toAbsolutePath(),
+                toolVersion(), () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages(processes),
+                new Context.Live(Path.of("/"), LiveSystem.over(processes),
                         Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))));
         System.exit(commandLine(ctx).execute(args));
     }
 
     /** The real way to developer images: download, verify, import through the host's mount and tar. */
-    public static DevImages.Factory devImages() {
+    public static DevImages.Factory devImages(ProcessRunner processes) {
         return (docker, cache, reporter, downloader) ->
-                new DevContainerImages(docker, downloader, HostCommands.SYSTEM, cache, reporter);
+                new DevContainerImages(docker, downloader, HostCommands.over(processes), cache, reporter);
     }
 
     /** The fully wired command line; tests call this with their own context and writers. */

@@ -1,5 +1,9 @@
 package io.corezfs.host;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -15,6 +19,18 @@ public interface Environment {
     String machineArch();
 
     Clock clock();
+
+    /** This machine's host name, as the kernel has it; {@code unknown} when it cannot be read. */
+    String hostName();
+
+    /** The operator's terminal, if stderr is one: where progress may be redrawn in place. */
+    Optional<PrintWriter> terminal();
+
+    /**
+     * Runs {@code action} if the process is ended (Ctrl-C, SIGTERM) before the returned handle is run; running the
+     * handle withdraws it. For clean-up of things outside this process, like a build container.
+     */
+    Runnable onExit(String name, Runnable action);
 
     /** The real process environment. */
     static Environment system() {
@@ -33,10 +49,40 @@ public interface Environment {
             public Clock clock() {
                 return Clock.systemUTC();
             }
+
+            @Override
+            public String hostName() {
+                try {
+                    return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+                } catch (IOException e) {
+                    return "unknown";
+                }
+            }
+
+            @Override
+            public Optional<PrintWriter> terminal() {
+                return System.console() == null ? Optional.empty() : Optional.of(new PrintWriter(System.err, true));
+            }
+
+            @Override
+            public Runnable onExit(String name, Runnable action) {
+                Thread hook = new Thread(action, name);
+                Runtime.getRuntime().addShutdownHook(hook);
+                return () -> {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running or has run
+                    }
+                };
+            }
         };
     }
 
-    /** A fixed environment, for tests and for callers that want full control. */
+    /**
+     * A fixed environment, for tests and for callers that want full control: host name {@code localhost}, no
+     * terminal, and exit actions that are never run.
+     */
     static Environment of(Map<String, String> vars, String arch, Clock clock) {
         Map<String, String> copy = Map.copyOf(vars);
         return new Environment() {
@@ -53,6 +99,22 @@ public interface Environment {
             @Override
             public Clock clock() {
                 return clock;
+            }
+
+            @Override
+            public String hostName() {
+                return "localhost";
+            }
+
+            @Override
+            public Optional<PrintWriter> terminal() {
+                return Optional.empty();
+            }
+
+            @Override
+            public Runnable onExit(String name, Runnable action) {
+                return () -> {
+                };
             }
         };
     }

@@ -1,5 +1,8 @@
 package io.corezfs.install;
 
+import io.corezfs.system.ProcessRequest;
+import io.corezfs.system.ProcessRunner;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
@@ -8,15 +11,14 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.concurrent.TimeUnit;
 
-/** How {@link FileOps#DEFAULT} flushes: one syncfs(2) where it can, an fsync per file and directory where not. */
+/** How {@link FileOps#atomic} flushes: one syncfs(2) where it can, an fsync per file and directory where not. */
 final class Durability {
     private Durability() {
     }
 
-    static void syncFilesystem(Path path) throws IOException {
-        if (!syncfs(path)) {
+    static void syncFilesystem(Path path, ProcessRunner runner) throws IOException {
+        if (!syncfs(path, runner)) {
             fsyncTree(path);
         }
     }
@@ -25,21 +27,8 @@ final class Durability {
      * syncfs(2) through coreutils' {@code sync -f}: Java has no call for it, and one flush of the filesystem costs a
      * few milliseconds where an fsync per file costs a disk flush each (1.2 s for 3,000 small files on the lab host).
      */
-    private static boolean syncfs(Path path) {
-        try {
-            Process p = new ProcessBuilder("sync", "-f", path.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                return false;
-            }
-            return p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    private static boolean syncfs(Path path, ProcessRunner runner) {
+        return runner.run(ProcessRequest.of("sync", "-f", path.toString()).caps(0, 0)).ok();
     }
 
     private static void fsyncTree(Path top) throws IOException {

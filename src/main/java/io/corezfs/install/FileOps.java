@@ -1,5 +1,8 @@
 package io.corezfs.install;
 
+import io.corezfs.system.LocalProcessRunner;
+import io.corezfs.system.ProcessRunner;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +23,23 @@ public interface FileOps {
      * complete-looking tree of empty files.
      */
     default void syncFilesystem(Path path) throws IOException {
-        Durability.syncFilesystem(path);
+        DEFAULT.syncFilesystem(path);
     }
 
-    FileOps DEFAULT = (from, to) -> Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    FileOps DEFAULT = atomic(new LocalProcessRunner());
+
+    /** Atomic renames, and flushes through {@code sync -f} run by {@code runner} (see {@link Durability}). */
+    static FileOps atomic(ProcessRunner runner) {
+        return new FileOps() {
+            @Override
+            public void move(Path from, Path to) throws IOException {
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            }
+
+            @Override
+            public void syncFilesystem(Path path) throws IOException {
+                Durability.syncFilesystem(path, runner);
+            }
+        };
+    }
 }

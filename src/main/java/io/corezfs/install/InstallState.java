@@ -1,11 +1,10 @@
 package io.corezfs.install;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
+import io.corezfs.JsonMapping;
 import io.corezfs.archive.ArchivePaths;
 import io.corezfs.archive.Manifest;
 
@@ -33,9 +32,7 @@ public record InstallState(String archive, String manifestSha256, String install
 
     public static final String FILE = ArchivePaths.STATE_DIR + "/state.json";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper MAPPER = JsonMapping.newMapper();
 
     /** The state under {@code root}, if corezfs is installed there. */
     public static Optional<InstallState> read(Path root) {

@@ -1,11 +1,14 @@
 package io.corezfs.install;
 
+import io.corezfs.system.ProcessRequest;
+import io.corezfs.system.ProcessResult;
+import io.corezfs.system.ProcessRunner;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The running system as live activation touches it: who we are and the host programs we call (systemctl,
@@ -31,35 +34,40 @@ public interface LiveSystem {
     /** Runs a program without a shell, to completion; never throws for a non-zero exit. */
     Result run(List<String> command);
 
-    /** The machine itself. A program that cannot be started reads as exit 127, as in a shell. */
-    LiveSystem REAL = new LiveSystem() {
-        @Override
-        public int effectiveUid() {
-            try {
-                // /proc/self is owned by the effective uid; this needs no module beyond java.base.
-                return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            } catch (IOException | UnsupportedOperationException e) {
-                return -1;
-            }
-        }
+    /** The machine itself, its programs run through {@code runner}, each given ten minutes. */
+    static LiveSystem over(ProcessRunner runner) {
+        return over(runner, ProcessRequest.DEFAULT_TIMEOUT);
+    }
 
-        @Override
-        public Result run(List<String> command) {
-            try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-                byte[] out = p.getInputStream().readAllBytes();
-                if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                    p.destroyForcibly();
-                    return new Result(124, command.get(0) + " did not finish within 10 minutes");
+    /**
+     * The machine itself, its programs run through {@code runner}. A program that cannot be started reads as exit
+     * 127, one past {@code timeout} as 124 (it is killed), as in a shell; the last line then says so.
+     */
+    static LiveSystem over(ProcessRunner runner, Duration timeout) {
+        return new LiveSystem() {
+            @Override
+            public int effectiveUid() {
+                try {
+                    // /proc/self is owned by the effective uid; this needs no module beyond java.base.
+                    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+                } catch (IOException | UnsupportedOperationException e) {
+                    return -1;
                 }
-                return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                return new Result(127, "cannot run " + command.get(0) + ": " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Result(130, "interrupted while running " + command.get(0));
             }
-        }
-    };
+
+            @Override
+            public Result run(List<String> command) {
+                ProcessResult r = runner.run(ProcessRequest.of(command).timeout(timeout));
+                String output = joined(r.stdout(), r.stderrTail());
+                if (r.outcome() != ProcessResult.Outcome.EXITED) {
+                    output = joined(output, r.describe());
+                }
+                return new Result(r.exitCode(), output);
+            }
+
+            private String joined(String a, String b) {
+                return a.isEmpty() || b.isEmpty() || a.endsWith("\n") ? a + b : a + "\n" + b;
+            }
+        };
+    }
 }

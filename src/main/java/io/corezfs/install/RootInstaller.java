@@ -9,13 +9,19 @@ import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.host.HostFacts;
+import org.apache.commons.io.file.Counters;
+import org.apache.commons.io.file.DeleteOption;
+import org.apache.commons.io.file.DeletingPathVisitor;
+import org.apache.commons.io.file.PathUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,7 +35,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Installs an archive into a root directory, all or nothing.
@@ -254,20 +259,20 @@ public final class RootInstaller {
         return out;
     }
 
+    /** Deletes {@code p} and everything below it, never following a link; a missing {@code p} is fine. */
     public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            // A staged read-only directory must become writable before its children can go.
-            p.toFile().setWritable(true, true);
-            try (Stream<Path> s = Files.list(p)) {
-                for (Path c : s.toList()) {
-                    deleteTree(c);
-                }
+        Files.walkFileTree(p, new DeletingPathVisitor(Counters.noopPathCounters(), new LinkOption[] {LinkOption.NOFOLLOW_LINKS},
+                new DeleteOption[0]) {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                // A staged read-only directory must become writable before its children can go.
+                dir.toFile().setWritable(true, true);
+                return super.preVisitDirectory(dir, attrs);
             }
-        }
-        Files.deleteIfExists(p);
+        });
     }
 
     /** One install attempt, with everything it needs to undo. */
@@ -600,9 +605,7 @@ public final class RootInstaller {
     }
 
     static boolean isEmpty(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        }
+        return PathUtils.isEmptyDirectory(dir);
     }
 
     /** Whether the file at {@code p} is what the manifest entry describes (same type and content). */

@@ -79,7 +79,7 @@ class BuildIT {
     Run corezfs(String... args) {
         Context ctx = new Context(io.corezfs.host.Environment.system(), io.corezfs.install.FileOps.DEFAULT,
                 io.corezfs.archive.ArchiveLimits.DEFAULT, work, "it",
-                () -> docker, Main.devImages(), Context.Live.NONE);
+                () -> docker, Main.devImages(new io.corezfs.system.LocalProcessRunner()), Context.Live.NONE);
         CommandLine cl = Main.commandLine(ctx);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -36,6 +36,7 @@ class DevContainerImagesTest {
     StaticHttpServer server;
     final FakeDocker docker = new FakeDocker();
     final List<List<String>> commands = new ArrayList<>();
+    final List<Path> mounted = new ArrayList<>();
     TestPgp vendor;
     Path keyring;
 
@@ -62,6 +63,11 @@ class DevContainerImagesTest {
                 public void kill() {
                 }
             };
+        }
+
+        @Override
+        public List<Path> mountPoints() {
+            return List.copyOf(mounted);
         }
     };
 
@@ -110,6 +116,16 @@ class DevContainerImagesTest {
         Path cached = tmp.resolve("cache/devcontainer/amd64-usr/9999.0.0");
         assertTrue(Files.exists(cached.resolve(NAME)), "the verified download is cached");
         assertFalse(Files.exists(cached.resolve("developer-container.raw")), "the large raw image is not kept");
+    }
+
+    @Test
+    void anImageLeftMountedByAnInterruptedImportIsUnmountedFirst() throws IOException {
+        Path mnt = Files.createDirectories(tmp.resolve("cache/devcontainer/amd64-usr/9999.0.0/mnt"));
+        mounted.add(tmp.resolve("elsewhere"));
+        mounted.add(mnt.toAbsolutePath());
+        images().imageFor(source(), Optional.of(keyring));
+        assertEquals(List.of("umount", mnt.toString()), commands.get(0));
+        assertEquals("mount", commands.get(1).get(0));
     }
 
     @Test

@@ -1,0 +1,50 @@
+package io.corezfs.cli;
+
+import io.corezfs.Reporter;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Download progress goes where it is told: a redrawn bar on a terminal, report lines otherwise. */
+class ConsoleProgressTest {
+    final List<String> told = new ArrayList<>();
+    final Reporter reporter = new Reporter() {
+        @Override
+        public void info(String m) {
+            told.add(m);
+        }
+
+        @Override
+        public void warn(String m) {
+            told.add("warn " + m);
+        }
+    };
+
+    @Test
+    void onATerminalTheBarIsDrawnThereAndEndsItsLine() {
+        StringWriter screen = new StringWriter();
+        ConsoleProgress p = new ConsoleProgress(reporter, Optional.of(new PrintWriter(screen, true)));
+        p.update("image.bin.bz2", 5_000_000, 10_000_000);
+        p.done("image.bin.bz2");
+        assertTrue(screen.toString().startsWith("\rimage.bin.bz2  50% 5.0 MB / 10.0 MB"), screen.toString());
+        assertTrue(screen.toString().endsWith(System.lineSeparator()), screen.toString());
+        assertEquals(List.of("downloaded image.bin.bz2"), told);
+    }
+
+    @Test
+    void withoutATerminalItReportsEveryTenth() {
+        ConsoleProgress p = new ConsoleProgress(reporter, Optional.empty());
+        for (long done = 0; done <= 1000; done += 50) {
+            p.update("f", done, 1000);
+        }
+        assertEquals(11, told.size(), told.toString());
+        assertTrue(told.get(10).startsWith("downloading f: 0.0 MB of 0.0 MB"), told.toString());
+    }
+}
