@@ -73,6 +73,10 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
 
     /** A downloader that reports progress the way the operator's terminal can show it. */
     public Downloader downloader(Reporter reporter) {
-        return new Downloader(Downloader.defaultClient(), new ConsoleProgress(reporter, System.console() != null));
+        return downloader(reporter, Downloader.Limits.DEFAULT);
+    }
+
+    public Downloader downloader(Reporter reporter, Downloader.Limits limits) {
+        return new Downloader(Downloader.client(limits), new ConsoleProgress(reporter, System.console() != null), limits);
     }
 }
