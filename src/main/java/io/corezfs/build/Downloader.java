@@ -224,7 +224,7 @@ public final class Downloader {
                 why = "did not finish within " + human(deadline) + " (" + (have + bytes) + " bytes in)";
             } else if (now - window[0] >= windowNanos) {
                 if (bytes - window[1] < need) {
-                    why = (limits.minRate() > 0 ? "slower than " + limits.minRate() + " bytes/s" : "no data")
+                    why = (bytes == window[1] ? "no data" : "slower than " + limits.minRate() + " bytes/s")
                             + " for " + human(limits.stallWindow()) + " after " + (have + bytes) + " bytes";
                 }
                 window[0] = now;
