@@ -17,7 +17,10 @@ import java.util.concurrent.Callable;
 @Command(name = "build", mixinStandardHelpOptions = true,
         description = "Compiles OpenZFS for a host's exact kernel inside the OS vendor's developer container (through"
                 + " Docker, without network) and packs the result into a versioned archive. The developer container"
-                + " is downloaded, its signature and digests verified, and imported once; later builds reuse it.",
+                + " is downloaded, its signature and digests verified, and imported once; later builds reuse it."
+                + " Downloads follow redirects (release servers use CDNs) and are bounded by --header-timeout, --min-rate"
+                + " over every --stall-timeout, --download-deadline and --max-download-size: exit 3 for network failures"
+                + " and timeouts (run again to resume), exit 4 for oversize content.",
         footerHeading = "%nExample:%n",
         footer = {"  corezfs build --archive-dir /var/lib/corezfs/archives",
                 "  corezfs build --os-version 3975.2.0 --board amd64-usr --channel stable \\",

@@ -39,7 +39,15 @@ import java.util.concurrent.Callable;
                 "Modes: overlay mounts /opt/corezfs/usr over /usr (zfs-overlay.service); sysext presents /opt/corezfs as a"
                         + " systemd-sysext extension bound to this OS version (corezfs-sysext.service); auto keeps the mode"
                         + " already in use, else picks sysext where the host has systemd-sysext. Neither applies an archive"
-                        + " built for another kernel at boot."},
+                        + " built for another kernel at boot.",
+                "",
+                "Downloads are bounded: the index by --max-index-size, the archive by the size its index gives; each by"
+                        + " --header-timeout, by --min-rate over every --stall-timeout, and by --download-deadline. A mirror's"
+                        + " redirects must stay on its scheme, host and port (at most --max-redirects) unless"
+                        + " --allow-cross-host-redirects. A download that breaks a bound is one line naming the URL: exit 3"
+                        + " for network failures, timeouts and refused redirects; exit 4 for oversize content, an archive whose"
+                        + " size differs from the index, or an invalid index; exit 5 for a sha256 mismatch. Nothing partial"
+                        + " reaches the store. TIME is 500ms, 30s, 10m or 2h; BYTES is 65536, 64K, 8M or 16G."},
         footerHeading = "%nExample:%n",
         footer = {"  sudo corezfs install",
                 "  sudo corezfs install --mirror http://archives.internal/corezfs/ \\",

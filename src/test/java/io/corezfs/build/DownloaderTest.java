@@ -186,4 +186,24 @@ class DownloaderTest {
             assertTrue(e.getMessage().contains("redirected to " + url("/blob.bin")), e.getMessage());
         }
     }
+
+    @Test
+    void theHeaderTimeoutBoundsTheWaitForHeadersNotTheBody() throws IOException {
+        Downloader.Limits quickHeaders = new Downloader.Limits(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(60),
+                1024, java.time.Duration.ofMinutes(1), 1 << 16, 1 << 30, 5, true);
+        byte[] body = new byte[40 * 1024];
+        try (io.corezfs.testing.RawHttpServer slowButSteady = new io.corezfs.testing.RawHttpServer((path, out) -> {
+            out.write(io.corezfs.testing.RawHttpServer.head(200, "Content-Length: " + body.length));
+            for (int i = 0; i < 20; i++) {
+                out.write(body, i * 2048, 2048);
+                out.flush();
+                Thread.sleep(75);
+            }
+        })) {
+            Path target = tmp.resolve("steady.bin");
+            new Downloader(Downloader.client(quickHeaders), Progress.NONE, quickHeaders)
+                    .fetchBounded(URI.create(slowButSteady.base() + "/steady.bin"), target, body.length);
+            assertEquals(body.length, Files.size(target), "1.5 s of body after headers within 500 ms is fine");
+        }
+    }
 }

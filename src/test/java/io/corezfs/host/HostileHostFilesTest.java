@@ -81,4 +81,12 @@ class HostileHostFilesTest {
         Files.createDirectories(file);
         refused(status(root), file, "not a regular file");
     }
+
+    @Test
+    void aDetectedKernelReleaseLongerThanAnyKernelAllowsIsRefused() {
+        Path root = HostRoots.flatcar(tmp.resolve("r")).kernel("6.1.0-" + "a".repeat(80)).root();
+        Cli.Run r = status(root);
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("/proc/sys/kernel/osrelease") && r.err().contains("malformed"), r::toString);
+    }
 }
