@@ -24,11 +24,11 @@ public final class DownloadOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     Duration deadline;
 
-    @Option(names = "--deadline-rate", paramLabel = "BYTES", defaultValue = "64K", converter = OptionValues.Bytes.class,
+    @Option(names = "--deadline-rate", paramLabel = "BYTES", defaultValue = "64K", converter = OptionValues.NonZeroBytes.class,
             description = "See --download-deadline (default: ${DEFAULT-VALUE}).")
     long deadlineRate;
 
-    @Option(names = "--max-download-size", paramLabel = "BYTES", defaultValue = "16G", converter = OptionValues.Bytes.class,
+    @Option(names = "--max-download-size", paramLabel = "BYTES", defaultValue = "16G", converter = OptionValues.NonZeroBytes.class,
             description = "Largest download whose size nothing vouches for in advance; a mirror's archive is held to the size"
                     + " its index gives (default: ${DEFAULT-VALUE}).")
     long maxBytes;
@@ -39,9 +39,6 @@ public final class DownloadOptions {
 
     /** @param crossHost whether a redirect may lead to another scheme, host or port than the URL asked for */
     Downloader.Limits limits(boolean crossHost) {
-        if (deadlineRate <= 0) {
-            throw new io.corezfs.CorezfsException(io.corezfs.ExitCode.USAGE, "--deadline-rate: must be more than 0");
-        }
         return new Downloader.Limits(headerTimeout, stallTimeout, minRate, deadline, deadlineRate, maxBytes, maxRedirects,
                 crossHost);
     }

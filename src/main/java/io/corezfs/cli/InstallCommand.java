@@ -73,7 +73,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             description = "Follow a mirror's redirects to another scheme, host or port (refused by default).")
     boolean crossHostRedirects;
 
-    @Option(names = "--max-index-size", paramLabel = "BYTES", defaultValue = "8M", converter = OptionValues.Bytes.class,
+    @Option(names = "--max-index-size", paramLabel = "BYTES", defaultValue = "8M", converter = OptionValues.NonZeroBytes.class,
             description = "Largest index.json taken from a mirror (default: ${DEFAULT-VALUE}).")
     long maxIndexBytes;
 

@@ -211,6 +211,18 @@ final class OptionValues {
         }
     }
 
+    /** A byte count that must be more than zero: a cap or rate of 0 would refuse everything. */
+    static final class NonZeroBytes implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long n = new Bytes().convert(value);
+            if (n == 0) {
+                throw bad(value, "must be more than 0");
+            }
+            return n;
+        }
+    }
+
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)?");
 
     /** A positive duration: {@code 500ms}, {@code 30s} (also plain {@code 30}), {@code 10m}, {@code 2h}; at most a week. */

@@ -107,9 +107,11 @@ class OptionValidationTest {
     @ParameterizedTest
     @ValueSource(strings = {"--header-timeout=0", "--header-timeout=-1s", "--stall-timeout=abc", "--stall-timeout=8d",
             "--min-rate=-1", "--min-rate=1X", "--download-deadline=", "--deadline-rate=0", "--max-download-size=2T",
-            "--max-redirects=-1", "--max-redirects=21", "--max-index-size=lots"})
+            "--max-redirects=-1", "--max-redirects=21", "--max-index-size=lots", "--max-index-size=0", "--max-download-size=0K"})
     void downloadLimitsAreCheckedNumbers(String option) {
         usage(run("install", "--root", root.toString(), "--no-build", option), option.substring(0, option.indexOf('=')));
+        // Before anything else: a live install as non-root would otherwise fail its root check first.
+        usage(run("install", option), option.substring(0, option.indexOf('=')));
     }
 
     @ParameterizedTest
@@ -177,5 +179,20 @@ class OptionValidationTest {
         Path a = TarBuilder.typicalTree().writeTo(tmp.resolve("corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.11.tar.gz"));
         Cli.Run r = run("archive", "verify", a.toString());
         assertEquals(0, r.exitCode(), r::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", " ", "a\u0000b"})
+    void anArchiveStoreFromTheEnvironmentIsCheckedLikeAnOption(String value) {
+        Cli.Run r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new Cli(tmp).env("COREZFS_ARCHIVE_DIR", value)
+                .run("archive", "list", "--root", root.toString()));
+        usage(r, "COREZFS_ARCHIVE_DIR");
+    }
+
+    @Test
+    void aRelativeArchiveStoreFromTheEnvironmentIsUnderTheWorkingDirectory() {
+        Cli.Run r = new Cli(tmp).env("COREZFS_ARCHIVE_DIR", "store").run("archive", "list", "--root", root.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("store " + tmp.resolve("store")), r::toString);
     }
 }
