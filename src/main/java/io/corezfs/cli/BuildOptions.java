@@ -29,7 +29,7 @@ public final class BuildOptions {
     @Option(names = "--zfs-version", paramLabel = "X", converter = OptionValues.Version.class, description = "OpenZFS release (default: the newest pinned release that supports the kernel).")
     String zfsVersion;
 
-    @Option(names = "--zfs-source", paramLabel = "FILE|URL", description = "A release tarball to build instead of downloading one.")
+    @Option(names = "--zfs-source", paramLabel = "FILE|URL", converter = OptionValues.SourceRef.class, description = "A release tarball to build instead of downloading one.")
     String zfsSource;
 
     @Option(names = "--insecure-source", description = "Accept a --zfs-source whose sha256 is not pinned by corezfs.")
@@ -41,7 +41,7 @@ public final class BuildOptions {
     @Option(names = "--zfs-mirror", paramLabel = "URL", converter = OptionValues.MirrorBase.class, description = "Base URL of a mirror of the OpenZFS release downloads (same path layout).")
     URI zfsMirror;
 
-    @Option(names = "--dev-image", paramLabel = "IMAGE", description = "Use this local Docker image (with kernel headers) instead of the developer container.")
+    @Option(names = "--dev-image", paramLabel = "IMAGE", converter = OptionValues.DockerImage.class, description = "Use this local Docker image (with kernel headers) instead of the developer container.")
     String devImage;
 
     @Option(names = "--keyring", paramLabel = "FILE", converter = OptionValues.RegularFile.class, description = "OpenPGP keyring to verify the developer container with.")

@@ -115,6 +115,40 @@ final class OptionValues {
         }
     }
 
+    /** A local Docker image: a reference or an id, never something a shell or docker could read as an option. */
+    static final class DockerImage implements ITypeConverter<String> {
+        private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}");
+
+        @Override
+        public String convert(String value) {
+            if (!IMAGE.matcher(value).matches()) {
+                throw bad(value, "not a Docker image reference");
+            }
+            return value;
+        }
+    }
+
+    /** A source tarball: a URL (checked for shape here, for scheme by the resolver) or a regular file that exists. */
+    static final class SourceRef implements ITypeConverter<String> {
+        private final Context ctx;
+
+        SourceRef(Context ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public String convert(String value) {
+            if (value.contains("://")) {
+                if (value.length() > MAX_PATH || !value.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                    throw bad(value, "not a URL (spaces, control or non-ASCII characters, or too long)");
+                }
+                return value;
+            }
+            new RegularFile(ctx).convert(value);
+            return value;
+        }
+    }
+
     static final class KernelRelease implements ITypeConverter<String> {
         @Override
         public String convert(String value) {
@@ -278,7 +312,7 @@ final class OptionValues {
             if (u.isOpaque() || u.getHost() == null || u.getHost().isEmpty()) {
                 throw bad(value, "no host; " + expected);
             }
-            if (u.getPort() > 65535) {
+            if (u.getPort() == 0 || u.getPort() > 65535) {
                 throw bad(value, "port out of range; " + expected);
             }
             if (u.getRawQuery() != null || u.getRawFragment() != null) {

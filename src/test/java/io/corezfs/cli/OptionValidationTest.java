@@ -127,6 +127,23 @@ class OptionValidationTest {
         usage(run("build", "--root", root.toString(), option), option.substring(0, option.indexOf('=')));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"--dev-image=", "--dev-image=img name", "--dev-image=-rm", "--dev-image=a\nb", "--zfs-source=",
+            "--zfs-source=missing.tar.gz", "--zfs-source=FIFO", "--zfs-source=http://x/a\nb"})
+    void buildSourcesAreCheckedUpFront(String option) throws Exception {
+        Path fifo = tmp.resolve("src.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        String name = option.substring(0, option.indexOf('='));
+        String value = option.substring(option.indexOf('=') + 1).replace("FIFO", fifo.toString());
+        usage(run("build", "--root", root.toString(), name, value), name);
+        usage(run("install", name, value), name);
+    }
+
+    @Test
+    void aMirrorOnPortZeroIsAUsageError() {
+        usage(run("install", "--mirror", "http://127.0.0.1:0/"), "--mirror");
+    }
+
     @Test
     void pathsThatMustBeRegularFilesAreCheckedBeforeTheyAreOpened() throws Exception {
         Path fifo = tmp.resolve("fifo.tar.gz");
