@@ -209,9 +209,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         }
         // A mirror is one origin: a redirect elsewhere is refused unless asked for, so a mirror cannot send nodes
         // to any address it likes.
-        var fromMirror = ctx.downloader(reporter(), downloads.limits(crossHostRedirects));
         ArchiveLocator locator = new ArchiveLocator(new ArchiveStore(new ArchiveReader(ctx.limits())),
-                fromMirror::fetchBounded,
+                (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects)).fetchBounded(url, target, max),
                 // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
                 verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT, maxIndexBytes);
         return locator.find(Optional.ofNullable(archive).map(ctx::resolve), places, Optional.ofNullable(mirror), facts,
