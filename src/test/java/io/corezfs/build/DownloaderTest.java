@@ -189,21 +189,21 @@ class DownloaderTest {
 
     @Test
     void theHeaderTimeoutBoundsTheWaitForHeadersNotTheBody() throws IOException {
-        Downloader.Limits quickHeaders = new Downloader.Limits(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(60),
+        Downloader.Limits quickHeaders = new Downloader.Limits(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(60),
                 1024, java.time.Duration.ofMinutes(1), 1 << 16, 1 << 30, 5, true);
-        byte[] body = new byte[40 * 1024];
+        byte[] body = new byte[25 * 2048];
         try (io.corezfs.testing.RawHttpServer slowButSteady = new io.corezfs.testing.RawHttpServer((path, out) -> {
             out.write(io.corezfs.testing.RawHttpServer.head(200, "Content-Length: " + body.length));
-            for (int i = 0; i < 20; i++) {
+            for (int i = 0; i < 25; i++) {
                 out.write(body, i * 2048, 2048);
                 out.flush();
-                Thread.sleep(75);
+                Thread.sleep(100);
             }
         })) {
             Path target = tmp.resolve("steady.bin");
             new Downloader(Downloader.client(quickHeaders), Progress.NONE, quickHeaders)
                     .fetchBounded(URI.create(slowButSteady.base() + "/steady.bin"), target, body.length);
-            assertEquals(body.length, Files.size(target), "1.5 s of body after headers within 500 ms is fine");
+            assertEquals(body.length, Files.size(target), "2.5 s of body after headers within 1 s is fine");
         }
     }
 }
