@@ -19,11 +19,14 @@ import java.util.Optional;
  * is reported with the reason, so "why did it build?" always has an answer in the log.
  */
 public final class ArchiveLocator {
-    /** Downloads a URL to a file (resuming where it can); a seam for tests. */
+    /** Downloads a URL to a file, refusing more than {@code maxBytes} and leaving nothing partial; a seam for tests. */
     @FunctionalInterface
     public interface Fetch {
-        Path fetch(URI url, Path target);
+        Path fetch(URI url, Path target, long maxBytes);
     }
+
+    /** An index larger than this is not one {@code publish} wrote. */
+    public static final long DEFAULT_MAX_INDEX_BYTES = 8L << 20;
 
     /** A directory to search, and how to name it to the operator. */
     public record Place(String label, Path dir) {
@@ -35,11 +38,17 @@ public final class ArchiveLocator {
     private final ArchiveStore store;
     private final Fetch fetch;
     private final Reporter reporter;
+    private final long maxIndexBytes;
 
     public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter) {
+        this(store, fetch, reporter, DEFAULT_MAX_INDEX_BYTES);
+    }
+
+    public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter, long maxIndexBytes) {
         this.store = store;
         this.fetch = fetch;
         this.reporter = reporter;
+        this.maxIndexBytes = maxIndexBytes;
     }
 
     /**
@@ -79,8 +88,10 @@ public final class ArchiveLocator {
         } catch (IOException e) {
             throw CorezfsException.precondition("cannot create a temporary directory: " + e.getMessage());
         }
+        Path incoming = null;
         try {
-            MirrorIndex index = MirrorIndex.read(fetch.fetch(URI.create(base + MirrorIndex.FILE), tmpDir.resolve(MirrorIndex.FILE)));
+            URI indexUrl = URI.create(base + MirrorIndex.FILE);
+            MirrorIndex index = MirrorIndex.read(fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes), indexUrl);
             Optional<MirrorIndex.Entry> hit = index.find(host);
             if (hit.isEmpty()) {
                 reporter.info("no archive for this host in the mirror's index (" + base + MirrorIndex.FILE + ")");
@@ -92,20 +103,30 @@ public final class ArchiveLocator {
                 return Optional.of(new Found(download.resolve(e.file()), "would download " + url + " (listed in the mirror's index)"));
             }
             Path target = download.resolve(e.file());
-            Path incoming = download.resolve("." + e.file() + ".download");
+            incoming = download.resolve("." + e.file() + ".download");
             Files.createDirectories(download);
-            fetch.fetch(url, incoming);
+            fetch.fetch(url, incoming, e.size());
+            long size = Files.size(incoming);
+            if (size != e.size()) {
+                throw CorezfsException.invalidArchive("refused " + url + ": " + size + " bytes, but the mirror's index says "
+                        + e.size() + "; nothing was kept");
+            }
             String sha = ManifestCodec.sha256(incoming);
             if (!sha.equals(e.sha256())) {
-                Files.deleteIfExists(incoming);
                 throw CorezfsException.verification(url + ": sha256 " + sha + " does not match the mirror's index ("
                         + e.sha256() + "); nothing was kept");
             }
             Files.move(incoming, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            incoming = null;
             return Optional.of(new Found(target, "downloaded from " + url + " (listed in the mirror's index)"));
         } catch (IOException ex) {
             throw new CorezfsException(ExitCode.PRECONDITION, "cannot save the archive from " + base + ": " + ex.getMessage());
         } finally {
+            if (incoming != null) {
+                // Only a complete download whose size and sha256 match reaches the store.
+                deleteQuietly(incoming);
+                deleteQuietly(incoming.resolveSibling(incoming.getFileName() + ".part"));
+            }
             try {
                 Files.deleteIfExists(tmpDir.resolve(MirrorIndex.FILE));
                 Files.deleteIfExists(tmpDir.resolve(MirrorIndex.FILE + ".part"));
@@ -113,6 +134,14 @@ public final class ArchiveLocator {
             } catch (IOException ignored) {
                 // a temp dir left behind is harmless
             }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover dot-file is never taken for an archive
         }
     }
 }

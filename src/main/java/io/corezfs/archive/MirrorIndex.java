@@ -1,6 +1,7 @@
 package io.corezfs.archive;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.JsonMapping;
@@ -27,6 +28,10 @@ public record MirrorIndex(int format, List<Entry> archives) {
     public static final int FORMAT = 1;
 
     private static final ObjectMapper MAPPER = JsonMapping.newMapper();
+    /** Duplicate keys and trailing text are refused: two readers must never see two different indexes. */
+    private static final ObjectMapper STRICT = JsonMapping.newMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     @JsonPropertyOrder({"file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion"})
     public record Entry(String file, String sha256, long size, String os, String osVersion, String board, String arch,
@@ -56,22 +61,103 @@ public record MirrorIndex(int format, List<Entry> archives) {
         return new MirrorIndex(FORMAT, List.copyOf(out));
     }
 
+    /** No archive corezfs makes comes near this; a larger size in an index is a lie, not an archive. */
+    public static final long MAX_ARCHIVE_BYTES = 64L << 30;
+    private static final List<String> FIELDS = List.of("file", "sha256", "size", "os", "osVersion", "board", "arch",
+            "kernel", "zfsVersion");
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+    /** The shapes host detection and archive names allow; anything else cannot match a host anyway. */
+    private static final java.util.regex.Pattern TEXT = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}");
+
     public static MirrorIndex read(Path file) {
+        return read(file, file.toUri());
+    }
+
+    /**
+     * Reads an index as the untrusted input it is: every field must be present, of its type and shape, or the whole
+     * index is refused (exit 4) with one line naming {@code source} and the entry.
+     */
+    public static MirrorIndex read(Path file, java.net.URI source) {
+        String where = "mirror index " + source;
+        com.fasterxml.jackson.databind.JsonNode root;
         try {
-            MirrorIndex i = MAPPER.readValue(file.toFile(), MirrorIndex.class);
-            if (i.format() != FORMAT || i.archives() == null) {
-                throw CorezfsException.invalidArchive("mirror index " + file.getFileName() + ": unsupported format " + i.format());
-            }
-            for (Entry e : i.archives()) {
-                if (e.file() == null || !e.file().equals(Path.of(e.file()).getFileName().toString())
-                        || ArchiveName.parse(e.file()).isEmpty() || e.sha256() == null || !e.sha256().matches("[0-9a-f]{64}")) {
-                    throw CorezfsException.invalidArchive("mirror index: bad entry " + e.file());
-                }
-            }
-            return i;
+            root = STRICT.readTree(file.toFile());
         } catch (IOException e) {
-            throw CorezfsException.invalidArchive("mirror index is not valid JSON: " + e.getMessage());
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw CorezfsException.invalidArchive(where + " is not valid JSON: " + oneLine(why));
         }
+        if (root == null || !root.isObject()) {
+            throw CorezfsException.invalidArchive(where + ": not a JSON object");
+        }
+        com.fasterxml.jackson.databind.JsonNode format = root.get("format");
+        if (format == null || !format.isInt() || format.intValue() != FORMAT) {
+            throw CorezfsException.invalidArchive(where + ": unsupported format " + (format == null ? "(missing)" : oneLine(format.toString()))
+                    + ", expected " + FORMAT);
+        }
+        com.fasterxml.jackson.databind.JsonNode list = root.get("archives");
+        if (list == null || !list.isArray()) {
+            throw CorezfsException.invalidArchive(where + ": \"archives\" is missing or not a list");
+        }
+        List<Entry> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            out.add(entry(list.get(i), where + ": entry " + (i + 1)));
+        }
+        return new MirrorIndex(FORMAT, List.copyOf(out));
+    }
+
+    private static Entry entry(com.fasterxml.jackson.databind.JsonNode n, String where) {
+        if (!n.isObject()) {
+            throw CorezfsException.invalidArchive(where + " is not an object");
+        }
+        for (String f : FIELDS) {
+            com.fasterxml.jackson.databind.JsonNode v = n.get(f);
+            if (v == null || v.isNull()) {
+                throw CorezfsException.invalidArchive(where + ": \"" + f + "\" is missing");
+            }
+            if (f.equals("size") ? !v.isIntegralNumber() : !v.isTextual()) {
+                throw CorezfsException.invalidArchive(where + ": \"" + f + "\" is not a " + (f.equals("size") ? "whole number" : "string"));
+            }
+        }
+        String file = n.get("file").textValue();
+        if (file.isEmpty() || file.length() > 255 || file.contains("/") || file.contains("\\") || file.equals(".")
+                || file.equals("..") || file.chars().anyMatch(c -> c < 0x20 || c == 0x7f) || ArchiveName.parse(file).isEmpty()) {
+            throw CorezfsException.invalidArchive(where + ": \"file\" '" + printable(file) + "' is not a plain archive name");
+        }
+        String sha = n.get("sha256").textValue();
+        if (!SHA256.matcher(sha).matches()) {
+            throw CorezfsException.invalidArchive(where + " (" + file + "): \"sha256\" is not 64 lower-case hex digits");
+        }
+        com.fasterxml.jackson.databind.JsonNode sizeNode = n.get("size");
+        if (!sizeNode.canConvertToLong() || sizeNode.longValue() < 0 || sizeNode.longValue() > MAX_ARCHIVE_BYTES) {
+            throw CorezfsException.invalidArchive(where + " (" + file + "): \"size\" " + oneLine(sizeNode.toString())
+                    + " is not between 0 and " + MAX_ARCHIVE_BYTES);
+        }
+        String[] text = new String[6];
+        List<String> names = FIELDS.subList(3, 9);
+        for (int k = 0; k < names.size(); k++) {
+            String v = n.get(names.get(k)).textValue();
+            if (!TEXT.matcher(v).matches()) {
+                throw CorezfsException.invalidArchive(where + " (" + file + "): \"" + names.get(k) + "\" '" + printable(v)
+                        + "' is malformed");
+            }
+            text[k] = v;
+        }
+        return new Entry(file, sha, sizeNode.longValue(), text[0], text[1], text[2], text[3], text[4], text[5]);
+    }
+
+    private static String oneLine(String s) {
+        return printable(s == null ? "" : s.lines().findFirst().orElse(""));
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+            if (b.length() >= 120) {
+                return b.append('…').toString();
+            }
+        }
+        return b.toString();
     }
 
     /** Written to a temporary name and renamed, so a mirror never serves half an index. */

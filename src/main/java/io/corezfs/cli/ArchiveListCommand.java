@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive list --archive-dir /var/lib/corezfs/archives")
 final class ArchiveListCommand extends BaseCommand implements Callable<Integer> {
-    @Option(names = "--archive-dir", paramLabel = "DIR",
+    @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
             description = "The store to list (default: $COREZFS_ARCHIVE_DIR, else ./archives).")
     Path dir;
 

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive pack destdir --zfs-version 2.2.6 --archive-dir archives")
 final class ArchivePackCommand extends BaseCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "TREE", description = "Directory holding etc/ and opt/corezfs/.")
+    @Parameters(paramLabel = "TREE", converter = OptionValues.ExistingDir.class, description = "Directory holding etc/ and opt/corezfs/.")
     Path tree;
 
     @Mixin
@@ -36,10 +36,11 @@ final class ArchivePackCommand extends BaseCommand implements Callable<Integer> 
     Output output;
 
     static final class Output {
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the archive to FILE.")
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", converter = OptionValues.AnyPath.class,
+                description = "Write the archive to FILE (never inside TREE).")
         Path file;
 
-        @Option(names = "--archive-dir", paramLabel = "DIR",
+        @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
                 description = "Write it under its versioned name into DIR (default: the archives/ store).")
         Path dir;
     }
@@ -61,11 +62,31 @@ final class ArchivePackCommand extends BaseCommand implements Callable<Integer> 
         Path target = output != null && output.file != null ? ctx.resolve(output.file)
                 : (output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir())
                 .resolve(ArchiveName.of(f, zfsVersion).fileName());
+        refuseInside(src, target);
         Manifest m = new ArchiveWriter(Runtime.getRuntime().availableProcessors()).pack(src, header, target);
         reporter().info("packed " + m.entries().size() + " entries for " + f.os() + " " + f.version()
                 + " (kernel " + f.kernel() + ")");
         out().println(target);
         return 0;
+    }
+
+    /**
+     * The archive must not land in the tree it packs: it would be scanned half-written, or end up inside the next
+     * archive. Compared after every symlink and {@code ..} is followed, also in parts that do not exist yet.
+     */
+    private static void refuseInside(Path tree, Path target) {
+        Path t;
+        Path real;
+        try {
+            t = tree.toRealPath();
+            real = OptionValues.wouldResolveTo(target);
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.USAGE, "cannot tell where " + target + " leads: " + e.getMessage());
+        }
+        if (real.startsWith(t)) {
+            throw new CorezfsException(ExitCode.USAGE, "the archive " + target + " would be written inside the tree being packed ("
+                    + t + "); write it elsewhere (-o or --archive-dir)");
+        }
     }
 
     private long epoch(Path src) throws IOException {

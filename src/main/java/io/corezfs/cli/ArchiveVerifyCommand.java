@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive verify corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz")
 final class ArchiveVerifyCommand extends BaseCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "The archive.")
+    @Parameters(paramLabel = "FILE", converter = OptionValues.RegularFile.class, description = "The archive (a regular file).")
     Path file;
 
     @Option(names = "--json", description = "Print the metadata as JSON on stdout.")

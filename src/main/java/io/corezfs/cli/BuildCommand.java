@@ -17,7 +17,10 @@ import java.util.concurrent.Callable;
 @Command(name = "build", mixinStandardHelpOptions = true,
         description = "Compiles OpenZFS for a host's exact kernel inside the OS vendor's developer container (through"
                 + " Docker, without network) and packs the result into a versioned archive. The developer container"
-                + " is downloaded, its signature and digests verified, and imported once; later builds reuse it.",
+                + " is downloaded, its signature and digests verified, and imported once; later builds reuse it."
+                + " Downloads follow redirects (release servers use CDNs) and are bounded by --header-timeout, --min-rate"
+                + " over every --stall-timeout, --download-deadline and --max-download-size: exit 3 for network failures"
+                + " and timeouts (run again to resume), exit 4 for oversize content.",
         footerHeading = "%nExample:%n",
         footer = {"  corezfs build --archive-dir /var/lib/corezfs/archives",
                 "  corezfs build --os-version 3975.2.0 --board amd64-usr --channel stable \\",
@@ -33,27 +36,30 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
         @Option(names = "--os-version", required = true, paramLabel = "V", description = "Build for this OS version instead of the --root host.")
         String version;
 
-        @Option(names = "--board", defaultValue = "amd64-usr", paramLabel = "B", description = "Board of that version (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--board", defaultValue = "amd64-usr", paramLabel = "B", converter = OptionValues.Name.class, description = "Board of that version (default: ${DEFAULT-VALUE}).")
         String board;
 
-        @Option(names = "--channel", defaultValue = "stable", paramLabel = "C", description = "Channel it was released on (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--channel", defaultValue = "stable", paramLabel = "C", converter = OptionValues.Name.class, description = "Channel it was released on (default: ${DEFAULT-VALUE}).")
         String channel;
 
-        @Option(names = "--os", defaultValue = "flatcar", paramLabel = "ID", description = "flatcar or coreos (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--os", defaultValue = "flatcar", paramLabel = "ID", converter = OptionValues.Name.class, description = "flatcar or coreos (default: ${DEFAULT-VALUE}).")
         String os;
     }
 
     @Mixin
     BuildOptions build;
 
+    @Mixin
+    DownloadOptions downloads;
+
     @ArgGroup(exclusive = true)
     Output output;
 
     static final class Output {
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the archive to FILE.")
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", converter = OptionValues.AnyPath.class, description = "Write the archive to FILE.")
         Path file;
 
-        @Option(names = "--archive-dir", paramLabel = "DIR", description = "Write it under its versioned name into DIR (default: the archives/ store).")
+        @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class, description = "Write it under its versioned name into DIR (default: the archives/ store).")
         Path dir;
     }
 
@@ -66,7 +72,7 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
         HostFacts facts = facts();
         Path file = output != null && output.file != null ? ctx.resolve(output.file) : null;
         Path dir = output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir();
-        out().println(build.build(ctx, reporter(), facts, targetRoot(), file, dir));
+        out().println(build.build(ctx, reporter(), downloads.limits(true), facts, targetRoot(), file, dir));
         return 0;
     }
 

@@ -7,6 +7,7 @@ import io.corezfs.archive.ArchiveName;
 import io.corezfs.archive.Manifest;
 import io.corezfs.build.Builder;
 import io.corezfs.build.DevContainerSource;
+import io.corezfs.build.Downloader;
 import io.corezfs.build.Docker;
 import io.corezfs.build.ZfsReleases;
 import io.corezfs.build.ZfsSource;
@@ -25,35 +26,36 @@ import java.util.Optional;
  * archive matches the host.
  */
 public final class BuildOptions {
-    @Option(names = "--zfs-version", paramLabel = "X", description = "OpenZFS release (default: the newest pinned release that supports the kernel).")
+    @Option(names = "--zfs-version", paramLabel = "X", converter = OptionValues.Version.class, description = "OpenZFS release (default: the newest pinned release that supports the kernel).")
     String zfsVersion;
 
-    @Option(names = "--zfs-source", paramLabel = "FILE|URL", description = "A release tarball to build instead of downloading one.")
+    @Option(names = "--zfs-source", paramLabel = "FILE|URL", converter = OptionValues.SourceRef.class, description = "A release tarball to build instead of downloading one.")
     String zfsSource;
 
     @Option(names = "--insecure-source", description = "Accept a --zfs-source whose sha256 is not pinned by corezfs.")
     boolean insecureSource;
 
-    @Option(names = "--release-mirror", paramLabel = "URL", description = "Base URL of a mirror of the OS release server (same path layout).")
+    @Option(names = "--release-mirror", paramLabel = "URL", converter = OptionValues.MirrorBase.class, description = "Base URL of a mirror of the OS release server (same path layout).")
     URI releaseMirror;
 
-    @Option(names = "--zfs-mirror", paramLabel = "URL", description = "Base URL of a mirror of the OpenZFS release downloads (same path layout).")
+    @Option(names = "--zfs-mirror", paramLabel = "URL", converter = OptionValues.MirrorBase.class, description = "Base URL of a mirror of the OpenZFS release downloads (same path layout).")
     URI zfsMirror;
 
-    @Option(names = "--dev-image", paramLabel = "IMAGE", description = "Use this local Docker image (with kernel headers) instead of the developer container.")
+    @Option(names = "--dev-image", paramLabel = "IMAGE", converter = OptionValues.DockerImage.class, description = "Use this local Docker image (with kernel headers) instead of the developer container.")
     String devImage;
 
-    @Option(names = "--keyring", paramLabel = "FILE", description = "OpenPGP keyring to verify the developer container with.")
+    @Option(names = "--keyring", paramLabel = "FILE", converter = OptionValues.RegularFile.class, description = "OpenPGP keyring to verify the developer container with.")
     Path keyring;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", defaultValue = "/var/cache/corezfs",
+    @Option(names = "--cache-dir", paramLabel = "DIR", defaultValue = "/var/cache/corezfs", converter = OptionValues.AnyPath.class,
             description = "Downloads, build logs and scratch space (default: ${DEFAULT-VALUE}).")
     Path cacheDir;
 
     @Option(names = "--keep-build", description = "Keep the build's scratch tree in the cache directory.")
     boolean keepBuild;
 
-    @Option(names = "--jobs", paramLabel = "N", description = "Parallel compile jobs (default: the number of CPUs).")
+    @Option(names = "--jobs", paramLabel = "N", converter = OptionValues.Jobs.class,
+            description = "Parallel compile jobs, 1 to 1024 (default: the number of CPUs).")
     Integer jobs;
 
     /**
@@ -63,19 +65,20 @@ public final class BuildOptions {
      * @param targetRoot the host whose base image decides which libraries are bundled
      * @return the archive written
      */
-    Path build(Context ctx, Reporter reporter, HostFacts facts, RootFs targetRoot, Path archive, Path dir) {
+    Path build(Context ctx, Reporter reporter, Downloader.Limits downloads, HostFacts facts, RootFs targetRoot, Path archive,
+               Path dir) {
         Path cache = ctx.resolve(cacheDir);
         // The cheapest checks first: an unsupported kernel fails before Docker or any download of the image.
-        ZfsSource source = resolveSource(ctx, reporter, facts, cache);
+        ZfsSource source = resolveSource(ctx, reporter, downloads, facts, cache);
         Docker docker = ctx.docker().get();
         docker.ping();
-        String image = devImage != null ? checkedImage(docker) : ctx.devImages().create(docker, cache, reporter, ctx.downloader(reporter))
+        String image = devImage != null ? checkedImage(docker) : ctx.devImages().create(docker, cache, reporter, ctx.downloader(reporter, downloads))
                 .imageFor(DevContainerSource.of(facts.os(), facts.channelOrNone(), facts.board(), facts.version(),
                         Optional.ofNullable(releaseMirror)), Optional.ofNullable(keyring).map(ctx::resolve));
         Path out = archive != null ? archive : dir.resolve(ArchiveName.of(facts, source.version().text()).fileName());
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
                 .format(ctx.env().clock().instant());
-        long epoch = ctx.env().getenv("SOURCE_DATE_EPOCH").map(Long::parseLong).orElse(source.sourceDateEpoch());
+        long epoch = sourceDateEpoch(ctx).orElse(source.sourceDateEpoch());
         Manifest m = new Builder(docker, reporter, ctx.toolVersion(), ctx.env()).build(image, facts, targetRoot,
                 source.version().text(), source.files(), source.topDir(), epoch,
                 jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
@@ -84,7 +87,16 @@ public final class BuildOptions {
         return out;
     }
 
-    private ZfsSource resolveSource(Context ctx, Reporter reporter, HostFacts facts, Path cache) {
+    private static Optional<Long> sourceDateEpoch(Context ctx) {
+        Optional<String> v = ctx.env().getenv("SOURCE_DATE_EPOCH");
+        if (v.isPresent() && !v.get().strip().matches("[0-9]{1,18}")) {
+            throw new CorezfsException(ExitCode.USAGE, "SOURCE_DATE_EPOCH is not a number of seconds: '"
+                    + OptionValues.printable(v.get()) + "'");
+        }
+        return v.map(s -> Long.parseLong(s.strip()));
+    }
+
+    private ZfsSource resolveSource(Context ctx, Reporter reporter, Downloader.Limits downloads, HostFacts facts, Path cache) {
         if (zfsVersion != null && zfsSource != null) {
             throw new CorezfsException(ExitCode.USAGE, "--zfs-version and --zfs-source exclude each other");
         }
@@ -101,7 +113,7 @@ public final class BuildOptions {
         if (insecureSource) {
             req = req.insecure();
         }
-        ZfsSource s = new ZfsSourceResolver(ZfsReleases.shipped(), ctx.downloader(reporter), cache).resolve(req);
+        ZfsSource s = new ZfsSourceResolver(ZfsReleases.shipped(), ctx.downloader(reporter, downloads), cache).resolve(req);
         if (!s.pinned()) {
             reporter.warn("building from a source whose sha256 corezfs does not pin (--insecure-source)");
         }

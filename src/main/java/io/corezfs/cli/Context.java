@@ -60,7 +60,21 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
 
     /** The default archive store: {@code $COREZFS_ARCHIVE_DIR}, else {@code archives/} in the working directory. */
     public Path defaultArchiveDir() {
-        return env.getenv("COREZFS_ARCHIVE_DIR").map(Path::of).orElse(workDir.resolve("archives"));
+        return env.getenv("COREZFS_ARCHIVE_DIR").map(Context::archiveDirFromEnv).map(workDir::resolve)
+                .orElse(workDir.resolve("archives"));
+    }
+
+    /** Checked like an option: an empty value would otherwise silently mean the current directory. */
+    private static Path archiveDirFromEnv(String value) {
+        if (value.isBlank()) {
+            throw new io.corezfs.CorezfsException(io.corezfs.ExitCode.USAGE, "COREZFS_ARCHIVE_DIR is set but empty;"
+                    + " unset it or name a directory");
+        }
+        try {
+            return new OptionValues.AnyPath().convert(value);
+        } catch (picocli.CommandLine.TypeConversionException e) {
+            throw new io.corezfs.CorezfsException(io.corezfs.ExitCode.USAGE, "COREZFS_ARCHIVE_DIR: " + e.getMessage());
+        }
     }
 
     public Path resolve(Path p) {
@@ -69,6 +83,10 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
 
     /** A downloader that reports progress the way the operator's terminal can show it. */
     public Downloader downloader(Reporter reporter) {
-        return new Downloader(Downloader.defaultClient(), new ConsoleProgress(reporter, env.terminal()));
+        return downloader(reporter, Downloader.Limits.DEFAULT);
+    }
+
+    public Downloader downloader(Reporter reporter, Downloader.Limits limits) {
+        return new Downloader(Downloader.client(limits), new ConsoleProgress(reporter, env.terminal()), limits);
     }
 }

@@ -39,7 +39,15 @@ import java.util.concurrent.Callable;
                 "Modes: overlay mounts /opt/corezfs/usr over /usr (zfs-overlay.service); sysext presents /opt/corezfs as a"
                         + " systemd-sysext extension bound to this OS version (corezfs-sysext.service); auto keeps the mode"
                         + " already in use, else picks sysext where the host has systemd-sysext. Neither applies an archive"
-                        + " built for another kernel at boot."},
+                        + " built for another kernel at boot.",
+                "",
+                "Downloads are bounded: the index by --max-index-size, the archive by the size its index gives; each by"
+                        + " --header-timeout, by --min-rate over every --stall-timeout, and by --download-deadline. A mirror's"
+                        + " redirects must stay on its scheme, host and port (at most --max-redirects) unless"
+                        + " --allow-cross-host-redirects. A download that breaks a bound is one line naming the URL: exit 3"
+                        + " for network failures, timeouts and refused redirects; exit 4 for oversize content, an archive whose"
+                        + " size differs from the index, or an invalid index; exit 5 for a sha256 mismatch. Nothing partial"
+                        + " reaches the store. TIME is 500ms, 30s, 10m or 2h; BYTES is 65536, 64K, 8M or 16G."},
         footerHeading = "%nExample:%n",
         footer = {"  sudo corezfs install",
                 "  sudo corezfs install --mirror http://archives.internal/corezfs/ \\",
@@ -48,14 +56,26 @@ import java.util.concurrent.Callable;
                 "  corezfs install --root /mnt/image \\",
                 "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"})
 final class InstallCommand extends BaseCommand implements Callable<Integer> {
-    @Option(names = "--archive", paramLabel = "FILE", description = "Install this archive; no lookup.")
+    @Option(names = "--archive", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+            description = "Install this archive; no lookup.")
     Path archive;
 
-    @Option(names = "--archive-dir", paramLabel = "DIR", description = "Look for the archive in DIR first (repeatable).")
+    @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
+            description = "Look for the archive in DIR first (repeatable).")
     List<Path> archiveDirs = new ArrayList<>();
 
-    @Option(names = "--mirror", paramLabel = "URL", description = "An HTTP directory of archives with an index.json, looked at last.")
+    @Option(names = "--mirror", paramLabel = "URL", converter = OptionValues.HttpUrl.class,
+            description = "An HTTP(S) directory of archives with an index.json, looked at last. Its archive is held to the"
+                    + " size and sha256 the index gives.")
     URI mirror;
+
+    @Option(names = "--allow-cross-host-redirects",
+            description = "Follow a mirror's redirects to another scheme, host or port (refused by default).")
+    boolean crossHostRedirects;
+
+    @Option(names = "--max-index-size", paramLabel = "BYTES", defaultValue = "8M", converter = OptionValues.NonZeroBytes.class,
+            description = "Largest index.json taken from a mirror (default: ${DEFAULT-VALUE}).")
+    long maxIndexBytes;
 
     @Option(names = "--no-build", description = "Fail (exit 3) instead of building when no archive matches.")
     boolean noBuild;
@@ -67,10 +87,12 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan (archive, why, units, steps) and change nothing.")
     boolean dryRun;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Install offline into the host tree under DIR; nothing is started.")
+    @Option(names = "--root", paramLabel = "DIR", converter = OptionValues.ExistingDir.class,
+            description = "Install offline into the host tree under DIR (an existing directory); nothing is started.")
     Path root;
 
-    @Option(names = "--kernel", paramLabel = "RELEASE", description = "With --root: the target's kernel release, if not the running one.")
+    @Option(names = "--kernel", paramLabel = "RELEASE", converter = OptionValues.KernelRelease.class,
+            description = "With --root: the target's kernel release, if not the running one.")
     String kernel;
 
     @Option(names = "--force", description = "With --root: install even though the archive was built for another kernel (warns).")
@@ -82,6 +104,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Mixin
     BuildOptions build;
+
+    @Mixin
+    DownloadOptions downloads;
 
     InstallCommand(Context ctx) {
         super(ctx);
@@ -182,10 +207,12 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         if (seen.add(ctx.workDir().normalize())) {
             places.add(new ArchiveLocator.Place("the current directory", ctx.workDir()));
         }
+        // A mirror is one origin: a redirect elsewhere is refused unless asked for, so a mirror cannot send nodes
+        // to any address it likes.
         ArchiveLocator locator = new ArchiveLocator(new ArchiveStore(new ArchiveReader(ctx.limits())),
-                (url, target) -> ctx.downloader(reporter()).fetchAgain(url, target),
+                (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects)).fetchBounded(url, target, max),
                 // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
-                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT);
+                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT, maxIndexBytes);
         return locator.find(Optional.ofNullable(archive).map(ctx::resolve), places, Optional.ofNullable(mirror), facts,
                 ctx.defaultArchiveDir(), dryRun);
     }
@@ -208,7 +235,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                     + ". Start Docker, or bring an archive built for this host (--archive, --archive-dir, --mirror); nothing was changed");
         }
         reporter().info("no archive for " + what + "; building one through Docker (this takes minutes)");
-        Path built = build.build(ctx, reporter(), facts, fs, null, ctx.defaultArchiveDir());
+        // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
+        Path built = build.build(ctx, reporter(), downloads.limits(true), facts, fs, null, ctx.defaultArchiveDir());
         return new ArchiveLocator.Found(built, "built now: no archive matched");
     }
 

@@ -48,6 +48,7 @@ public final class Main {
     public static CommandLine commandLine(Context ctx) {
         CommandLine cl = new CommandLine(CorezfsCommand.class, new Factory(ctx));
         cl.setExecutionExceptionHandler(Main::handle);
+        cl.setParameterExceptionHandler(Main::usage);
         cl.setExecutionStrategy(parseResult -> {
             configure(parseResult, ctx);
             return new CommandLine.RunLast().execute(parseResult);
@@ -75,6 +76,16 @@ public final class Main {
         String level = quiet ? "error" : verbose >= 2 ? "debug" : verbose == 1 ? "info" : "warn";
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    }
+
+    /** A usage error is one line that names the option and where help is, not a page of help. */
+    private static int usage(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage().strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        err.println("corezfs: " + msg + " (see '" + cl.getCommandSpec().qualifiedName() + " --help')");
+        err.flush();
+        return ExitCode.USAGE.code();
     }
 
     private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         footer = {"  corezfs publish /srv/www/corezfs",
                 "  sudo corezfs install --mirror http://archives.internal:8080/"})
 final class PublishCommand extends BaseCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DIR", description = "The directory of archives to describe.")
+    @Parameters(paramLabel = "DIR", converter = OptionValues.ExistingDir.class, description = "The directory of archives to describe.")
     Path dir;
 
     PublishCommand(Context ctx) {

@@ -23,7 +23,7 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--export", description = "Export imported pools first (they stay intact on their disks).")
     boolean export;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Remove an offline install from the host tree under DIR.")
+    @Option(names = "--root", paramLabel = "DIR", converter = OptionValues.ExistingDir.class, description = "Remove an offline install from the host tree under DIR.")
     Path root;
 
     UninstallCommand(Context ctx) {

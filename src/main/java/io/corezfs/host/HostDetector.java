@@ -23,7 +23,8 @@ public final class HostDetector {
     private static final Pattern RELEASE_VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
     private static final Pattern TOKEN = Pattern.compile("[a-z0-9][a-z0-9.-]*");
     private static final Pattern GENERIC_VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.~-]*");
-    private static final Pattern KERNEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]*");
+    /** At most 64 characters: the kernel's own limit for a release string (__NEW_UTS_LEN). */
+    private static final Pattern KERNEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}");
     private static final Pattern GROUP = Pattern.compile("\\S+");
 
     private final Environment env;

@@ -4,6 +4,10 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,19 +78,53 @@ public final class RootFs {
         return machinePath(done);
     }
 
-    /** The contents of a host file, or empty when it does not exist. Symlinks are resolved inside the root. */
+    /**
+     * The most a host file corezfs reads may hold. Release files, os-release and update.conf are a few hundred bytes
+     * and /proc values one line; anything near this is not such a file, and reading it whole could exhaust the heap.
+     */
+    public static final int MAX_FILE_BYTES = 1 << 20;
+
+    /**
+     * The contents of a host file, or empty when it does not exist. Symlinks are resolved inside the root. A file
+     * that is not a regular file (opening a FIFO blocks; a device never ends) or is larger than
+     * {@link #MAX_FILE_BYTES} is refused (exit 3), as is one that is not UTF-8.
+     */
     public Optional<String> readIfExists(String hostPath) {
         Path p = resolve(hostPath);
-        if (!Files.isRegularFile(p)) {
+        if (!Files.exists(p)) {
             return Optional.empty();
         }
+        String name = describe(hostPath) + (p.equals(root.resolve(hostPath.replaceFirst("^/+", ""))) ? "" : " (" + p + ")");
         try {
-            return Optional.of(Files.readString(p, StandardCharsets.UTF_8));
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+            if (!a.isRegularFile()) {
+                throw new CorezfsException(ExitCode.PRECONDITION, name + " is not a regular file ("
+                        + (a.isDirectory() ? "a directory" : "a FIFO, socket or device") + "); refusing to read it");
+            }
+            if (a.size() > MAX_FILE_BYTES) {
+                throw tooLarge(name);
+            }
+            byte[] bytes;
+            // /proc files report size 0, so the cap is also enforced on what is actually read.
+            try (InputStream in = Files.newInputStream(p)) {
+                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            }
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw tooLarge(name);
+            }
+            return Optional.of(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString());
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new CorezfsException(ExitCode.PRECONDITION, describe(hostPath) + " is not UTF-8 text", e);
+            throw new CorezfsException(ExitCode.PRECONDITION, name + " is not UTF-8 text", e);
         } catch (IOException e) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "cannot read " + describe(hostPath) + ": " + e.getMessage(), e);
+            throw new CorezfsException(ExitCode.PRECONDITION, "cannot read " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    private static CorezfsException tooLarge(String name) {
+        return new CorezfsException(ExitCode.PRECONDITION, name + " is larger than " + MAX_FILE_BYTES
+                + " bytes, which no host file corezfs reads is; refusing to read it");
     }
 
     public boolean exists(String hostPath) {

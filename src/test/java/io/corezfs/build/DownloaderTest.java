@@ -149,4 +149,61 @@ class DownloaderTest {
         assertTrue(updates.get() > 1);
         assertEquals("blob.bin", finished.get());
     }
+
+    @Test
+    void aDownloadNobodyVouchesForIsCutAtTheGeneralCapAndRemoved() throws IOException {
+        Downloader.Limits small = new Downloader.Limits(java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(60), 0,
+                java.time.Duration.ofMinutes(1), 1 << 20, 1 << 20, 5, true);
+        try (io.corezfs.testing.RawHttpServer endless = new io.corezfs.testing.RawHttpServer((path, out) -> {
+            out.write(io.corezfs.testing.RawHttpServer.head(200, "Connection: close"));
+            byte[] chunk = new byte[1 << 16];
+            while (true) {
+                out.write(chunk);
+            }
+        })) {
+            Downloader d = new Downloader(Downloader.client(small), Progress.NONE, small);
+            CorezfsException e = assertThrows(CorezfsException.class,
+                    () -> d.fetchAgain(URI.create(endless.base() + "/x.bin"), tmp.resolve("x.bin")));
+            assertEquals(ExitCode.ARCHIVE_INVALID, e.exitCode());
+            assertTrue(e.getMessage().contains("more than 1048576 bytes"), e.getMessage());
+            assertFalse(Files.exists(tmp.resolve("x.bin.part")), "an oversize partial is not kept for resuming");
+            assertFalse(Files.exists(tmp.resolve("x.bin")));
+        }
+    }
+
+    @Test
+    void upstreamDownloadsFollowRedirectsToTheirCdnButNotWithoutEnd() throws IOException {
+        try (io.corezfs.testing.RawHttpServer release = new io.corezfs.testing.RawHttpServer((path, out) ->
+                out.write(io.corezfs.testing.RawHttpServer.head(302, "Location: " + url("/blob.bin"), "Content-Length: 0")))) {
+            Path target = tmp.resolve("blob.bin");
+            new Downloader(Downloader.defaultClient(), Progress.NONE).fetch(URI.create(release.base() + "/zfs.tar.gz"), target);
+            assertArrayEquals(blob, Files.readAllBytes(target));
+
+            Downloader sameOrigin = new Downloader(Downloader.defaultClient(), Progress.NONE,
+                    Downloader.Limits.DEFAULT.withCrossHostRedirects(false));
+            CorezfsException e = assertThrows(CorezfsException.class,
+                    () -> sameOrigin.fetchBounded(URI.create(release.base() + "/zfs.tar.gz"), tmp.resolve("other"), 1 << 30));
+            assertTrue(e.getMessage().contains("redirected to " + url("/blob.bin")), e.getMessage());
+        }
+    }
+
+    @Test
+    void theHeaderTimeoutBoundsTheWaitForHeadersNotTheBody() throws IOException {
+        Downloader.Limits quickHeaders = new Downloader.Limits(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(60),
+                1024, java.time.Duration.ofMinutes(1), 1 << 16, 1 << 30, 5, true);
+        byte[] body = new byte[25 * 2048];
+        try (io.corezfs.testing.RawHttpServer slowButSteady = new io.corezfs.testing.RawHttpServer((path, out) -> {
+            out.write(io.corezfs.testing.RawHttpServer.head(200, "Content-Length: " + body.length));
+            for (int i = 0; i < 25; i++) {
+                out.write(body, i * 2048, 2048);
+                out.flush();
+                Thread.sleep(100);
+            }
+        })) {
+            Path target = tmp.resolve("steady.bin");
+            new Downloader(Downloader.client(quickHeaders), Progress.NONE, quickHeaders)
+                    .fetchBounded(URI.create(slowButSteady.base() + "/steady.bin"), target, body.length);
+            assertEquals(body.length, Files.size(target), "2.5 s of body after headers within 1 s is fine");
+        }
+    }
 }

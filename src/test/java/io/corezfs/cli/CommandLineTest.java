@@ -70,7 +70,8 @@ class CommandLineTest {
     }
 
     @Test
-    void quietSilencesWarningsButNotErrors() {
+    void quietSilencesWarningsButNotErrors() throws java.io.IOException {
+        java.nio.file.Files.writeString(tmp.resolve("x.tar.gz"), "");
         Cli.Run r = new Cli(tmp).run("-q", "install", "--archive", "x.tar.gz");
         assertEquals(3, r.exitCode());
         assertFalse(r.err().isEmpty());

@@ -187,7 +187,8 @@ class InstallIntoRootTest {
     }
 
     @Test
-    void liveInstallWithoutRootIsRefusedWithoutTouchingAnything() {
+    void liveInstallWithoutRootIsRefusedWithoutTouchingAnything() throws IOException {
+        Files.writeString(tmp.resolve("whatever.tar.gz"), "");
         Map<String, String> before = TreeSnapshot.of(tmp);
         Cli.Run r = new Cli(tmp).run("install", "--archive", "whatever.tar.gz");
         assertEquals(3, r.exitCode(), r::toString);
