@@ -41,7 +41,9 @@ GUID_COREOS_RESIZE=3884DD41-8582-4404-B9A8-E9B84F2DF50E
 GUID_BIOS_BOOT=21686148-6449-6E6F-744E-656564454649
 
 # The image's input key: everything that decides its content. Editing this script, a pinned version
-# or the package lists rebuilds it; anything else (the signing key, lib.sh) does not.
+# or the package lists rebuilds it; anything else (the signing key, lib.sh) does not. lib.sh's chroot
+# helpers (debootstrap, apt, trim) shape the image too: a change there that must reach the image needs
+# a change here as well.
 IMAGE_KEY=$(input_key "$0" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" "$LAB_DEBIAN_SECURITY_MIRROR" \
     "$LAB_KV" "$LAB_KBUILD_PACKAGE" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" "$LAB_FLATCAR_CHANNEL" \
     "$LAB_FLATCAR_APPID" "$LAB_ROOT_START_SECTOR" "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}" "$MODULES_PKG")
@@ -70,38 +72,8 @@ ensure_signing_key() {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Chroot mounts. Everything mounted under the rootfs is recorded and unmounted on any exit; the rootfs
-# is only ever deleted with --one-file-system after checking nothing is mounted below it, because
-# rm -rf through a bind mount of /dev would delete the machine's device nodes.
-MOUNTS=()
-mount_in_root() { # mount_in_root TARGET MOUNT-ARGS...
-    local target=$1; shift
-    mkdir -p "$target"
-    mount "$@" "$target"
-    MOUNTS+=("$target")
-}
-umount_all() {
-    local i
-    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-        umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" || true
-    done
-    MOUNTS=()
-}
-mounts_below() { findmnt -rn -o TARGET | awk -v p="$1" '$0 == p || index($0, p "/") == 1'; }
-mounted_below() { [[ -n $(mounts_below "$1") ]]; }
-# A run killed with -9 leaves its chroot mounts behind; the lock guarantees no other run uses them.
-umount_stale() {
-    local m
-    mounts_below "$ROOTFS" | sort -r | while IFS= read -r m; do
-        log "unmounting $m, left by an earlier run"
-        umount "$m" || umount -l "$m"
-    done
-}
-remove_rootfs() {
-    [[ -e $ROOTFS ]] || return 0
-    mounted_below "$ROOTFS" && die "something is still mounted under $ROOTFS; not deleting it"
-    rm -rf --one-file-system "$ROOTFS"
-}
+# The chroot's mounts and its guards are lib.sh's (mount_in_root, umount_stale, remove_rootfs); this
+# trap unmounts whatever is still mounted, on any exit.
 cleanup() {
     umount_all
     # A stopped gpg leaves an agent; only ours, by its private home.
@@ -111,58 +83,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP    # so that cleanup runs on Ctrl-C or kill too
 
-in_root() { heavy chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-                LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
-
 # ---------------------------------------------------------------------------------------------------
-# 1. debootstrap: minbase bookworm, its .debs cached so a rebuild works from the cache.
-bootstrap_rootfs() {
-    local key; key=$(input_key "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" minbase)
-    stamp_ok "$WORK/.debootstrap.stamp" "$key" && [[ -x $ROOTFS/usr/bin/apt-get ]] && return
-    log "debootstrap --variant=minbase $LAB_DEBIAN_SUITE into $ROOTFS"
-    remove_rootfs
-    rm -f "$WORK"/.*.stamp
-    mkdir -p "$WORK" "$DEBS/debootstrap"
-    heavy debootstrap --variant=minbase --cache-dir="$DEBS/debootstrap" \
-        "$LAB_DEBIAN_SUITE" "$ROOTFS" "$LAB_DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
-        { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log: $WORK/debootstrap.log)"; }
-    stamp_write "$WORK/.debootstrap.stamp" "$key"
-}
+# 1. debootstrap: minbase bookworm, its .debs cached so a rebuild works from the cache (lib.sh's
+#    bootstrap_rootfs).
 
-# 2. Packages: build deps + one ABI's headers. The headers of the newest ABIs are only in
-#    bookworm-security, so the chroot gets the same three suites as the host. apt's archive dir is
-#    bind-mounted from the cache (kept across rebuilds, never part of the image).
+# 2. Packages: build deps + one ABI's headers (lib.sh's chroot_apt_install), then the kernel's modules.
 install_packages() {
     local key; key=$(input_key "$(head -n1 "$WORK/.debootstrap.stamp")" "$LAB_DEBIAN_SECURITY_MIRROR" \
         "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}")
     stamp_ok "$WORK/.packages.stamp" "$key" && return
     log "installing build deps and ${KERNEL_PKGS[*]} in the chroot"
-    rm -f "$ROOTFS/etc/apt/sources.list"
-    cat >"$ROOTFS/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $LAB_DEBIAN_MIRROR
-Suites: $LAB_DEBIAN_SUITE $LAB_DEBIAN_SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $LAB_DEBIAN_SECURITY_MIRROR
-Suites: $LAB_DEBIAN_SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    # No service may start from a maintainer script inside the chroot.
-    printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
-    chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"
-    cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
-    mkdir -p "$DEBS/apt/partial"
-    mount_in_root "$ROOTFS/proc" -t proc proc
-    mount_in_root "$ROOTFS/dev" --bind /dev
-    mount_in_root "$ROOTFS/var/cache/apt/archives" --bind "$DEBS/apt"
-    in_root apt-get -qq update
-    in_root apt-get -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends install \
-        "${BUILD_DEPS[@]}" "${KERNEL_PKGS[@]}" >"$WORK/apt.log" 2>&1 ||
-        { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed (log: $WORK/apt.log)"; }
+    chroot_apt_install "${BUILD_DEPS[@]}" "${KERNEL_PKGS[@]}"
     # Unpacked rather than installed: its maintainer scripts would build an initramfs nobody boots.
     in_root sh -c "cd /var/cache/apt/archives && apt-get -qq download $MODULES_PKG" >>"$WORK/apt.log" 2>&1 ||
         { tail -n 30 "$WORK/apt.log" >&2; die "apt-get download $MODULES_PKG failed"; }
@@ -218,13 +149,7 @@ check_module_build() {
     log "test module built against $LAB_KV (vermagic: $vermagic)"
 }
 
-# 5. Leave nothing of this machine or of the build in the image.
-trim_rootfs() {
-    rm -f "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS/etc/resolv.conf"
-    rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
-    rm -rf "$ROOTFS"/tmp/* "$ROOTFS"/var/tmp/*
-    find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
-}
+# 5. Leave nothing of this machine or of the build in the image: lib.sh's trim_rootfs.
 
 # 6. The disk image: an ext4 filesystem made straight from the directory (mkfs.ext4 -d, no mount),
 #    placed as partition 9 "ROOT" of a GPT disk at LAB_ROOT_START_SECTOR, then bzip2'd.
@@ -241,8 +166,7 @@ make_image() {
     rm -f "$part"
     truncate -s "${fs_mib}M" "$part"
     heavy mkfs.ext4 -q -F -L ROOT -N "$inodes" -E nodiscard -d "$ROOTFS" "$part"
-    heavy e2fsck -fn "$part" >"$WORK/e2fsck.log" 2>&1 ||
-        { cat "$WORK/e2fsck.log" >&2; die "e2fsck found errors in the new filesystem"; }
+    check_fs "$part"
 
     start=$LAB_ROOT_START_SECTOR
     ((start >= 4096 && start % 2048 == 0)) || die "LAB_ROOT_START_SECTOR must be a MiB multiple >= 4096"

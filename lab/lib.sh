@@ -155,3 +155,125 @@ write_flatcar_release() {
         ln -s ../usr/lib/os-release "$root/etc/os-release"
     fi
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The Debian chroot that devcontainer.sh and vm-image.sh build their images from. These helpers work on
+# the calling script's ROOTFS (the tree), WORK (its stamps and logs) and DEBS (the .deb caches kept
+# across rebuilds). Everything mounted under ROOTFS is recorded in MOUNTS and unmounted by umount_all,
+# which each script's EXIT trap calls; ROOTFS is only ever deleted with --one-file-system after checking
+# that nothing is mounted below it, because rm -rf through a bind mount of /dev would delete the
+# machine's device nodes.
+MOUNTS=()
+
+# Dies unless ROOTFS is an absolute path other than /, so no helper writes, unmounts or deletes the host's own.
+chroot_guard() {
+    [[ ${ROOTFS:-} == /* && $(realpath -m "$ROOTFS") != / ]] || die "refusing chroot root '${ROOTFS:-}'"
+}
+
+# mount_in_root TARGET MOUNT-ARGS...: mount, creating TARGET, and record it for umount_all.
+mount_in_root() {
+    local target=$1; shift
+    mkdir -p "$target"
+    mount "$@" "$target"
+    MOUNTS+=("$target")
+}
+
+# Unmounts what mount_in_root mounted, newest first (lazily when busy); never fails.
+umount_all() {
+    local i
+    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+        umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" || true
+    done
+    MOUNTS=()
+}
+
+# mounts_below DIR: the mount points at or below DIR, one a line.
+mounts_below() { findmnt -rn -o TARGET | awk -v p="$1" '$0 == p || index($0, p "/") == 1'; }
+
+# A run killed with -9 leaves its chroot mounts behind; the script's lock says no other run uses them.
+umount_stale() {
+    local m
+    chroot_guard
+    mounts_below "$ROOTFS" | sort -r | while IFS= read -r m; do
+        log "unmounting $m, left by an earlier run"
+        umount "$m" || umount -l "$m"
+    done
+}
+
+# Deletes ROOTFS, refusing while anything is mounted below it.
+remove_rootfs() {
+    chroot_guard
+    [[ -e $ROOTFS ]] || return 0
+    [[ -z $(mounts_below "$ROOTFS") ]] || die "something is still mounted under $ROOTFS; not deleting it"
+    rm -rf --one-file-system "$ROOTFS"
+}
+
+# in_root CMD...: runs CMD in the chroot at the lowest priority, with a clean non-interactive environment.
+in_root() {
+    chroot_guard
+    heavy chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# debootstrap minbase into ROOTFS (stamp $WORK/.debootstrap.stamp, .debs cached in $DEBS/debootstrap).
+bootstrap_rootfs() {
+    chroot_guard
+    local key; key=$(input_key "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" minbase)
+    stamp_ok "$WORK/.debootstrap.stamp" "$key" && [[ -x $ROOTFS/usr/bin/apt-get ]] && return
+    log "debootstrap --variant=minbase $LAB_DEBIAN_SUITE into $ROOTFS"
+    remove_rootfs
+    rm -f "$WORK"/.*.stamp
+    mkdir -p "$WORK" "$DEBS/debootstrap"
+    heavy debootstrap --variant=minbase --cache-dir="$DEBS/debootstrap" \
+        "$LAB_DEBIAN_SUITE" "$ROOTFS" "$LAB_DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+        { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log: $WORK/debootstrap.log)"; }
+    stamp_write "$WORK/.debootstrap.stamp" "$key"
+}
+
+# chroot_apt_install PKG...: apt-get install in the chroot; the mounts stay up for the caller's umount_all.
+chroot_apt_install() {
+    chroot_guard
+    # The newest kernel ABIs are only in -security: the chroot gets the suite, -updates and -security, as
+    # the host does.
+    rm -f "$ROOTFS/etc/apt/sources.list"
+    cat >"$ROOTFS/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $LAB_DEBIAN_MIRROR
+Suites: $LAB_DEBIAN_SUITE $LAB_DEBIAN_SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $LAB_DEBIAN_SECURITY_MIRROR
+Suites: $LAB_DEBIAN_SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    # No service may start from a maintainer script inside the chroot.
+    printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
+    chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"
+    cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+    # apt's archive dir is bind-mounted from $DEBS/apt: kept across rebuilds, never part of an image.
+    mkdir -p "$DEBS/apt/partial"
+    mount_in_root "$ROOTFS/proc" -t proc proc
+    mount_in_root "$ROOTFS/dev" --bind /dev
+    mount_in_root "$ROOTFS/var/cache/apt/archives" --bind "$DEBS/apt"
+    in_root apt-get -qq update
+    in_root apt-get -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends install "$@" >"$WORK/apt.log" 2>&1 ||
+        { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed (log: $WORK/apt.log)"; }
+}
+
+# Leaves nothing of this machine or of the build in ROOTFS: no policy-rc.d, resolv.conf, apt lists, tmp, logs.
+trim_rootfs() {
+    chroot_guard
+    rm -f "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS/etc/resolv.conf"
+    rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
+    rm -rf "$ROOTFS"/tmp/* "$ROOTFS"/var/tmp/*
+    find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
+}
+
+# check_fs IMG: e2fsck -fn of a new ext4 image; dies with its output ($WORK/e2fsck.log) on any error.
+check_fs() {
+    heavy e2fsck -fn "$1" >"$WORK/e2fsck.log" 2>&1 ||
+        { cat "$WORK/e2fsck.log" >&2; die "e2fsck found errors in the new filesystem"; }
+}

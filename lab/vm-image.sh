@@ -97,36 +97,8 @@ if ! command -v qemu-img >/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------------------
-# Chroot mounts, as in devcontainer.sh: recorded, unmounted on any exit; the rootfs is only deleted with
-# --one-file-system after checking nothing is mounted below it (rm -rf through a bind mount of /dev
-# would delete the machine's device nodes).
-MOUNTS=()
-mount_in_root() { # mount_in_root TARGET MOUNT-ARGS...
-    local target=$1; shift
-    mkdir -p "$target"
-    mount "$@" "$target"
-    MOUNTS+=("$target")
-}
-umount_all() {
-    local i
-    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-        umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" || true
-    done
-    MOUNTS=()
-}
-mounts_below() { findmnt -rn -o TARGET | awk -v p="$1" '$0 == p || index($0, p "/") == 1'; }
-umount_stale() { # a run killed with -9 leaves its mounts behind; the lock says no other run uses them
-    local m
-    mounts_below "$ROOTFS" | sort -r | while IFS= read -r m; do
-        log "unmounting $m, left by an earlier run"
-        umount "$m" || umount -l "$m"
-    done
-}
-remove_rootfs() {
-    [[ -e $ROOTFS ]] || return 0
-    [[ -z $(mounts_below "$ROOTFS") ]] || die "something is still mounted under $ROOTFS; not deleting it"
-    rm -rf --one-file-system "$ROOTFS"
-}
+# The chroot's mounts and its guards are lib.sh's (mount_in_root, umount_stale, remove_rootfs); this
+# trap unmounts whatever is still mounted, on any exit.
 cleanup() {
     umount_all
     rm -f "$VM_IMAGE_DIR"/*.tmp
@@ -134,47 +106,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP    # so that cleanup runs on Ctrl-C or kill too
 
-in_root() { heavy chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-                LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
-
 # ---------------------------------------------------------------------------------------------------
-# 1. debootstrap minbase. Its .debs are shared with devcontainer.sh's cache (same suite, same files).
-bootstrap_rootfs() {
-    local key; key=$(input_key "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" minbase)
-    stamp_ok "$WORK/.debootstrap.stamp" "$key" && [[ -x $ROOTFS/usr/bin/apt-get ]] && return
-    log "debootstrap --variant=minbase $LAB_DEBIAN_SUITE into $ROOTFS"
-    remove_rootfs
-    rm -f "$WORK"/.*.stamp
-    mkdir -p "$WORK" "$DEBS/debootstrap"
-    heavy debootstrap --variant=minbase --cache-dir="$DEBS/debootstrap" \
-        "$LAB_DEBIAN_SUITE" "$ROOTFS" "$LAB_DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
-        { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log: $WORK/debootstrap.log)"; }
-    stamp_write "$WORK/.debootstrap.stamp" "$key"
-}
+# 1. debootstrap minbase (lib.sh's bootstrap_rootfs). Its .debs are shared with devcontainer.sh's cache
+#    (same suite, same files).
 
 # 2. systemd, udev, kmod, initramfs-tools and the kernel, from bookworm + -updates + -security (the
 #    newest kernel ABIs are only in -security). Installing linux-image runs its postinst in the chroot:
-#    depmod, and update-initramfs builds /boot/initrd.img-<KV>. --no-install-recommends keeps the base
-#    minimal (the kernel would recommend firmware and apparmor, systemd would recommend dbus etc.).
+#    depmod, and update-initramfs builds /boot/initrd.img-<KV>. lib.sh's chroot_apt_install uses
+#    --no-install-recommends, which keeps the base minimal (the kernel would recommend firmware and
+#    apparmor, systemd would recommend dbus etc.).
 install_packages() {
     local key; key=$(input_key "$(head -n1 "$WORK/.debootstrap.stamp")" "$LAB_DEBIAN_SECURITY_MIRROR" \
         "${VM_PACKAGES[*]}" "$0")
     stamp_ok "$WORK/.packages.stamp" "$key" && return
     log "installing ${VM_PACKAGES[*]} in the chroot"
-    rm -f "$ROOTFS/etc/apt/sources.list"
-    cat >"$ROOTFS/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $LAB_DEBIAN_MIRROR
-Suites: $LAB_DEBIAN_SUITE $LAB_DEBIAN_SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $LAB_DEBIAN_SECURITY_MIRROR
-Suites: $LAB_DEBIAN_SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
     # The initrd only has to find /dev/vda (ext4 is built into the kernel): MODULES=list and the two virtio
     # modules instead of Debian's MODULES=most, a much smaller initrd that TCG unpacks faster. Written
     # before the kernel's postinst builds the initrd; conf.d and hooks/ are not conffiles, so dpkg does
@@ -189,18 +134,7 @@ EOF
 manual_add_modules virtio_pci virtio_blk
 EOF2
     chmod 755 "$ROOTFS/etc/initramfs-tools/hooks/lab-vm"
-    # No service may start from a maintainer script inside the chroot.
-    printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
-    chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"
-    cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
-    mkdir -p "$DEBS/apt/partial"
-    mount_in_root "$ROOTFS/proc" -t proc proc
-    mount_in_root "$ROOTFS/dev" --bind /dev
-    mount_in_root "$ROOTFS/var/cache/apt/archives" --bind "$DEBS/apt"
-    in_root apt-get -qq update
-    in_root apt-get -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends install "${VM_PACKAGES[@]}" \
-        >"$WORK/apt.log" 2>&1 ||
-        { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed (log: $WORK/apt.log)"; }
+    chroot_apt_install "${VM_PACKAGES[@]}"
     umount_all
     [[ -f $ROOTFS/boot/vmlinuz-$LAB_KV && -f $ROOTFS/boot/initrd.img-$LAB_KV ]] ||
         die "the chroot has no /boot/vmlinuz-$LAB_KV + initrd.img-$LAB_KV after installing the kernel"
@@ -326,10 +260,7 @@ make_image() {
     cp "$ROOTFS/boot/initrd.img-$LAB_KV" "$VM_IMAGE_DIR/initrd.img.tmp"
     in_root dpkg-query -W -f='${Package} ${Version}\n' >"$VM_IMAGE_DIR/packages.txt.tmp"
 
-    rm -f "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS/etc/resolv.conf"
-    rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
-    rm -rf "$ROOTFS"/tmp/* "$ROOTFS"/var/tmp/*
-    find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
+    trim_rootfs
 
     local used_kib files fs_mib free_mib img=$VM_IMAGE_DIR/root.img.tmp
     used_kib=$(du -sk --one-file-system "$ROOTFS" | cut -f1)
@@ -340,8 +271,7 @@ make_image() {
     truncate -s "${fs_mib}M" "$img"
     # -m 0: no root reserve, so all free space is usable; nodiscard: the file is sparse already.
     heavy mkfs.ext4 -q -F -L ROOT -m 0 -E nodiscard -d "$ROOTFS" "$img"
-    heavy e2fsck -fn "$img" >"$WORK/e2fsck.log" 2>&1 ||
-        { cat "$WORK/e2fsck.log" >&2; die "e2fsck found errors in the new filesystem"; }
+    check_fs "$img"
     free_mib=$(dumpe2fs -h "$img" 2>/dev/null |
                awk -F: '/^Free blocks/ {f=$2} /^Block size/ {b=$2} END {printf "%d", f * b / 1048576}')
     ((free_mib >= LAB_VM_FREE_MIB)) || die "only $free_mib MiB free in the image, wanted $LAB_VM_FREE_MIB"
