@@ -107,12 +107,19 @@ public final class RootInstaller {
         if (state.isEmpty()) {
             return List.of();
         }
+        // Every check before the first removal: a refusal halfway would leave half an install.
+        Path current = inRoot(root, "opt/corezfs", "remove");
+        if (Files.isSymbolicLink(current)) {
+            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
+        }
+        List<Path> delete = new ArrayList<>();
         List<String> kept = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
         try {
-            for (UnitLink l : state.get().links() == null ? List.<UnitLink>of() : state.get().links()) {
-                Path p = root.resolve(l.path());
+            for (UnitLink l : state.get().links()) {
+                Path p = inRoot(root, l.path(), "remove");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                    Files.delete(p);
+                    delete.add(p);
                 }
             }
             List<ManifestEntry> etc = state.get().manifest().entries().stream()
@@ -120,26 +127,37 @@ public final class RootInstaller {
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : etc) {
-                Path p = root.resolve(e.path());
+                Path p = inRoot(root, e.path(), "remove");
                 if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
                 if (matches(p, e)) {
-                    Files.delete(p);
+                    delete.add(p);
                 } else {
                     kept.add("/" + e.path());
                 }
             }
-            Path current = root.resolve("opt/corezfs");
+            // Only directories the install created: one the host had stays, even when empty.
+            for (String d : state.get().createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
+                Path p = inRoot(root, d, "remove");
+                if (Files.isSymbolicLink(p)) {
+                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
+                }
+                dirs.add(p);
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
+        }
+        try {
+            for (Path p : delete) {
+                Files.delete(p);
+            }
             if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
                 ops.move(current, aside);
                 deleteTree(aside);
             }
-            // Only directories the install created: one the host had stays, even when empty.
-            List<String> created = state.get().createdDirs() == null ? List.of() : state.get().createdDirs();
-            for (String d : created.stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = root.resolve(d);
+            for (Path p : dirs) {
                 if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmpty(p)) {
                     Files.delete(p);
                 }
@@ -151,6 +169,27 @@ public final class RootInstaller {
             reporter.warn("kept " + k + ": changed locally");
         }
         return kept;
+    }
+
+    /**
+     * The machine path of a root-relative path whose existing ancestors below the root are all real directories.
+     * A symlinked ancestor (say {@code etc/systemd -> /lib/systemd}) would send a write or a removal outside the
+     * root; the last component itself is never followed by the callers.
+     */
+    static Path inRoot(Path root, String rel, String verb) {
+        Path p = root;
+        String[] parts = rel.split("/");
+        for (int i = 0; i < parts.length - 1; i++) {
+            p = p.resolve(parts[i]);
+            if (Files.isSymbolicLink(p)) {
+                throw CorezfsException.precondition(p + " is a symlink; refusing to " + verb + " through it (/" + rel
+                        + "); nothing was changed");
+            }
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw CorezfsException.precondition(p + " is not a directory; cannot " + verb + " /" + rel);
+            }
+        }
+        return p.resolve(parts[parts.length - 1]);
     }
 
     private static Path realRoot(Path rootDir) {
@@ -295,6 +334,11 @@ public final class RootInstaller {
         }
 
         Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
+            checkPaths(head.manifest().entries().stream().map(ManifestEntry::path).filter(p -> p.startsWith("etc/")).toList(), "write");
+            checkPaths(previousEntries().keySet().stream().filter(p -> p.startsWith("etc/")).toList(), "remove");
+            if (previous != null) {
+                checkPaths(previous.links().stream().map(UnitLink::path).toList(), "remove");
+            }
             for (String top : List.of("etc", "opt")) {
                 if (!Files.exists(root.resolve(top), LinkOption.NOFOLLOW_LINKS)) {
                     createdTop.add(top);
@@ -317,8 +361,9 @@ public final class RootInstaller {
                 Manifest m = loaded.manifest();
                 Files.createDirectories(backup);
                 List<UnitLink> links = planLinks(m, sink);
+                checkPaths(links.stream().map(UnitLink::path).toList(), "write");
                 InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
-                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m);
+                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, null);
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
                 // Every staged byte on disk before any rename can expose it (see FileOps.syncFilesystem).
@@ -347,7 +392,7 @@ public final class RootInstaller {
          */
         private List<String> createdDirs(Manifest m, List<UnitLink> links) {
             Set<String> dirs = new java.util.TreeSet<>();
-            if (previous != null && previous.createdDirs() != null) {
+            if (previous != null) {
                 dirs.addAll(previous.createdDirs());
             }
             dirs.addAll(createdTop);
@@ -417,7 +462,7 @@ public final class RootInstaller {
                 if (!e.path().startsWith("etc/")) {
                     continue;
                 }
-                Path target = safeTarget(e.path());
+                Path target = inRoot(root, e.path(), "write");
                 Path staged = sink.map(e.path());
                 if (e.type() == EntryType.DIR) {
                     if (Files.isSymbolicLink(target)) {
@@ -458,7 +503,7 @@ public final class RootInstaller {
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : gone) {
-                Path target = root.resolve(e.path());
+                Path target = inRoot(root, e.path(), "remove");
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
@@ -476,16 +521,16 @@ public final class RootInstaller {
 
         private void placeLinks(List<UnitLink> links) throws IOException {
             Set<UnitLink> keep = Set.copyOf(links);
-            if (previous != null && previous.links() != null) {
+            if (previous != null) {
                 for (UnitLink l : previous.links()) {
-                    Path p = root.resolve(l.path());
+                    Path p = inRoot(root, l.path(), "remove");
                     if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                         moveAside(p);
                     }
                 }
             }
             for (UnitLink l : links) {
-                Path p = safeTarget(l.path());
+                Path p = inRoot(root, l.path(), "write");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     continue;
                 }
@@ -564,23 +609,11 @@ public final class RootInstaller {
             undo.push(() -> Files.deleteIfExists(dir));
         }
 
-        /**
-         * The machine path for a root-relative path whose existing parents are all real directories. A symlinked
-         * parent (say {@code etc/systemd -> /lib/systemd}) would send the write outside the root.
-         */
-        private Path safeTarget(String rel) {
-            Path p = root;
-            String[] parts = rel.split("/");
-            for (int i = 0; i < parts.length - 1; i++) {
-                p = p.resolve(parts[i]);
-                if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to write /" + rel + " through it");
-                }
-                if (Files.exists(p) && !Files.isDirectory(p)) {
-                    throw CorezfsException.precondition(p + " is not a directory; cannot place /" + rel);
-                }
+        /** Every path this install will write or remove is checked before the first change to the live tree. */
+        private void checkPaths(List<String> rels, String verb) {
+            for (String rel : rels) {
+                inRoot(root, rel, verb);
             }
-            return p.resolve(parts[parts.length - 1]);
         }
 
         private Map<String, ManifestEntry> previousEntries() {
