@@ -351,8 +351,11 @@ public final class RootInstaller {
                 throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
             }
             try {
+                // Undone before the directories they sit in: a created /opt can only go once its staging is gone.
                 Files.createDirectory(etcStage);
+                undo.push(() -> deleteTree(etcStage));
                 Files.createDirectory(optStage);
+                undo.push(() -> deleteTree(optStage));
                 StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch());
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
@@ -566,19 +569,24 @@ public final class RootInstaller {
             }
         }
 
+        /**
+         * Undoes every step in reverse. A step that cannot be undone is not swallowed: the error says what is left,
+         * keeping the original failure's exit code.
+         */
         private void rollback(Exception cause) {
+            List<String> failed = new ArrayList<>();
             while (!undo.isEmpty()) {
                 try {
                     undo.pop().run();
                 } catch (IOException | RuntimeException e) {
                     cause.addSuppressed(e);
+                    failed.add(String.valueOf(e.getMessage()));
                 }
             }
-            try {
-                deleteTree(etcStage);
-                deleteTree(optStage);
-            } catch (IOException e) {
-                cause.addSuppressed(e);
+            if (!failed.isEmpty()) {
+                ExitCode code = cause instanceof CorezfsException c ? c.exitCode() : ExitCode.UNEXPECTED;
+                throw new CorezfsException(code, cause.getMessage() + "; and the rollback could not undo everything ("
+                        + String.join("; ", failed) + "): remove what is left under " + root + " by hand", cause);
             }
         }
 
