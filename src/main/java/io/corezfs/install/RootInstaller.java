@@ -12,7 +12,9 @@ import io.corezfs.host.HostFacts;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -89,7 +91,8 @@ public final class RootInstaller {
         try {
             return new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
         } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e);
+            throw hostFailure(e, root, spaceNeeded(head.manifest()))
+                    .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
         }
     }
 
@@ -239,6 +242,52 @@ public final class RootInstaller {
     }
 
     /**
+     * A write the target refused, told as the host's problem it is (exit 3, naming the path), never as a bad
+     * archive: a full disk, a read-only mount, an immutable file. Empty for any other failure.
+     */
+    static Optional<CorezfsException> hostFailure(IOException e, Path fallback, long neededBytes) {
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage());
+        Path where = e instanceof FileSystemException f && f.getFile() != null ? Path.of(f.getFile()) : fallback;
+        if (reason.contains("No space left on device") || reason.contains("Disk quota exceeded")) {
+            return Optional.of(CorezfsException.precondition("no space left on " + storeOf(where) + " writing " + where
+                    + (neededBytes > 0 ? ": needs " + mb(neededBytes) + " MB" : "") + "; nothing was changed"));
+        }
+        if (e instanceof AccessDeniedException || reason.contains("Read-only file system")
+                || reason.contains("Operation not permitted") || reason.contains("Permission denied")) {
+            return Optional.of(CorezfsException.precondition("cannot write " + where + ": "
+                    + (e instanceof AccessDeniedException ? "permission denied" : reason)
+                    + " (a read-only or immutable target?); nothing was changed"));
+        }
+        return Optional.empty();
+    }
+
+    /** What the staged trees take on disk, in whole 4 KiB blocks: files and directories; short links take none. */
+    static long spaceNeeded(Manifest m) {
+        return m.entries().stream().mapToLong(RootInstaller::onDisk).sum();
+    }
+
+    private static long onDisk(ManifestEntry e) {
+        return e.type() == EntryType.FILE ? (e.size() + 4095) / 4096 * 4096 : e.type() == EntryType.DIR ? 4096 : 0;
+    }
+
+    private static long mb(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    private static String storeOf(Path p) {
+        for (Path a = p; a != null; a = a.getParent()) {
+            if (Files.exists(a, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    return Files.getFileStore(a).toString();
+                } catch (IOException e) {
+                    break;
+                }
+            }
+        }
+        return "the filesystem of " + p;
+    }
+
+    /**
      * Makes what was written under {@code /opt} and {@code /etc} of {@code rootDir} since the commit durable: the live
      * install's activation files (mode record, extension-release), so a crash after it returns cannot undo them.
      */
@@ -334,6 +383,7 @@ public final class RootInstaller {
         }
 
         Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
+            checkSpace(head.manifest());
             checkPaths(head.manifest().entries().stream().map(ManifestEntry::path).filter(p -> p.startsWith("etc/")).toList(), "write");
             checkPaths(previousEntries().keySet().stream().filter(p -> p.startsWith("etc/")).toList(), "remove");
             if (previous != null) {
@@ -356,7 +406,9 @@ public final class RootInstaller {
                 undo.push(() -> deleteTree(etcStage));
                 Files.createDirectory(optStage);
                 undo.push(() -> deleteTree(optStage));
-                StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch());
+                StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch(), ops,
+                        (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
+                                new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
                     throw CorezfsException.verification(archive + " changed while it was being installed");
@@ -615,6 +667,44 @@ public final class RootInstaller {
             mkdirs(dir.getParent());
             Files.createDirectory(dir);
             undo.push(() -> Files.deleteIfExists(dir));
+        }
+
+        /**
+         * Refuses up front what would fill a filesystem halfway: the staged {@code /etc} and {@code /opt} trees, summed
+         * where they share one, against what it has free.
+         */
+        private void checkSpace(Manifest m) throws IOException {
+            long etc = 0;
+            long opt = 0;
+            for (ManifestEntry e : m.entries()) {
+                long b = onDisk(e);
+                if (e.path().startsWith("etc/")) {
+                    etc += b;
+                } else {
+                    opt += b;
+                }
+            }
+            Path etcDir = existing(root.resolve("etc"));
+            Path optDir = existing(root.resolve("opt"));
+            Map<java.nio.file.FileStore, Long> need = new LinkedHashMap<>();
+            Map<java.nio.file.FileStore, Path> where = new HashMap<>();
+            java.nio.file.FileStore etcStore = Files.getFileStore(etcDir);
+            java.nio.file.FileStore optStore = Files.getFileStore(optDir);
+            need.merge(optStore, opt, Long::sum);
+            where.putIfAbsent(optStore, optDir);
+            need.merge(etcStore, etc, Long::sum);
+            where.putIfAbsent(etcStore, etcDir);
+            for (Map.Entry<java.nio.file.FileStore, Long> n : need.entrySet()) {
+                long free = ops.usableSpace(where.get(n.getKey()));
+                if (free < n.getValue()) {
+                    throw CorezfsException.precondition("no space left on " + n.getKey() + " for " + where.get(n.getKey())
+                            + ": needs " + mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
+                }
+            }
+        }
+
+        private Path existing(Path p) {
+            return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : root;
         }
 
         /** Every path this install will write or remove is checked before the first change to the live tree. */
