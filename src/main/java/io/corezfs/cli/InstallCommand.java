@@ -173,6 +173,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             case INSTALLED -> out().println("installed " + r.archive() + " into " + fs.root());
             case REPLACED -> out().println("replaced the previous install with " + r.archive() + " in " + fs.root());
             case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed in " + fs.root());
+            case REPAIRED -> out().println("repaired " + r.repaired().size() + (r.repaired().size() == 1 ? " file" : " files")
+                    + " of " + r.archive() + " in " + fs.root() + ": " + String.join(", ", r.repaired()));
         }
         return 0;
     }

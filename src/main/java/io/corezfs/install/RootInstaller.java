@@ -61,10 +61,14 @@ public final class RootInstaller {
         this.toolVersion = toolVersion;
     }
 
-    public enum Outcome { INSTALLED, REPLACED, UNCHANGED }
+    public enum Outcome { INSTALLED, REPLACED, UNCHANGED, REPAIRED }
 
-    /** @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it */
-    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links) {
+    /**
+     * @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it
+     * @param repaired     host paths that were missing or differed from the same archive's install, now as shipped
+     */
+    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links,
+                         List<String> repaired) {
     }
 
     /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
@@ -85,11 +89,17 @@ public final class RootInstaller {
         checkTarget(head.manifest(), host, force);
         recover(root);
         Optional<InstallState> previous = InstallState.read(root);
-        if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256()) && intact(root, head.manifest())) {
-            return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links());
+        List<String> damage = List.of();
+        if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256())) {
+            damage = damage(root, previous.get());
+            if (damage.isEmpty()) {
+                return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links(), List.of());
+            }
         }
         try {
-            return new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            Result r = new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            return damage.isEmpty() ? r
+                    : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
             throw hostFailure(e, root, spaceNeeded(head.manifest()))
                     .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
@@ -222,23 +232,74 @@ public final class RootInstaller {
         }
     }
 
-    /** Cheap check that an installed tree still has every entry, so a damaged install is repaired, not skipped. */
-    private static boolean intact(Path root, Manifest m) {
-        for (ManifestEntry e : m.entries()) {
-            if (!e.path().startsWith("opt/")) {
-                continue;
-            }
-            Path p = root.resolve(e.path());
-            try {
-                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)
-                        || (e.type() == EntryType.FILE && Files.size(p) != e.size())) {
-                    return false;
+    /**
+     * What of the install under {@code root} is missing or differs from what its state says was placed, as host
+     * paths; empty when it is intact. Files under {@code /opt/corezfs} are compared by size, mode, mtime and inode
+     * first and hashed only when those moved; a file in {@code /etc} only has to exist, since a changed one is the
+     * user's (it is kept on every install). Unit links must exist; entries the archive did not ship are damage too.
+     */
+    public static List<String> damage(Path root, InstallState state) {
+        List<String> out = new ArrayList<>();
+        Map<String, InstallState.FileStat> stats = state.stats() == null ? Map.of() : state.stats();
+        Set<String> shipped = new java.util.HashSet<>();
+        try {
+            for (ManifestEntry e : state.manifest().entries()) {
+                shipped.add(e.path());
+                Path p = inRoot(root, e.path(), "check");
+                if (e.path().startsWith("etc/")) {
+                    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                        out.add("/" + e.path());
+                    }
+                } else if (!placed(root, p, e, stats.get(e.path()))) {
+                    out.add("/" + e.path());
                 }
-            } catch (IOException ex) {
-                return false;
             }
+            for (UnitLink l : state.links()) {
+                if (!Files.exists(inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
+                    out.add("/" + l.path());
+                }
+            }
+            Path opt = root.resolve("opt/corezfs");
+            if (Files.isDirectory(opt, LinkOption.NOFOLLOW_LINKS)) {
+                try (Stream<Path> all = Files.walk(opt)) {
+                    for (Path p : all.toList()) {
+                        String rel = root.relativize(p).toString();
+                        // The state, and the sysext release file a live install writes, are corezfs's own.
+                        boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
+                                || (Activation.EXTENSION_RELEASE + "/").startsWith(rel + "/");
+                        if (!shipped.contains(rel) && !own) {
+                            out.add("/" + rel);
+                        }
+                    }
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            out.add("/opt/corezfs (unreadable: " + e.getMessage() + ")");
         }
-        return true;
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Whether an entry under /opt/corezfs is in place as shipped; the hash only when its recorded stat moved. */
+    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (e.type() == EntryType.SYMLINK) {
+            return Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
+        }
+        int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & 07777) != e.modeBits()) {
+            return false;
+        }
+        return switch (e.type()) {
+            case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+            case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                    && Files.isSameFile(p, inRoot(root, e.target(), "check"));
+            case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
+                    && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
+            case SYMLINK -> throw new IllegalStateException();
+        };
     }
 
     /**
@@ -418,7 +479,7 @@ public final class RootInstaller {
                 List<UnitLink> links = planLinks(m, sink);
                 checkPaths(links.stream().map(UnitLink::path).toList(), "write");
                 InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
-                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, null);
+                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, stats(m, sink));
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
                 // Every staged byte on disk before any rename can expose it (see FileOps.syncFilesystem).
@@ -434,7 +495,7 @@ public final class RootInstaller {
                 cleanup();
                 reportKept();
                 return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
-                        List.copyOf(keptModified), links);
+                        List.copyOf(keptModified), links, List.of());
             } catch (RuntimeException | IOException e) {
                 rollback(e);
                 throw e;
@@ -469,6 +530,17 @@ public final class RootInstaller {
                 }
             }
             return List.copyOf(dirs);
+        }
+
+        /** Each staged file's stat as it will be in place: a rename keeps size, mtime and inode. */
+        private Map<String, InstallState.FileStat> stats(Manifest m, StagingSink sink) throws IOException {
+            Map<String, InstallState.FileStat> out = new java.util.TreeMap<>();
+            for (ManifestEntry e : m.entries()) {
+                if (e.type() == EntryType.FILE && e.path().startsWith("opt/")) {
+                    out.put(e.path(), InstallState.FileStat.of(sink.map(e.path())));
+                }
+            }
+            return out;
         }
 
         private static String parentOf(String rel) {
