@@ -363,13 +363,31 @@ public final class RootInstaller {
     }
 
     /**
-     * Converges after a crash: a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved
-     * aside but not replaced comes back.
+     * Converges after a crash: {@code /etc} is rolled back or forward to match {@code /opt/corezfs} (see
+     * {@link EtcStep}); a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved aside but
+     * not replaced comes back. Runs under the root's lock, so no staging directory here belongs to a live run.
      */
     void recover(Path root) {
         Path opt = root.resolve("opt");
         Path etc = root.resolve("etc");
         try {
+            for (Path stage : list(etc, STAGE_PREFIX)) {
+                Path journal = stage.resolve(EtcStep.JOURNAL);
+                if (!Files.isRegularFile(journal, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                // The commit renames the staged /opt tree away: while it is there, the commit did not happen and
+                // /etc goes back to match the old /opt; once it is gone, /etc already matches the new one.
+                String id = stage.getFileName().toString().substring(STAGE_PREFIX.length());
+                if (Files.exists(opt.resolve(STAGE_PREFIX + id), LinkOption.NOFOLLOW_LINKS)) {
+                    List<EtcStep> steps = EtcStep.read(journal);
+                    for (int i = steps.size() - 1; i >= 0; i--) {
+                        steps.get(i).undo(root, ops);
+                    }
+                    reporter.warn("rolled /etc back to the install before an interrupted one");
+                }
+                Files.delete(journal);
+            }
             List<Path> old = list(opt, OLD_PREFIX);
             Path current = opt.resolve("corezfs");
             if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS) && old.size() == 1) {
@@ -440,7 +458,7 @@ public final class RootInstaller {
             this.activation = activation;
             this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
             this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
-            this.backup = etcStage.resolve(".backup");
+            this.backup = etcStage.resolve("backup");
         }
 
         Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
@@ -467,7 +485,7 @@ public final class RootInstaller {
                 undo.push(() -> deleteTree(etcStage));
                 Files.createDirectory(optStage);
                 undo.push(() -> deleteTree(optStage));
-                StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch(), ops,
+                StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
                         (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
                                 new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
@@ -478,6 +496,8 @@ public final class RootInstaller {
                 Files.createDirectories(backup);
                 List<UnitLink> links = planLinks(m, sink);
                 checkPaths(links.stream().map(UnitLink::path).toList(), "write");
+                List<EtcStep> etcSteps = planEtc(m, sink, links);
+                EtcStep.write(etcStage.resolve(EtcStep.JOURNAL), etcSteps);
                 InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
                         clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, stats(m, sink));
                 state.write(optStage.resolve(".corezfs/state.json"));
@@ -487,9 +507,7 @@ public final class RootInstaller {
                 ops.syncFilesystem(etcStage);
                 beforeCommit.run();
 
-                placeEtc(m, sink);
-                removeStaleEtc(m);
-                placeLinks(links);
+                placeEtc(etcSteps);
                 boolean replaced = swapOpt(current);
                 flush(root);    // the renames themselves; a failure is only reported, the install is complete
                 cleanup();
@@ -569,7 +587,7 @@ public final class RootInstaller {
                 }
             }
             Presets presets = Presets.load(activation.presetRules(), List.of(
-                    etcStage.resolve("systemd/system-preset"),
+                    sink.map("etc/systemd/system-preset"),
                     root.resolve("etc/systemd/system-preset"),
                     root.resolve("run/systemd/system-preset"),
                     root.resolve("usr/local/lib/systemd/system-preset"),
@@ -582,8 +600,13 @@ public final class RootInstaller {
             return UNIT_SUFFIXES.stream().anyMatch(p::endsWith);
         }
 
-        /** Files in /etc: ours are replaced, the user's are kept with the new version beside them. */
-        private void placeEtc(Manifest m, StagingSink sink) throws IOException {
+        /**
+         * Every change to {@code /etc}, decided before the first is made: files in /etc (ours are replaced, the
+         * user's are kept with the new version beside them), files the old archive had and the new one does not
+         * (removed unless the user changed them), and unit links.
+         */
+        private List<EtcStep> planEtc(Manifest m, StagingSink sink, List<UnitLink> links) throws IOException {
+            Plan plan = new Plan();
             Map<String, ManifestEntry> old = previousEntries();
             for (ManifestEntry e : m.entries()) {
                 if (!e.path().startsWith("etc/")) {
@@ -596,36 +619,31 @@ public final class RootInstaller {
                         throw CorezfsException.precondition(target + " is a symlink; refusing to write through it");
                     }
                     if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                        Files.createDirectory(target);
-                                    Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
-                        undo.push(() -> Files.deleteIfExists(target));
+                        plan.dirs(target.getParent());
+                        plan.mkdir(target, e.mode());
                     } else if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         throw CorezfsException.precondition(target + " exists and is not a directory; the archive needs a directory there");
                     }
                     continue;
                 }
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    moveIn(staged, target);
+                    plan.moveIn(staged, target);
                 } else if (matches(target, e)) {
                     continue;
                 } else if (old.containsKey(e.path()) && matches(target, old.get(e.path()))) {
-                    moveAside(target);
-                    moveIn(staged, target);
+                    plan.aside("aside", target);
+                    plan.moveIn(staged, target);
                 } else {
                     Path beside = target.resolveSibling(target.getFileName() + ".corezfs-new");
                     if (Files.exists(beside, LinkOption.NOFOLLOW_LINKS)) {
-                        moveAside(beside);
+                        plan.aside("aside", beside);
                     }
-                    moveIn(staged, beside);
+                    plan.moveIn(staged, beside);
                     keptModified.add("/" + e.path());
                 }
             }
-        }
-
-        /** Files the old archive had and the new one does not: removed unless the user changed them. */
-        private void removeStaleEtc(Manifest m) throws IOException {
             Set<String> now = m.entries().stream().map(ManifestEntry::path).collect(Collectors.toSet());
-            List<ManifestEntry> gone = previousEntries().values().stream()
+            List<ManifestEntry> gone = old.values().stream()
                     .filter(e -> e.path().startsWith("etc/") && !now.contains(e.path()))
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
@@ -635,24 +653,21 @@ public final class RootInstaller {
                     continue;
                 }
                 if (e.type() == EntryType.DIR) {
-                    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) && isEmpty(target)) {
-                        moveAside(target);
+                    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                        plan.aside("aside-if-empty", target);
                     }
                 } else if (matches(target, e)) {
-                    moveAside(target);
+                    plan.aside("aside", target);
                 } else {
                     reporter.warn("kept /" + e.path() + ": changed locally and no longer shipped");
                 }
             }
-        }
-
-        private void placeLinks(List<UnitLink> links) throws IOException {
             Set<UnitLink> keep = Set.copyOf(links);
             if (previous != null) {
                 for (UnitLink l : previous.links()) {
                     Path p = inRoot(root, l.path(), "remove");
                     if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                        moveAside(p);
+                        plan.aside("aside", p);
                     }
                 }
             }
@@ -665,9 +680,50 @@ public final class RootInstaller {
                     reporter.warn("left /" + l.path() + " alone: it exists and is not the link corezfs would create");
                     continue;
                 }
-                mkdirs(p.getParent());
-                Files.createSymbolicLink(p, Path.of(l.target()));
-                undo.push(() -> Files.deleteIfExists(p));
+                plan.dirs(p.getParent());
+                plan.steps.add(new EtcStep("link", rel(p), l.target(), "-"));
+            }
+            return plan.steps;
+        }
+
+        private String rel(Path p) {
+            return root.relativize(p).toString();
+        }
+
+        /** Steps being planned, with the directories earlier steps will have made. */
+        private final class Plan {
+            final List<EtcStep> steps = new ArrayList<>();
+            final Set<Path> made = new java.util.HashSet<>();
+
+            void dirs(Path dir) {
+                if (dir == null || made.contains(dir) || Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    return;
+                }
+                dirs(dir.getParent());
+                mkdir(dir, "-");
+            }
+
+            void mkdir(Path dir, String mode) {
+                if (made.add(dir)) {
+                    steps.add(new EtcStep("mkdir", rel(dir), "-", mode));
+                }
+            }
+
+            void moveIn(Path staged, Path target) {
+                dirs(target.getParent());
+                steps.add(new EtcStep("movein", rel(target), rel(staged), "-"));
+            }
+
+            void aside(String kind, Path target) {
+                steps.add(new EtcStep(kind, rel(target), rel(backup.resolve(String.valueOf(steps.size()))), "-"));
+            }
+        }
+
+        /** Each step's undo is pushed before it runs: undoing a step that did not happen changes nothing. */
+        private void placeEtc(List<EtcStep> steps) throws IOException {
+            for (EtcStep step : steps) {
+                undo.push(() -> step.undo(root, ops));
+                step.apply(root, ops);
             }
         }
 
@@ -718,27 +774,6 @@ public final class RootInstaller {
             for (String k : keptModified) {
                 reporter.warn("kept " + k + " (changed locally); the new version is at " + k + ".corezfs-new");
             }
-        }
-
-        private void moveIn(Path staged, Path target) throws IOException {
-            mkdirs(target.getParent());
-            ops.move(staged, target);
-            undo.push(() -> Files.deleteIfExists(target));
-        }
-
-        private void moveAside(Path target) throws IOException {
-            Path to = backup.resolve(String.valueOf(undo.size()));
-            ops.move(target, to);
-            undo.push(() -> ops.move(to, target));
-        }
-
-        private void mkdirs(Path dir) throws IOException {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-            mkdirs(dir.getParent());
-            Files.createDirectory(dir);
-            undo.push(() -> Files.deleteIfExists(dir));
         }
 
         /**
