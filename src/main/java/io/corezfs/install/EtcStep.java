@@ -31,7 +31,7 @@ record EtcStep(String kind, String path, String other, String mode) {
     private static final Set<String> KINDS = Set.of("mkdir", "movein", "aside", "aside-if-empty", "link");
 
     void apply(Path root, FileOps ops) throws IOException {
-        Path p = root.resolve(path);
+        Path p = RootInstaller.inRoot(root, path, "write");
         switch (kind) {
             case "mkdir" -> {
                 Files.createDirectory(p);
@@ -39,11 +39,11 @@ record EtcStep(String kind, String path, String other, String mode) {
                     Files.setPosixFilePermissions(p, Modes.perms(Integer.parseInt(mode, 8)));
                 }
             }
-            case "movein" -> ops.move(root.resolve(other), p);
-            case "aside" -> ops.move(p, root.resolve(other));
+            case "movein" -> ops.move(RootInstaller.inRoot(root, other, "restore"), p);
+            case "aside" -> ops.move(p, RootInstaller.inRoot(root, other, "restore"));
             case "aside-if-empty" -> {
                 if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && RootInstaller.isEmpty(p)) {
-                    ops.move(p, root.resolve(other));
+                    ops.move(p, RootInstaller.inRoot(root, other, "restore"));
                 }
             }
             case "link" -> Files.createSymbolicLink(p, Path.of(other));
@@ -51,8 +51,9 @@ record EtcStep(String kind, String path, String other, String mode) {
         }
     }
 
+    /** Like every removal, never through a symlinked directory, even when the journal names the path. */
     void undo(Path root, FileOps ops) throws IOException {
-        Path p = root.resolve(path);
+        Path p = RootInstaller.inRoot(root, path, "restore");
         switch (kind) {
             case "mkdir" -> {
                 if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && RootInstaller.isEmpty(p)) {
@@ -61,13 +62,13 @@ record EtcStep(String kind, String path, String other, String mode) {
             }
             // The staged file is gone exactly when the rename happened; the target never existed before it.
             case "movein" -> {
-                if (!Files.exists(root.resolve(other), LinkOption.NOFOLLOW_LINKS) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.exists(RootInstaller.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(p);
                 }
             }
             case "aside", "aside-if-empty" -> {
-                if (Files.exists(root.resolve(other), LinkOption.NOFOLLOW_LINKS)) {
-                    ops.move(root.resolve(other), p);
+                if (Files.exists(RootInstaller.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS)) {
+                    ops.move(RootInstaller.inRoot(root, other, "restore"), p);
                 }
             }
             case "link" -> {

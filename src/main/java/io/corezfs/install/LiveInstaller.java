@@ -202,6 +202,16 @@ public final class LiveInstaller {
         if (before.isEmpty() && now.mode().isEmpty() && !now.usrPresented()) {
             return Optional.empty();
         }
+        // Everything that will be removed is checked before the first unit stops (no symlinked directories).
+        files.checkRemoval(root);
+        List<String> marks = new ArrayList<>(List.of("etc/systemd/system/" + PENDING_UNIT, Activation.EXTENSION_LINK,
+                PENDING_DIR, Activation.MODE_FILE));
+        for (Activation a : Activation.values()) {
+            marks.add("etc/systemd/system/" + a.unit());
+        }
+        for (String m : marks) {
+            RootInstaller.inRoot(root, m, "remove");
+        }
         if (!now.pools().isEmpty()) {
             if (!export) {
                 throw CorezfsException.precondition("pools are imported (" + poolNames(now) + "); export them first"

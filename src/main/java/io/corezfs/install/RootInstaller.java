@@ -120,47 +120,11 @@ public final class RootInstaller {
         if (state.isEmpty()) {
             return List.of();
         }
-        // Every check before the first removal: a refusal halfway would leave half an install.
-        Path current = inRoot(root, "opt/corezfs", "remove");
-        if (Files.isSymbolicLink(current)) {
-            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
-        }
-        List<Path> delete = new ArrayList<>();
-        List<String> kept = new ArrayList<>();
-        List<Path> dirs = new ArrayList<>();
-        try {
-            for (UnitLink l : state.get().links()) {
-                Path p = inRoot(root, l.path(), "remove");
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                    delete.add(p);
-                }
-            }
-            List<ManifestEntry> etc = state.get().manifest().entries().stream()
-                    .filter(e -> e.path().startsWith("etc/"))
-                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
-                    .toList();
-            for (ManifestEntry e : etc) {
-                Path p = inRoot(root, e.path(), "remove");
-                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                if (matches(p, e)) {
-                    delete.add(p);
-                } else {
-                    kept.add("/" + e.path());
-                }
-            }
-            // Only directories the install created: one the host had stays, even when empty.
-            for (String d : state.get().createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = inRoot(root, d, "remove");
-                if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
-                }
-                dirs.add(p);
-            }
-        } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
-        }
+        Removal plan = planRemoval(root, state.get());
+        List<Path> delete = plan.delete();
+        List<String> kept = plan.kept();
+        List<Path> dirs = plan.dirs();
+        Path current = plan.current();
         try {
             for (Path p : delete) {
                 Files.delete(p);
@@ -182,6 +146,63 @@ public final class RootInstaller {
             reporter.warn("kept " + k + ": changed locally");
         }
         return kept;
+    }
+
+    /**
+     * Checks everything {@link #remove} would remove under {@code rootDir}, without removing anything: a live
+     * uninstall calls it before it stops a single unit.
+     */
+    public void checkRemoval(Path rootDir) {
+        Path root = realRoot(rootDir);
+        InstallState.read(root).ifPresent(s -> planRemoval(root, s));
+    }
+
+    private record Removal(Path current, List<Path> delete, List<String> kept, List<Path> dirs) {
+    }
+
+    /** Every check before the first removal: a refusal halfway would leave half an install. */
+    private static Removal planRemoval(Path root, InstallState state) {
+        Path current = inRoot(root, "opt/corezfs", "remove");
+        if (Files.isSymbolicLink(current)) {
+            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
+        }
+        List<Path> delete = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        try {
+            for (UnitLink l : state.links()) {
+                Path p = inRoot(root, l.path(), "remove");
+                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                    delete.add(p);
+                }
+            }
+            List<ManifestEntry> etc = state.manifest().entries().stream()
+                    .filter(e -> e.path().startsWith("etc/"))
+                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
+                    .toList();
+            for (ManifestEntry e : etc) {
+                Path p = inRoot(root, e.path(), "remove");
+                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                if (matches(p, e)) {
+                    delete.add(p);
+                } else {
+                    kept.add("/" + e.path());
+                }
+            }
+            // Only directories the install created: one the host had stays, even when empty.
+            for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
+                Path p = inRoot(root, d, "remove");
+                if (Files.isSymbolicLink(p)) {
+                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
+                }
+                dirs.add(p);
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
+        }
+        return new Removal(current, delete, kept, dirs);
     }
 
     /**
