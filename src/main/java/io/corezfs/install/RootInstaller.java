@@ -266,6 +266,9 @@ public final class RootInstaller {
         try {
             for (ManifestEntry e : state.manifest().entries()) {
                 shipped.add(e.path());
+                if (e.path().equals(Activation.EXTENSION_RELEASE)) {
+                    continue;   // rewritten by every live activation in sysext mode
+                }
                 Path p = inRoot(root, e.path(), "check");
                 if (e.path().startsWith("etc/")) {
                     if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
