@@ -497,13 +497,13 @@ public final class RootInstaller {
                     createdTop.add(top);
                 }
             }
-            ensureRealDir("etc");
-            ensureRealDir("opt");
             Path current = root.resolve("opt/corezfs");
-            if (Files.isSymbolicLink(current)) {
-                throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
-            }
             try {
+                ensureRealDir("etc");
+                ensureRealDir("opt");
+                if (Files.isSymbolicLink(current)) {
+                    throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
+                }
                 // Undone before the directories they sit in: a created /opt can only go once its staging is gone.
                 Files.createDirectory(etcStage);
                 undo.push(() -> deleteTree(etcStage));
