@@ -8,6 +8,7 @@ import io.corezfs.archive.ArchiveStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.Activation;
+import io.corezfs.install.InstallLock;
 import io.corezfs.install.LiveInstaller;
 import io.corezfs.install.RootInstaller;
 import picocli.CommandLine.Command;
@@ -141,7 +142,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
 
         if (atBoot) {
-            live.applyAtBoot(ctx.resolve(require(archive)), facts);
+            try (InstallLock lock = lock(fs.root(), "corezfs install --at-boot")) {
+                live.applyAtBoot(ctx.resolve(require(archive)), facts);
+            }
             out().println("applied the staged " + archive.getFileName());
             return 0;
         }
@@ -169,7 +172,10 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             }
             return 0;
         }
-        LiveInstaller.Result r = live.install(f.archive(), facts, m);
+        LiveInstaller.Result r;
+        try (InstallLock lock = lock(fs.root(), "corezfs install")) {
+            r = live.install(f.archive(), facts, m);
+        }
         switch (r.outcome()) {
             case ACTIVATED -> out().println("installed and activated " + r.archive() + " (" + m.label() + " mode): " + r.detail());
             case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed and active (" + m.label() + " mode)");
@@ -184,11 +190,16 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                     + " and enable its units from presets; nothing is started");
             return 0;
         }
-        RootInstaller.Result r = files.install(archivePath, fs.root(), facts, force);
+        RootInstaller.Result r;
+        try (InstallLock lock = lock(fs.root(), "corezfs install --root " + fs.root())) {
+            r = files.install(archivePath, fs.root(), facts, force);
+        }
         switch (r.outcome()) {
             case INSTALLED -> out().println("installed " + r.archive() + " into " + fs.root());
             case REPLACED -> out().println("replaced the previous install with " + r.archive() + " in " + fs.root());
             case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed in " + fs.root());
+            case REPAIRED -> out().println("repaired " + r.repaired().size() + (r.repaired().size() == 1 ? " file" : " files")
+                    + " of " + r.archive() + " in " + fs.root() + ": " + String.join(", ", r.repaired()));
         }
         return 0;
     }
@@ -238,6 +249,11 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
         Path built = build.build(ctx, reporter(), downloads.limits(true), facts, fs, null, ctx.defaultArchiveDir());
         return new ArchiveLocator.Found(built, "built now: no archive matched");
+    }
+
+    /** One run at a time on a root, taken before any recovery (see {@link InstallLock}). */
+    private InstallLock lock(Path target, String command) {
+        return InstallLock.acquire(target, command, InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")));
     }
 
     private static Path require(Path p) {

@@ -1,6 +1,7 @@
 package io.corezfs.cli;
 
 import io.corezfs.archive.ArchiveReader;
+import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.LiveInstaller;
 import io.corezfs.install.RootInstaller;
@@ -34,20 +35,26 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
     public Integer call() {
         RootInstaller files = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
                 ctx.env().clock(), ctx.toolVersion());
+        java.time.Duration wait = InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT"));
         if (root != null) {
             Path r = ctx.resolve(root);
-            if (InstallState.read(r).isEmpty()) {
-                out().println("nothing to uninstall: corezfs is not installed in " + r);
-                return 0;
+            try (InstallLock lock = InstallLock.acquire(r, "corezfs uninstall --root " + r, wait)) {
+                if (InstallState.read(r).isEmpty()) {
+                    out().println("nothing to uninstall: corezfs is not installed in " + r);
+                    return 0;
+                }
+                files.remove(r);
             }
-            files.remove(r);
             out().println("removed corezfs from " + r);
             return 0;
         }
         LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
                 reporter(), ctx.live().launcher());
         live.checkPreconditions();
-        Optional<List<String>> removed = live.uninstall(export);
+        Optional<List<String>> removed;
+        try (InstallLock lock = InstallLock.acquire(ctx.live().root(), "corezfs uninstall", wait)) {
+            removed = live.uninstall(export);
+        }
         if (removed.isEmpty()) {
             out().println("nothing to uninstall: corezfs is not installed on this host");
             return 0;

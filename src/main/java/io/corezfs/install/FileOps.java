@@ -4,9 +4,11 @@ import io.corezfs.system.LocalProcessRunner;
 import io.corezfs.system.ProcessRunner;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The renames that put an install into place, and the flushes that make them survive a power cut. A seam so tests
@@ -24,6 +26,16 @@ public interface FileOps {
      */
     default void syncFilesystem(Path path) throws IOException {
         DEFAULT.syncFilesystem(path);
+    }
+
+    /** Bytes free for an unprivileged write on the filesystem holding {@code dir}, checked before an install. */
+    default long usableSpace(Path dir) throws IOException {
+        return Files.getFileStore(dir).getUsableSpace();
+    }
+
+    /** A new file in staging, never an existing one or a link: where extraction runs out of space, if it does. */
+    default OutputStream newFile(Path p) throws IOException {
+        return Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 
     FileOps DEFAULT = atomic(new LocalProcessRunner());

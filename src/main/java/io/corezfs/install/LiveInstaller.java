@@ -107,7 +107,8 @@ public final class LiveInstaller {
         Manifest m = head.manifest();
         Optional<InstallState> installed = InstallState.read(root);
         List<String> plan = new ArrayList<>();
-        boolean same = installed.isPresent() && installed.get().manifestSha256().equals(head.sha256());
+        boolean same = installed.isPresent() && installed.get().manifestSha256().equals(head.sha256())
+                && RootInstaller.damage(root, installed.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
             plan.add("nothing to do: " + archive.getFileName() + " is installed and active (" + mode.label() + ")");
             return plan;
@@ -145,7 +146,9 @@ public final class LiveInstaller {
         // Leftovers of an install cut short (kill, power loss) go first, also when this one turns out to be a no-op.
         files.recover(root);
         Optional<InstallState> before = InstallState.read(root);
-        boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256());
+        // A damaged install of the same archive is repaired like an upgrade: stopped, swapped, started, verified.
+        boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256())
+                && RootInstaller.damage(root, before.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
             return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), mode, "already installed and active");
         }
@@ -161,7 +164,7 @@ public final class LiveInstaller {
         }
         // The old tree is withdrawn only once the new one is verified in staging, so a bad archive changes nothing.
         Runnable stopOld = (!same || modeChange) && running ? () -> deactivate(now.mode().orElse(mode), before) : () -> { };
-        files.install(archive, root, host, false, stopOld, mode);
+        RootInstaller.Result placed = files.install(archive, root, host, false, stopOld, mode);
         try {
             prepareMode(mode, m, host);
             activate(mode);
@@ -172,8 +175,10 @@ public final class LiveInstaller {
                     + (before.isEmpty() ? "; the host is as before the install" : "; the files stay installed but inactive"), e);
         }
         clearPending();
+        String repaired = placed.repaired().isEmpty() ? "" : "repaired " + placed.repaired().size()
+                + (placed.repaired().size() == 1 ? " file: " : " files: ") + String.join(", ", placed.repaired()) + "; ";
         return new Result(Outcome.ACTIVATED, archive.getFileName().toString(), mode,
-                "ZFS " + m.zfsVersion() + " loaded for kernel " + m.kernel());
+                repaired + "ZFS " + m.zfsVersion() + " loaded for kernel " + m.kernel());
     }
 
     /**
@@ -196,6 +201,16 @@ public final class LiveInstaller {
         Optional<InstallState> before = InstallState.read(root);
         if (before.isEmpty() && now.mode().isEmpty() && !now.usrPresented()) {
             return Optional.empty();
+        }
+        // Everything that will be removed is checked before the first unit stops (no symlinked directories).
+        files.checkRemoval(root);
+        List<String> marks = new ArrayList<>(List.of("etc/systemd/system/" + PENDING_UNIT, Activation.EXTENSION_LINK,
+                PENDING_DIR, Activation.MODE_FILE));
+        for (Activation a : Activation.values()) {
+            marks.add("etc/systemd/system/" + a.unit());
+        }
+        for (String m : marks) {
+            RootInstaller.inRoot(root, m, "remove");
         }
         if (!now.pools().isEmpty()) {
             if (!export) {

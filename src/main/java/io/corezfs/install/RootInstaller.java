@@ -16,7 +16,9 @@ import org.apache.commons.io.file.PathUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -35,6 +37,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Installs an archive into a root directory, all or nothing.
@@ -64,10 +67,14 @@ public final class RootInstaller {
         this.toolVersion = toolVersion;
     }
 
-    public enum Outcome { INSTALLED, REPLACED, UNCHANGED }
+    public enum Outcome { INSTALLED, REPLACED, UNCHANGED, REPAIRED }
 
-    /** @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it */
-    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links) {
+    /**
+     * @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it
+     * @param repaired     host paths that were missing or differed from the same archive's install, now as shipped
+     */
+    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links,
+                         List<String> repaired) {
     }
 
     /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
@@ -88,13 +95,20 @@ public final class RootInstaller {
         checkTarget(head.manifest(), host, force);
         recover(root);
         Optional<InstallState> previous = InstallState.read(root);
-        if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256()) && intact(root, head.manifest())) {
-            return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links());
+        List<String> damage = List.of();
+        if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256())) {
+            damage = damage(root, previous.get());
+            if (damage.isEmpty()) {
+                return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links(), List.of());
+            }
         }
         try {
-            return new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            Result r = new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            return damage.isEmpty() ? r
+                    : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e);
+            throw hostFailure(e, root, spaceNeeded(head.manifest()))
+                    .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
         }
     }
 
@@ -112,39 +126,21 @@ public final class RootInstaller {
         if (state.isEmpty()) {
             return List.of();
         }
-        List<String> kept = new ArrayList<>();
+        Removal plan = planRemoval(root, state.get());
+        List<Path> delete = plan.delete();
+        List<String> kept = plan.kept();
+        List<Path> dirs = plan.dirs();
+        Path current = plan.current();
         try {
-            for (UnitLink l : state.get().links() == null ? List.<UnitLink>of() : state.get().links()) {
-                Path p = root.resolve(l.path());
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                    Files.delete(p);
-                }
+            for (Path p : delete) {
+                Files.delete(p);
             }
-            List<ManifestEntry> etc = state.get().manifest().entries().stream()
-                    .filter(e -> e.path().startsWith("etc/"))
-                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
-                    .toList();
-            for (ManifestEntry e : etc) {
-                Path p = root.resolve(e.path());
-                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                if (matches(p, e)) {
-                    Files.delete(p);
-                } else {
-                    kept.add("/" + e.path());
-                }
-            }
-            Path current = root.resolve("opt/corezfs");
             if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
                 ops.move(current, aside);
                 deleteTree(aside);
             }
-            // Only directories the install created: one the host had stays, even when empty.
-            List<String> created = state.get().createdDirs() == null ? List.of() : state.get().createdDirs();
-            for (String d : created.stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = root.resolve(d);
+            for (Path p : dirs) {
                 if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmpty(p)) {
                     Files.delete(p);
                 }
@@ -156,6 +152,84 @@ public final class RootInstaller {
             reporter.warn("kept " + k + ": changed locally");
         }
         return kept;
+    }
+
+    /**
+     * Checks everything {@link #remove} would remove under {@code rootDir}, without removing anything: a live
+     * uninstall calls it before it stops a single unit.
+     */
+    public void checkRemoval(Path rootDir) {
+        Path root = realRoot(rootDir);
+        InstallState.read(root).ifPresent(s -> planRemoval(root, s));
+    }
+
+    private record Removal(Path current, List<Path> delete, List<String> kept, List<Path> dirs) {
+    }
+
+    /** Every check before the first removal: a refusal halfway would leave half an install. */
+    private static Removal planRemoval(Path root, InstallState state) {
+        Path current = inRoot(root, "opt/corezfs", "remove");
+        if (Files.isSymbolicLink(current)) {
+            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
+        }
+        List<Path> delete = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        try {
+            for (UnitLink l : state.links()) {
+                Path p = inRoot(root, l.path(), "remove");
+                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                    delete.add(p);
+                }
+            }
+            List<ManifestEntry> etc = state.manifest().entries().stream()
+                    .filter(e -> e.path().startsWith("etc/"))
+                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
+                    .toList();
+            for (ManifestEntry e : etc) {
+                Path p = inRoot(root, e.path(), "remove");
+                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                if (matches(p, e)) {
+                    delete.add(p);
+                } else {
+                    kept.add("/" + e.path());
+                }
+            }
+            // Only directories the install created: one the host had stays, even when empty.
+            for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
+                Path p = inRoot(root, d, "remove");
+                if (Files.isSymbolicLink(p)) {
+                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
+                }
+                dirs.add(p);
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
+        }
+        return new Removal(current, delete, kept, dirs);
+    }
+
+    /**
+     * The machine path of a root-relative path whose existing ancestors below the root are all real directories.
+     * A symlinked ancestor (say {@code etc/systemd -> /lib/systemd}) would send a write or a removal outside the
+     * root; the last component itself is never followed by the callers.
+     */
+    static Path inRoot(Path root, String rel, String verb) {
+        Path p = root;
+        String[] parts = rel.split("/");
+        for (int i = 0; i < parts.length - 1; i++) {
+            p = p.resolve(parts[i]);
+            if (Files.isSymbolicLink(p)) {
+                throw CorezfsException.precondition(p + " is a symlink; refusing to " + verb + " through it (/" + rel
+                        + "); nothing was changed");
+            }
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw CorezfsException.precondition(p + " is not a directory; cannot " + verb + " /" + rel);
+            }
+        }
+        return p.resolve(parts[parts.length - 1]);
     }
 
     private static Path realRoot(Path rootDir) {
@@ -185,23 +259,123 @@ public final class RootInstaller {
         }
     }
 
-    /** Cheap check that an installed tree still has every entry, so a damaged install is repaired, not skipped. */
-    private static boolean intact(Path root, Manifest m) {
-        for (ManifestEntry e : m.entries()) {
-            if (!e.path().startsWith("opt/")) {
-                continue;
-            }
-            Path p = root.resolve(e.path());
-            try {
-                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)
-                        || (e.type() == EntryType.FILE && Files.size(p) != e.size())) {
-                    return false;
+    /**
+     * What of the install under {@code root} is missing or differs from what its state says was placed, as host
+     * paths; empty when it is intact. Files under {@code /opt/corezfs} are compared by size, mode, mtime and inode
+     * first and hashed only when those moved; a file in {@code /etc} only has to exist, since a changed one is the
+     * user's (it is kept on every install). Unit links must exist; entries the archive did not ship are damage too.
+     */
+    public static List<String> damage(Path root, InstallState state) {
+        List<String> out = new ArrayList<>();
+        Map<String, InstallState.FileStat> stats = state.stats() == null ? Map.of() : state.stats();
+        Set<String> shipped = new java.util.HashSet<>();
+        try {
+            for (ManifestEntry e : state.manifest().entries()) {
+                shipped.add(e.path());
+                if (e.path().equals(Activation.EXTENSION_RELEASE)) {
+                    continue;   // rewritten by every live activation in sysext mode
                 }
-            } catch (IOException ex) {
-                return false;
+                Path p = inRoot(root, e.path(), "check");
+                if (e.path().startsWith("etc/")) {
+                    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                        out.add("/" + e.path());
+                    }
+                } else if (!placed(root, p, e, stats.get(e.path()))) {
+                    out.add("/" + e.path());
+                }
+            }
+            for (UnitLink l : state.links()) {
+                if (!Files.exists(inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
+                    out.add("/" + l.path());
+                }
+            }
+            Path opt = root.resolve("opt/corezfs");
+            if (Files.isDirectory(opt, LinkOption.NOFOLLOW_LINKS)) {
+                try (Stream<Path> all = Files.walk(opt)) {
+                    for (Path p : all.toList()) {
+                        String rel = root.relativize(p).toString();
+                        // The state, and the sysext release file a live install writes, are corezfs's own.
+                        boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
+                                || (Activation.EXTENSION_RELEASE + "/").startsWith(rel + "/");
+                        if (!shipped.contains(rel) && !own) {
+                            out.add("/" + rel);
+                        }
+                    }
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            out.add("/opt/corezfs (unreadable: " + e.getMessage() + ")");
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Whether an entry under /opt/corezfs is in place as shipped; the hash only when its recorded stat moved. */
+    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (e.type() == EntryType.SYMLINK) {
+            return Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
+        }
+        int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & 07777) != e.modeBits()) {
+            return false;
+        }
+        return switch (e.type()) {
+            case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+            case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                    && Files.isSameFile(p, inRoot(root, e.target(), "check"));
+            case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
+                    && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
+            case SYMLINK -> throw new IllegalStateException();
+        };
+    }
+
+    /**
+     * A write the target refused, told as the host's problem it is (exit 3, naming the path), never as a bad
+     * archive: a full disk, a read-only mount, an immutable file. Empty for any other failure.
+     */
+    static Optional<CorezfsException> hostFailure(IOException e, Path fallback, long neededBytes) {
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage());
+        Path where = e instanceof FileSystemException f && f.getFile() != null ? Path.of(f.getFile()) : fallback;
+        if (reason.contains("No space left on device") || reason.contains("Disk quota exceeded")) {
+            return Optional.of(CorezfsException.precondition("no space left on " + storeOf(where) + " writing " + where
+                    + (neededBytes > 0 ? ": needs " + mb(neededBytes) + " MB" : "") + "; nothing was changed"));
+        }
+        if (e instanceof AccessDeniedException || reason.contains("Read-only file system")
+                || reason.contains("Operation not permitted") || reason.contains("Permission denied")) {
+            return Optional.of(CorezfsException.precondition("cannot write " + where + ": "
+                    + (e instanceof AccessDeniedException ? "permission denied" : reason)
+                    + " (a read-only or immutable target?); nothing was changed"));
+        }
+        return Optional.empty();
+    }
+
+    /** What the staged trees take on disk, in whole 4 KiB blocks: files and directories; short links take none. */
+    static long spaceNeeded(Manifest m) {
+        return m.entries().stream().mapToLong(RootInstaller::onDisk).sum();
+    }
+
+    private static long onDisk(ManifestEntry e) {
+        return e.type() == EntryType.FILE ? (e.size() + 4095) / 4096 * 4096 : e.type() == EntryType.DIR ? 4096 : 0;
+    }
+
+    private static long mb(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    private static String storeOf(Path p) {
+        for (Path a = p; a != null; a = a.getParent()) {
+            if (Files.exists(a, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    return Files.getFileStore(a).toString();
+                } catch (IOException e) {
+                    break;
+                }
             }
         }
-        return true;
+        return "the filesystem of " + p;
     }
 
     /**
@@ -219,13 +393,31 @@ public final class RootInstaller {
     }
 
     /**
-     * Converges after a crash: a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved
-     * aside but not replaced comes back.
+     * Converges after a crash: {@code /etc} is rolled back or forward to match {@code /opt/corezfs} (see
+     * {@link EtcStep}); a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved aside but
+     * not replaced comes back. Runs under the root's lock, so no staging directory here belongs to a live run.
      */
     void recover(Path root) {
         Path opt = root.resolve("opt");
         Path etc = root.resolve("etc");
         try {
+            for (Path stage : list(etc, STAGE_PREFIX)) {
+                Path journal = stage.resolve(EtcStep.JOURNAL);
+                if (!Files.isRegularFile(journal, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                // The commit renames the staged /opt tree away: while it is there, the commit did not happen and
+                // /etc goes back to match the old /opt; once it is gone, /etc already matches the new one.
+                String id = stage.getFileName().toString().substring(STAGE_PREFIX.length());
+                if (Files.exists(opt.resolve(STAGE_PREFIX + id), LinkOption.NOFOLLOW_LINKS)) {
+                    List<EtcStep> steps = EtcStep.read(journal);
+                    for (int i = steps.size() - 1; i >= 0; i--) {
+                        steps.get(i).undo(root, ops);
+                    }
+                    reporter.warn("rolled /etc back to the install before an interrupted one");
+                }
+                Files.delete(journal);
+            }
             List<Path> old = list(opt, OLD_PREFIX);
             Path current = opt.resolve("corezfs");
             if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS) && old.size() == 1) {
@@ -296,25 +488,36 @@ public final class RootInstaller {
             this.activation = activation;
             this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
             this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
-            this.backup = etcStage.resolve(".backup");
+            this.backup = etcStage.resolve("backup");
         }
 
         Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
+            checkSpace(head.manifest());
+            checkPaths(head.manifest().entries().stream().map(ManifestEntry::path).filter(p -> p.startsWith("etc/")).toList(), "write");
+            checkPaths(previousEntries().keySet().stream().filter(p -> p.startsWith("etc/")).toList(), "remove");
+            if (previous != null) {
+                checkPaths(previous.links().stream().map(UnitLink::path).toList(), "remove");
+            }
             for (String top : List.of("etc", "opt")) {
                 if (!Files.exists(root.resolve(top), LinkOption.NOFOLLOW_LINKS)) {
                     createdTop.add(top);
                 }
             }
-            ensureRealDir("etc");
-            ensureRealDir("opt");
             Path current = root.resolve("opt/corezfs");
-            if (Files.isSymbolicLink(current)) {
-                throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
-            }
             try {
+                ensureRealDir("etc");
+                ensureRealDir("opt");
+                if (Files.isSymbolicLink(current)) {
+                    throw CorezfsException.precondition(current + " is a symlink; refusing to write through it");
+                }
+                // Undone before the directories they sit in: a created /opt can only go once its staging is gone.
                 Files.createDirectory(etcStage);
+                undo.push(() -> deleteTree(etcStage));
                 Files.createDirectory(optStage);
-                StagingSink sink = new StagingSink(etcStage, optStage, head.manifest().buildEpoch());
+                undo.push(() -> deleteTree(optStage));
+                StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
+                        (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
+                                new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
                     throw CorezfsException.verification(archive + " changed while it was being installed");
@@ -322,8 +525,11 @@ public final class RootInstaller {
                 Manifest m = loaded.manifest();
                 Files.createDirectories(backup);
                 List<UnitLink> links = planLinks(m, sink);
+                checkPaths(links.stream().map(UnitLink::path).toList(), "write");
+                List<EtcStep> etcSteps = planEtc(m, sink, links);
+                EtcStep.write(etcStage.resolve(EtcStep.JOURNAL), etcSteps);
                 InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
-                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m);
+                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, stats(m, sink));
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
                 // Every staged byte on disk before any rename can expose it (see FileOps.syncFilesystem).
@@ -331,15 +537,13 @@ public final class RootInstaller {
                 ops.syncFilesystem(etcStage);
                 beforeCommit.run();
 
-                placeEtc(m, sink);
-                removeStaleEtc(m);
-                placeLinks(links);
+                placeEtc(etcSteps);
                 boolean replaced = swapOpt(current);
                 flush(root);    // the renames themselves; a failure is only reported, the install is complete
                 cleanup();
                 reportKept();
                 return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
-                        List.copyOf(keptModified), links);
+                        List.copyOf(keptModified), links, List.of());
             } catch (RuntimeException | IOException e) {
                 rollback(e);
                 throw e;
@@ -352,7 +556,7 @@ public final class RootInstaller {
          */
         private List<String> createdDirs(Manifest m, List<UnitLink> links) {
             Set<String> dirs = new java.util.TreeSet<>();
-            if (previous != null && previous.createdDirs() != null) {
+            if (previous != null) {
                 dirs.addAll(previous.createdDirs());
             }
             dirs.addAll(createdTop);
@@ -374,6 +578,17 @@ public final class RootInstaller {
                 }
             }
             return List.copyOf(dirs);
+        }
+
+        /** Each staged file's stat as it will be in place: a rename keeps size, mtime and inode. */
+        private Map<String, InstallState.FileStat> stats(Manifest m, StagingSink sink) throws IOException {
+            Map<String, InstallState.FileStat> out = new java.util.TreeMap<>();
+            for (ManifestEntry e : m.entries()) {
+                if (e.type() == EntryType.FILE && e.path().startsWith("opt/")) {
+                    out.put(e.path(), InstallState.FileStat.of(sink.map(e.path())));
+                }
+            }
+            return out;
         }
 
         private static String parentOf(String rel) {
@@ -402,7 +617,7 @@ public final class RootInstaller {
                 }
             }
             Presets presets = Presets.load(activation.presetRules(), List.of(
-                    etcStage.resolve("systemd/system-preset"),
+                    sink.map("etc/systemd/system-preset"),
                     root.resolve("etc/systemd/system-preset"),
                     root.resolve("run/systemd/system-preset"),
                     root.resolve("usr/local/lib/systemd/system-preset"),
@@ -415,82 +630,79 @@ public final class RootInstaller {
             return UNIT_SUFFIXES.stream().anyMatch(p::endsWith);
         }
 
-        /** Files in /etc: ours are replaced, the user's are kept with the new version beside them. */
-        private void placeEtc(Manifest m, StagingSink sink) throws IOException {
+        /**
+         * Every change to {@code /etc}, decided before the first is made: files in /etc (ours are replaced, the
+         * user's are kept with the new version beside them), files the old archive had and the new one does not
+         * (removed unless the user changed them), and unit links.
+         */
+        private List<EtcStep> planEtc(Manifest m, StagingSink sink, List<UnitLink> links) throws IOException {
+            Plan plan = new Plan();
             Map<String, ManifestEntry> old = previousEntries();
             for (ManifestEntry e : m.entries()) {
                 if (!e.path().startsWith("etc/")) {
                     continue;
                 }
-                Path target = safeTarget(e.path());
+                Path target = inRoot(root, e.path(), "write");
                 Path staged = sink.map(e.path());
                 if (e.type() == EntryType.DIR) {
                     if (Files.isSymbolicLink(target)) {
                         throw CorezfsException.precondition(target + " is a symlink; refusing to write through it");
                     }
                     if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                        Files.createDirectory(target);
-                                    Files.setPosixFilePermissions(target, StagingSink.perms(e.modeBits()));
-                        undo.push(() -> Files.deleteIfExists(target));
+                        plan.dirs(target.getParent());
+                        plan.mkdir(target, e.mode());
                     } else if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         throw CorezfsException.precondition(target + " exists and is not a directory; the archive needs a directory there");
                     }
                     continue;
                 }
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    moveIn(staged, target);
+                    plan.moveIn(staged, target);
                 } else if (matches(target, e)) {
                     continue;
                 } else if (old.containsKey(e.path()) && matches(target, old.get(e.path()))) {
-                    moveAside(target);
-                    moveIn(staged, target);
+                    plan.aside("aside", target);
+                    plan.moveIn(staged, target);
                 } else {
                     Path beside = target.resolveSibling(target.getFileName() + ".corezfs-new");
                     if (Files.exists(beside, LinkOption.NOFOLLOW_LINKS)) {
-                        moveAside(beside);
+                        plan.aside("aside", beside);
                     }
-                    moveIn(staged, beside);
+                    plan.moveIn(staged, beside);
                     keptModified.add("/" + e.path());
                 }
             }
-        }
-
-        /** Files the old archive had and the new one does not: removed unless the user changed them. */
-        private void removeStaleEtc(Manifest m) throws IOException {
             Set<String> now = m.entries().stream().map(ManifestEntry::path).collect(Collectors.toSet());
-            List<ManifestEntry> gone = previousEntries().values().stream()
+            List<ManifestEntry> gone = old.values().stream()
                     .filter(e -> e.path().startsWith("etc/") && !now.contains(e.path()))
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : gone) {
-                Path target = root.resolve(e.path());
+                Path target = inRoot(root, e.path(), "remove");
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
                 if (e.type() == EntryType.DIR) {
-                    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) && isEmpty(target)) {
-                        moveAside(target);
+                    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                        plan.aside("aside-if-empty", target);
                     }
                 } else if (matches(target, e)) {
-                    moveAside(target);
+                    plan.aside("aside", target);
                 } else {
                     reporter.warn("kept /" + e.path() + ": changed locally and no longer shipped");
                 }
             }
-        }
-
-        private void placeLinks(List<UnitLink> links) throws IOException {
             Set<UnitLink> keep = Set.copyOf(links);
-            if (previous != null && previous.links() != null) {
+            if (previous != null) {
                 for (UnitLink l : previous.links()) {
-                    Path p = root.resolve(l.path());
+                    Path p = inRoot(root, l.path(), "remove");
                     if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                        moveAside(p);
+                        plan.aside("aside", p);
                     }
                 }
             }
             for (UnitLink l : links) {
-                Path p = safeTarget(l.path());
+                Path p = inRoot(root, l.path(), "write");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     continue;
                 }
@@ -498,9 +710,50 @@ public final class RootInstaller {
                     reporter.warn("left /" + l.path() + " alone: it exists and is not the link corezfs would create");
                     continue;
                 }
-                mkdirs(p.getParent());
-                Files.createSymbolicLink(p, Path.of(l.target()));
-                undo.push(() -> Files.deleteIfExists(p));
+                plan.dirs(p.getParent());
+                plan.steps.add(new EtcStep("link", rel(p), l.target(), "-"));
+            }
+            return plan.steps;
+        }
+
+        private String rel(Path p) {
+            return root.relativize(p).toString();
+        }
+
+        /** Steps being planned, with the directories earlier steps will have made. */
+        private final class Plan {
+            final List<EtcStep> steps = new ArrayList<>();
+            final Set<Path> made = new java.util.HashSet<>();
+
+            void dirs(Path dir) {
+                if (dir == null || made.contains(dir) || Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    return;
+                }
+                dirs(dir.getParent());
+                mkdir(dir, "-");
+            }
+
+            void mkdir(Path dir, String mode) {
+                if (made.add(dir)) {
+                    steps.add(new EtcStep("mkdir", rel(dir), "-", mode));
+                }
+            }
+
+            void moveIn(Path staged, Path target) {
+                dirs(target.getParent());
+                steps.add(new EtcStep("movein", rel(target), rel(staged), "-"));
+            }
+
+            void aside(String kind, Path target) {
+                steps.add(new EtcStep(kind, rel(target), rel(backup.resolve(String.valueOf(steps.size()))), "-"));
+            }
+        }
+
+        /** Each step's undo is pushed before it runs: undoing a step that did not happen changes nothing. */
+        private void placeEtc(List<EtcStep> steps) throws IOException {
+            for (EtcStep step : steps) {
+                undo.push(() -> step.undo(root, ops));
+                step.apply(root, ops);
             }
         }
 
@@ -526,19 +779,24 @@ public final class RootInstaller {
             }
         }
 
+        /**
+         * Undoes every step in reverse. A step that cannot be undone is not swallowed: the error says what is left,
+         * keeping the original failure's exit code.
+         */
         private void rollback(Exception cause) {
+            List<String> failed = new ArrayList<>();
             while (!undo.isEmpty()) {
                 try {
                     undo.pop().run();
                 } catch (IOException | RuntimeException e) {
                     cause.addSuppressed(e);
+                    failed.add(String.valueOf(e.getMessage()));
                 }
             }
-            try {
-                deleteTree(etcStage);
-                deleteTree(optStage);
-            } catch (IOException e) {
-                cause.addSuppressed(e);
+            if (!failed.isEmpty()) {
+                ExitCode code = cause instanceof CorezfsException c ? c.exitCode() : ExitCode.UNEXPECTED;
+                throw new CorezfsException(code, cause.getMessage() + "; and the rollback could not undo everything ("
+                        + String.join("; ", failed) + "): remove what is left under " + root + " by hand", cause);
             }
         }
 
@@ -548,44 +806,49 @@ public final class RootInstaller {
             }
         }
 
-        private void moveIn(Path staged, Path target) throws IOException {
-            mkdirs(target.getParent());
-            ops.move(staged, target);
-            undo.push(() -> Files.deleteIfExists(target));
-        }
-
-        private void moveAside(Path target) throws IOException {
-            Path to = backup.resolve(String.valueOf(undo.size()));
-            ops.move(target, to);
-            undo.push(() -> ops.move(to, target));
-        }
-
-        private void mkdirs(Path dir) throws IOException {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-            mkdirs(dir.getParent());
-            Files.createDirectory(dir);
-            undo.push(() -> Files.deleteIfExists(dir));
-        }
-
         /**
-         * The machine path for a root-relative path whose existing parents are all real directories. A symlinked
-         * parent (say {@code etc/systemd -> /lib/systemd}) would send the write outside the root.
+         * Refuses up front what would fill a filesystem halfway: the staged {@code /etc} and {@code /opt} trees, summed
+         * where they share one, against what it has free.
          */
-        private Path safeTarget(String rel) {
-            Path p = root;
-            String[] parts = rel.split("/");
-            for (int i = 0; i < parts.length - 1; i++) {
-                p = p.resolve(parts[i]);
-                if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to write /" + rel + " through it");
-                }
-                if (Files.exists(p) && !Files.isDirectory(p)) {
-                    throw CorezfsException.precondition(p + " is not a directory; cannot place /" + rel);
+        private void checkSpace(Manifest m) throws IOException {
+            long etc = 0;
+            long opt = 0;
+            for (ManifestEntry e : m.entries()) {
+                long b = onDisk(e);
+                if (e.path().startsWith("etc/")) {
+                    etc += b;
+                } else {
+                    opt += b;
                 }
             }
-            return p.resolve(parts[parts.length - 1]);
+            Path etcDir = existing(root.resolve("etc"));
+            Path optDir = existing(root.resolve("opt"));
+            Map<java.nio.file.FileStore, Long> need = new LinkedHashMap<>();
+            Map<java.nio.file.FileStore, Path> where = new HashMap<>();
+            java.nio.file.FileStore etcStore = Files.getFileStore(etcDir);
+            java.nio.file.FileStore optStore = Files.getFileStore(optDir);
+            need.merge(optStore, opt, Long::sum);
+            where.putIfAbsent(optStore, optDir);
+            need.merge(etcStore, etc, Long::sum);
+            where.putIfAbsent(etcStore, etcDir);
+            for (Map.Entry<java.nio.file.FileStore, Long> n : need.entrySet()) {
+                long free = ops.usableSpace(where.get(n.getKey()));
+                if (free < n.getValue()) {
+                    throw CorezfsException.precondition("no space left on " + n.getKey() + " for " + where.get(n.getKey())
+                            + ": needs " + mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
+                }
+            }
+        }
+
+        private Path existing(Path p) {
+            return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : root;
+        }
+
+        /** Every path this install will write or remove is checked before the first change to the live tree. */
+        private void checkPaths(List<String> rels, String verb) {
+            for (String rel : rels) {
+                inRoot(root, rel, verb);
+            }
         }
 
         private Map<String, ManifestEntry> previousEntries() {

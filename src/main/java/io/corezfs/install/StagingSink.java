@@ -7,13 +7,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * Writes verified entries into two fresh staging directories, one beside {@code /etc} and one beside
@@ -21,13 +21,22 @@ import java.util.Set;
  * ever written through an existing file or link.
  */
 final class StagingSink implements ArchiveSink {
+    private final FileOps ops;
+    private final BiFunction<IOException, Path, RuntimeException> failure;
     private final Path etcStage;
     private final Path optStage;
     private final FileTime mtime;
     private final List<Object[]> dirModes = new ArrayList<>();
     private final java.util.Set<Path> made = new java.util.HashSet<>();
 
-    StagingSink(Path etcStage, Path optStage, long epochSeconds) {
+    /**
+     * @param failure turns a failed write into the error to report: a full or read-only target is the host's
+     *                problem, and must not reach the archive reader, which would blame the archive
+     */
+    StagingSink(Path etcStage, Path optStage, long epochSeconds, FileOps ops,
+                BiFunction<IOException, Path, RuntimeException> failure) {
+        this.ops = ops;
+        this.failure = failure;
         this.etcStage = etcStage;
         this.optStage = optStage;
         this.mtime = FileTime.fromMillis(epochSeconds * 1000L);
@@ -44,9 +53,9 @@ final class StagingSink implements ArchiveSink {
     }
 
     @Override
-    public void directory(ManifestEntry e) throws IOException {
+    public void directory(ManifestEntry e) {
         Path p = map(e.path());
-        parents(p.resolve("x"));
+        guarded(p, () -> parents(p.resolve("x")));
         dirModes.add(new Object[]{p, e.modeBits()});
     }
 
@@ -59,36 +68,59 @@ final class StagingSink implements ArchiveSink {
     }
 
     @Override
-    public OutputStream file(ManifestEntry e) throws IOException {
+    public OutputStream file(ManifestEntry e) {
         Path p = map(e.path());
-        parents(p);
-        OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        OutputStream[] opened = new OutputStream[1];
+        guarded(p, () -> {
+            parents(p);
+            opened[0] = ops.newFile(p);
+        });
+        OutputStream out = opened[0];
         return new java.io.FilterOutputStream(out) {
             @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
+            public void write(byte[] b, int off, int len) {
+                guarded(p, () -> out.write(b, off, len));
             }
 
             @Override
-            public void close() throws IOException {
-                super.close();
-                Files.setPosixFilePermissions(p, perms(e.modeBits()));
+            public void close() {
+                guarded(p, () -> {
+                    out.close();
+                    Files.setPosixFilePermissions(p, perms(e.modeBits()));
+                });
             }
         };
     }
 
     @Override
-    public void symlink(ManifestEntry e) throws IOException {
+    public void symlink(ManifestEntry e) {
         Path p = map(e.path());
-        parents(p);
-        Files.createSymbolicLink(p, Path.of(e.target()));
+        guarded(p, () -> {
+            parents(p);
+            Files.createSymbolicLink(p, Path.of(e.target()));
+        });
     }
 
     @Override
-    public void hardlink(ManifestEntry e) throws IOException {
+    public void hardlink(ManifestEntry e) {
         Path p = map(e.path());
-        parents(p);
-        Files.createLink(p, map(e.target()));
+        guarded(p, () -> {
+            parents(p);
+            Files.createLink(p, map(e.target()));
+        });
+    }
+
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    /** A failed write to staging is reported as such, never left for the reader to mistake for a bad archive. */
+    private void guarded(Path p, Write w) {
+        try {
+            w.run();
+        } catch (IOException ex) {
+            throw failure.apply(ex, p);
+        }
     }
 
     /** Directory modes last: a read-only directory would otherwise refuse its own children. */

@@ -7,12 +7,11 @@ import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every archive that breaks a safety rule is refused with one line and the right exit code, and neither the
- * target root nor anything beside it changes. Each case starts from a root that already has an install and a
- * user's file, so "unchanged" is a strong claim.
+ * target root nor anything beside it changes, byte for byte and entry for entry. Each case runs twice: on a root
+ * that already has an install and a user's file, and on a bare root without {@code /opt} and {@code /etc/systemd},
+ * where a refused install must not leave a directory it created.
  */
 class HostileArchiveTest {
     @TempDir
@@ -36,15 +36,29 @@ class HostileArchiveTest {
     Path world;
     Path root;
 
-    @BeforeEach
-    void hostWithAnExistingInstall() {
+    static final String INSTALLED = "installed";
+    static final String BARE = "bare";
+
+    /** {@link #INSTALLED}: a root with an earlier install; {@link #BARE}: a root without /opt and /etc/systemd. */
+    void host(String kind) {
         world = tmp.resolve("world");
         root = HostRoots.flatcar(world.resolve("root")).file("/etc/hostname", "node-1\n").root();
         HostRoots.at(world.resolve("beside")).file("/secret", "do not touch\n");
+        if (kind.equals(BARE)) {
+            assertTrue(Files.notExists(root.resolve("opt")) && Files.notExists(root.resolve("etc/systemd")));
+            return;
+        }
         // An older build than any case below, so no case is mistaken for a reinstall of the same content.
         Path first = TarBuilder.typicalTree().file("etc/zfs/from-the-old-build", "1").writeTo(tmp.resolve("good.tar.gz"));
         Cli.Run r = new Cli(tmp).run("install", "--archive", first.toString(), "--root", root.toString());
         assertEquals(0, r.exitCode(), r::toString);
+    }
+
+    static Stream<Arguments> unsafeOnEachRoot() {
+        return unsafe().flatMap(a -> Stream.of(INSTALLED, BARE).map(k -> {
+            Object[] g = a.get();
+            return Arguments.of(g[0], k, g[1], g[2]);
+        }));
     }
 
     static Stream<Arguments> unsafe() {
@@ -120,9 +134,10 @@ class HostileArchiveTest {
         return t;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("unsafe")
-    void refusedAndNothingChanges(String name, int code, Supplier<TarBuilder> archive) {
+    @ParameterizedTest(name = "{0} ({1} root)")
+    @MethodSource("unsafeOnEachRoot")
+    void refusedAndNothingChanges(String name, String kind, int code, Supplier<TarBuilder> archive) {
+        host(kind);
         Path file = archive.get().writeTo(tmp.resolve("hostile.tar.gz"));
         assertRefused(file, code, new Cli(tmp));
         // verify judges the archive alone: it agrees on every flaw of the archive, and has no host to mismatch.
@@ -130,31 +145,39 @@ class HostileArchiveTest {
         assertEquals(name.startsWith("other ") ? 0 : code, v.exitCode(), v::toString);
     }
 
-    @Test
-    void truncatedArchive() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void truncatedArchive(String kind) throws Exception {
+        host(kind);
         byte[] full = TarBuilder.typicalTree().file("opt/corezfs/big", "y".repeat(200_000)).gzBytes();
         Path file = tmp.resolve("cut.tar.gz");
         Files.write(file, Arrays.copyOf(full, full.length - 40));
         assertRefused(file, 4, new Cli(tmp));
     }
 
-    @Test
-    void truncatedInsideTheGzipTrailerOnly() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void truncatedInsideTheGzipTrailerOnly(String kind) throws Exception {
+        host(kind);
         byte[] full = TarBuilder.typicalTree().gzBytes();
         Path file = tmp.resolve("cut.tar.gz");
         Files.write(file, Arrays.copyOf(full, full.length - 4));
         assertRefused(file, 4, new Cli(tmp));
     }
 
-    @Test
-    void plainTarIsNotGzip() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void plainTarIsNotGzip(String kind) throws Exception {
+        host(kind);
         Path file = tmp.resolve("plain.tar.gz");
         Files.write(file, TarBuilder.typicalTree().tarBytes());
         assertRefused(file, 4, new Cli(tmp));
     }
 
-    @Test
-    void randomBytesAndEmptyFile() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void randomBytesAndEmptyFile(String kind) throws Exception {
+        host(kind);
         Path junk = tmp.resolve("junk.tar.gz");
         Files.write(junk, "this is not an archive at all".getBytes(StandardCharsets.UTF_8));
         assertRefused(junk, 4, new Cli(tmp));
@@ -163,14 +186,18 @@ class HostileArchiveTest {
         assertRefused(empty, 4, new Cli(tmp));
     }
 
-    @Test
-    void contentPastTheSizeLimit() {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void contentPastTheSizeLimit(String kind) {
+        host(kind);
         Path file = TarBuilder.typicalTree().file("opt/corezfs/big", "z".repeat(300_000)).writeTo(tmp.resolve("big.tar.gz"));
         assertRefused(file, 4, new Cli(tmp).limits(new ArchiveLimits(100_000, 1000, 1 << 20, 1 << 16)));
     }
 
-    @Test
-    void entriesPastTheCountLimit() {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void entriesPastTheCountLimit(String kind) {
+        host(kind);
         TarBuilder b = TarBuilder.typicalTree();
         for (int i = 0; i < 50; i++) {
             b.file("opt/corezfs/many/f" + i, "x");
@@ -178,16 +205,20 @@ class HostileArchiveTest {
         assertRefused(b.writeTo(tmp.resolve("many.tar.gz")), 4, new Cli(tmp).limits(new ArchiveLimits(1 << 20, 40, 1 << 20, 1 << 16)));
     }
 
-    @Test
-    void hugePaxHeaderIsStoppedWhileReading() {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void hugePaxHeaderIsStoppedWhileReading(String kind) {
+        host(kind);
         TarBuilder b = TarBuilder.typicalTree().unlisted("opt/corezfs/" + "n".repeat(200) + "/x".repeat(40_000), "x");
         Cli.Run r = assertRefused(b.writeTo(tmp.resolve("pax.tar.gz")), 4,
                 new Cli(tmp).limits(new ArchiveLimits(1 << 20, 1000, 1 << 20, 16_384)));
         assertTrue(r.err().contains("a tar header is larger than allowed"), r::toString);
     }
 
-    @Test
-    void gzipBombIsStoppedByTheSizeLimit() {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void gzipBombIsStoppedByTheSizeLimit(String kind) {
+        host(kind);
         // The manifest claims a small file; the tar header claims 2 GB of zeros.
         TarArchiveEntry t = TarBuilder.entry("opt/corezfs/bomb", TarConstants.LF_NORMAL, 0644);
         t.setSize(5_000_000);
@@ -198,20 +229,33 @@ class HostileArchiveTest {
         assertRefused(file, 4, new Cli(tmp).limits(new ArchiveLimits(1_000_000, 1000, 1 << 20, 1 << 16)));
     }
 
-    @Test
-    void symlinkedEtcInsideTheTargetIsNotWrittenThrough() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void symlinkedEtcInsideTheTargetIsNotWrittenThrough(String kind) throws Exception {
+        host(kind);
         Path etcSystemd = root.resolve("etc/systemd");
         Path aside = world.resolve("beside/systemd");
-        Files.move(etcSystemd, aside);
+        if (Files.exists(etcSystemd)) {
+            Files.move(etcSystemd, aside);
+        } else {
+            Files.createDirectories(aside);
+        }
         Files.createSymbolicLink(etcSystemd, aside);
         Path file = TarBuilder.typicalTree().file("etc/systemd/system/new.service", "[Service]\n").writeTo(tmp.resolve("a.tar.gz"));
         assertTrue(assertRefused(file, 3, new Cli(tmp)).err().contains("is a symlink; refusing to write through it"));
     }
 
-    @Test
-    void symlinkedOptCorezfsIsNotReplaced() throws Exception {
+    @ParameterizedTest(name = "{0} root")
+    @ValueSource(strings = {INSTALLED, BARE})
+    void symlinkedOptCorezfsIsNotReplaced(String kind) throws Exception {
+        host(kind);
         Path opt = root.resolve("opt/corezfs");
-        Files.move(opt, world.resolve("beside/corezfs"));
+        if (Files.exists(opt)) {
+            Files.move(opt, world.resolve("beside/corezfs"));
+        } else {
+            Files.createDirectories(world.resolve("beside/corezfs"));
+            Files.createDirectories(opt.getParent());
+        }
         Files.createSymbolicLink(opt, world.resolve("beside/corezfs"));
         Path file = TarBuilder.typicalTree().file("opt/corezfs/usr/sbin/zpool", "new").writeTo(tmp.resolve("a.tar.gz"));
         assertRefused(file, 3, new Cli(tmp));

@@ -217,6 +217,23 @@ class InstallIntoRootTest {
     }
 
     @Test
+    void aRollbackThatCannotFinishSaysSoInsteadOfClaimingSuccess() throws IOException {
+        assertEquals(0, install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"))).exitCode());
+        AtomicInteger moves = new AtomicInteger();
+        // The commit's second rename fails, and so does putting the old tree back.
+        Cli cli = new Cli(tmp).fileOps((from, to) -> {
+            if (to.getFileName().toString().equals("corezfs") && moves.incrementAndGet() >= 1) {
+                throw new IOException("injected failure on " + to);
+            }
+            FileOps.DEFAULT.move(from, to);
+        });
+        Path b = TarBuilderVariants.withZedRc(tmp.resolve("b.tar.gz"), "NEW=1\n");
+        Cli.Run r = cli.run("install", "--archive", b.toString(), "--root", root.toString());
+        assertEquals(1, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("could not undo"), () -> "the rollback's own failure is told: " + r);
+    }
+
+    @Test
     void everyStagedByteIsFlushedBeforeTheCommitRenameAndTheRenamesAfterIt() throws IOException {
         Path real = root.toRealPath();
         List<String> log = new ArrayList<>();

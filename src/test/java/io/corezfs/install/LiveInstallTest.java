@@ -347,6 +347,23 @@ class LiveInstallTest {
     }
 
     @Test
+    void uninstallThroughASymlinkedUnitDirectoryIsRefusedBeforeAnythingStops() throws IOException {
+        host.withSysext();
+        archive(NAME);
+        assertEquals(0, corezfs("install").exitCode());
+        Path units = root.resolve("etc/systemd/system");
+        Path outside = tmp.resolve("outside-units");
+        Files.move(units, outside);
+        Files.createSymbolicLink(units, outside);
+        Map<String, String> before = io.corezfs.testing.TreeSnapshot.of(outside);
+        Cli.Run r = corezfs("uninstall");
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.err().contains(units.toString()), r::toString);
+        assertEquals(before, io.corezfs.testing.TreeSnapshot.of(outside), "nothing outside the root was removed");
+        assertTrue(host.moduleLoaded() && host.extensionMerged(), "and nothing was stopped");
+    }
+
+    @Test
     void uninstallKeepsFilesTheOperatorChanged() throws IOException {
         archive(NAME);
         assertEquals(0, corezfs("install", "--mode", "overlay").exitCode());
