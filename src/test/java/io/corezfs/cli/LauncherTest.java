@@ -26,7 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LauncherTest {
     private static final String RELEASE = "JAVA_VERSION=\"17.0.15\"\nMODULES=\"java.base jdk.zipfs\"\n";
     private static final byte[] ARCHIVE = new byte[1234];
-    private static final String CLASS_PATH = "/proc/self/fd/9/lib/corezfs.jar:/proc/self/fd/9/lib/picocli.jar";
+    /** lib/classpath: the jars in class path order. */
+    private static final String JARS = "corezfs.jar\npicocli.jar\na-dependency.jar\n";
+    private static final String CLASS_PATH = "/proc/self/fd/9/lib/corezfs.jar:/proc/self/fd/9/lib/picocli.jar"
+            + ":/proc/self/fd/9/lib/a-dependency.jar";
     private static final String SHARED = "-XX:SharedArchiveFile=/proc/self/fd/9/lib/cds/corezfs.jsa";
 
     @TempDir
@@ -45,7 +48,7 @@ class LauncherTest {
         Files.writeString(home.resolve("runtime/release"), RELEASE);
         Files.createDirectories(home.resolve("lib/cds"));
         Files.writeString(home.resolve("lib/cds/runtime.release"), RELEASE);
-        Files.writeString(home.resolve("lib/cds/classpath"), CLASS_PATH);
+        Files.writeString(home.resolve("lib/classpath"), JARS);
         Files.write(home.resolve("lib/cds/corezfs.jsa"), ARCHIVE);
         Files.writeString(home.resolve("lib/cds/corezfs.jsa.size"), Integer.toString(ARCHIVE.length));
     }
@@ -101,6 +104,20 @@ class LauncherTest {
     }
 
     @Test
+    void withoutTheJarOrderEveryJarInLib() throws Exception {
+        Files.delete(home.resolve("lib/classpath"));
+        Started s = start(Map.of(), "--version");
+        assertEquals(home.resolve("lib") + "/*", s.classPath(), s.toString());
+        assertFalse(s.args.contains(SHARED), s.toString());
+    }
+
+    @Test
+    void picocliDoesNotLookForGroovy() throws Exception {
+        // A class missing from the class path is looked for in every jar, which opens each of them.
+        assertTrue(start(Map.of(), "--version").args.contains("-Dpicocli.disable.closures=true"));
+    }
+
+    @Test
     void aDescriptor9OfTheCallerIsKept() throws Exception {
         Path lock = Files.writeString(tmp.resolve("lock"), "");
         Started s = run(List.of("sh", "-c", "exec 9<\"$0\"; exec \"$1\" --version", lock.toString(),
@@ -116,7 +133,8 @@ class LauncherTest {
 
     private void assertPlain(Started s) {
         assertFalse(s.args.stream().anyMatch(a -> a.startsWith("-XX:SharedArchiveFile") || a.startsWith("-Xlog:cds")), s.toString());
-        assertEquals(home.resolve("lib") + "/*", s.classPath(), s.toString());
+        String lib = home.resolve("lib").toString();
+        assertEquals(lib + "/corezfs.jar:" + lib + "/picocli.jar:" + lib + "/a-dependency.jar", s.classPath(), s.toString());
         assertEquals("", s.err);
     }
 
