@@ -79,6 +79,20 @@ class DistributionIT {
         assertEquals("", r.err);
     }
 
+    /**
+     * The archive of the tool's classes made at package time still maps once the bundle is unpacked elsewhere
+     * (-Xshare:on with it named fails the start otherwise), and the tool's classes come out of it.
+     */
+    @Test
+    void toolClassesComeFromTheArchiveMadeAtPackageTime() throws Exception {
+        Result r = corezfs(Map.of("COREZFS_JAVA_OPTS",
+                "-Xshare:on -XX:SharedArchiveFile=/proc/self/fd/9/lib/cds/corezfs.jsa -Xlog:class+load=info:stderr"), "--version");
+        assertEquals(0, r.code, r.err);
+        assertEquals("corezfs " + VERSION, r.out.strip());
+        assertTrue(r.err.contains("io.corezfs.cli.Main source: shared objects file"), "not from the archive:\n" + r.err);
+        assertTrue(r.err.contains("picocli.CommandLine source: shared objects file"), "not from the archive:\n" + r.err);
+    }
+
     @Test
     void runtimeIsTrimmedButHasWhatTheToolLoads() throws Exception {
         Result r = run(List.of(home.resolve("runtime/bin/java").toString(), "--list-modules"), Map.of());

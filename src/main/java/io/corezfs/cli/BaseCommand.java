@@ -1,18 +1,16 @@
 package io.corezfs.cli;
 
 import io.corezfs.Reporter;
-import picocli.CommandLine;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 
 /** What every command shares: the global options, the context, and output through picocli's writers. */
+// An empty @Command: the annotation processor accepts @Spec only inside one. Subclasses set every attribute.
+@Command
 abstract class BaseCommand {
-    @Mixin
-    GlobalOptions global;
-
     @Spec
     CommandSpec spec;
 
@@ -30,17 +28,15 @@ abstract class BaseCommand {
         return spec.commandLine().getErr();
     }
 
-    /** Verbosity summed over every level of the command line, so {@code corezfs -v archive pack} counts. */
+    /** The global options, wherever on the command line they were given: they all land on the root command. */
+    GlobalOptions global() {
+        return ((CorezfsCommand) spec.root().userObject()).global;
+    }
+
+    /** -1 with --quiet, else how many times -v was given. */
     int verbosity() {
-        int v = 0;
-        boolean quiet = false;
-        for (CommandLine c = spec.commandLine(); c != null; c = c.getParent()) {
-            if (c.getCommand() instanceof BaseCommand b && b.global != null) {
-                v += b.global.verbose.length;
-                quiet |= b.global.quiet;
-            }
-        }
-        return quiet ? -1 : v;
+        GlobalOptions g = global();
+        return g.quiet ? -1 : g.verbose;
     }
 
     Reporter reporter() {

@@ -13,14 +13,17 @@ import io.corezfs.install.LiveSystem;
 import io.corezfs.system.LocalProcessRunner;
 import io.corezfs.system.ProcessRunner;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Function;
 
 /** Entry point: builds the real {@link Context} and the command line, maps failures to exit codes. */
 public final class Main {
@@ -35,7 +38,7 @@ public final class Main {
                 toolVersion(), () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages(processes),
                 new Context.Live(Path.of("/"), LiveSystem.over(processes),
                         Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))));
-        System.exit(commandLine(ctx).execute(args));
+        System.exit(commandLine(ctx, args).execute(args));
     }
 
     /** The real way to developer images: download, verify, import through the host's mount and tar. */
@@ -44,9 +47,26 @@ public final class Main {
                 new DevContainerImages(docker, downloader, HostCommands.over(processes), cache, reporter);
     }
 
-    /** The fully wired command line; tests call this with their own context and writers. */
+    /** The fully wired command line with every command: for help, completion and anything that walks the tree. */
     public static CommandLine commandLine(Context ctx) {
+        return commandLine(ctx, root -> CorezfsCommand.COMMANDS);
+    }
+
+    /**
+     * The command line to run {@code args} with: the same as {@link #commandLine(Context)} for everything {@code args}
+     * can show, but with only the command they name, as building the model of every command costs more than most
+     * commands take to run.
+     */
+    public static CommandLine commandLine(Context ctx, String... args) {
+        return commandLine(ctx, root -> CommandChoice.needed(root, CorezfsCommand.COMMANDS, args));
+    }
+
+    private static CommandLine commandLine(Context ctx, Function<CommandSpec, List<Class<? extends BaseCommand>>> commands) {
         CommandLine cl = new CommandLine(CorezfsCommand.class, new Factory(ctx));
+        // Added before the settings below, which apply to the commands present when they are set.
+        for (Class<? extends BaseCommand> command : commands.apply(cl.getCommandSpec())) {
+            cl.addSubcommand(command);
+        }
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler(Main::usage);
         cl.setExecutionStrategy(parseResult -> {
@@ -57,23 +77,16 @@ public final class Main {
     }
 
     private static void configure(CommandLine.ParseResult pr, Context ctx) {
-        int verbose = 0;
-        boolean quiet = false;
-        boolean noColor = ctx.env().getenv("NO_COLOR").isPresent();
-        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
-            if (p.commandSpec().userObject() instanceof BaseCommand b) {
-                verbose += b.global.verbose.length;
-                quiet |= b.global.quiet;
-                noColor |= b.global.noColor;
-            }
-        }
+        GlobalOptions global = ((CorezfsCommand) pr.commandSpec().root().userObject()).global;
+        boolean noColor = global.noColor || ctx.env().getenv("NO_COLOR").isPresent();
         if (noColor) {
             for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
                 p.commandSpec().commandLine().setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
             }
         }
+        int verbose = global.verbose;
         // slf4j-simple reads these once, when the first logger is created; loggers are created after parsing.
-        String level = quiet ? "error" : verbose >= 2 ? "debug" : verbose == 1 ? "info" : "warn";
+        String level = global.quiet ? "error" : verbose >= 2 ? "debug" : verbose == 1 ? "info" : "warn";
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     }

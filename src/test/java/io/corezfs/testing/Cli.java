@@ -26,6 +26,7 @@ public final class Cli {
     private FileOps fileOps = FileOps.DEFAULT;
     private ArchiveLimits limits = ArchiveLimits.DEFAULT;
     private Context.Live live = Context.Live.NONE;
+    private boolean everyCommand;
 
     public Cli(Path workDir) {
         this.workDir = workDir;
@@ -52,12 +53,18 @@ public final class Cli {
         return this;
     }
 
+    /** Runs on the command line with every command built, as help and completion see it, not only the one named. */
+    public Cli everyCommand() {
+        this.everyCommand = true;
+        return this;
+    }
+
     public Run run(String... args) {
         Context ctx = new Context(Environment.of(env, "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
                 fileOps, limits, workDir, "0.0.0-test").withLive(live);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine(ctx);
+        CommandLine cl = everyCommand ? Main.commandLine(ctx) : Main.commandLine(ctx, args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
