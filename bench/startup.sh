@@ -77,7 +77,7 @@ if [ ! -f "$before_tgz" ]; then
 fi
 
 unpack() {
-  rm -rf "$work/$1"
+  rm -rf "${work:?}/${1:?}"
   mkdir -p "$work/$1"
   tar -xzf "$2" -C "$work/$1"
   ls -d "$work/$1"/corezfs-*

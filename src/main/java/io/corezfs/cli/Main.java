@@ -97,6 +97,8 @@ public final class Main {
         PrintWriter err = cl.getErr();
         String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage().strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
         err.println("corezfs: " + msg + " (see '" + cl.getCommandSpec().qualifiedName() + " --help')");
+        // A mistyped command or option still gets picocli's "Did you mean" line: one line of error, one of help.
+        CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
         err.flush();
         return ExitCode.USAGE.code();
     }
