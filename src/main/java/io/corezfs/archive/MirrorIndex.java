@@ -1,7 +1,6 @@
 package io.corezfs.archive;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.JsonMapping;
@@ -29,9 +28,7 @@ public record MirrorIndex(int format, List<Entry> archives) {
 
     private static final ObjectMapper MAPPER = JsonMapping.newMapper();
     /** Duplicate keys and trailing text are refused: two readers must never see two different indexes. */
-    private static final ObjectMapper STRICT = JsonMapping.newMapper()
-            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper STRICT = JsonMapping.newStrictReader();
 
     @JsonPropertyOrder({"file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion"})
     public record Entry(String file, String sha256, long size, String os, String osVersion, String board, String arch,

@@ -1,13 +1,8 @@
 package io.corezfs.install;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.JsonMapping;
@@ -60,14 +55,7 @@ public record InstallState(String archive, String manifestSha256, String install
 
     private static final ObjectMapper WRITER = JsonMapping.newMapper();
 
-    private static final ObjectMapper READER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    private static final ObjectMapper READER = JsonMapping.newStrictReader();
 
     /**
      * @param mtimeNanos last modification time in nanoseconds since the epoch
