@@ -75,24 +75,4 @@ chmod +x "$work/inject/run.sh"
 name=bench-vm-install${BENCH_JAVA_OPTS:+-opts}
 bash lab/vm-run.sh start "$name" --inject "$work/inject" --timeout 3600 | tee "$work/out.txt"
 bash lab/vm-run.sh rm "$name" >/dev/null 2>&1 || true
-"$LAB_PYTHON" - "$work/out.txt" <<'PY' | tee "$work/result.txt"
-import statistics, sys
-t = {}
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) == 3 and f[0] == "TIME":
-        t.setdefault(f[1], []).append(float(f[2]))
-med = {k: statistics.median(v) for k, v in t.items()}
-for k in ("floor", "corezfs", "noop", "version", "jvm", "reload", "verify"):
-    if k in t:
-        print(f"{k:8s} median {med[k]:.3f} s  runs {' '.join(f'{x:.2f}' for x in t[k])}")
-if "floor" in med and "corezfs" in med:
-    r = med["corezfs"] / med["floor"]
-    print(f"ratio corezfs/floor {r:.2f}x (goal <= 1.5x): {'PASS' if r <= 1.5 else 'MISS'}")
-if all(k in med for k in ("floor", "jvm", "reload", "verify")):
-    b = med["floor"] + med["jvm"] + med["reload"] + med["verify"]
-    print(f"bound: floor + an idle JVM + daemon-reload + the version checks = {b:.3f} s,"
-          f" so no JVM tool doing the issue's steps can go below {b / med['floor']:.2f}x here")
-if "noop" in med:
-    print(f"no-op reinstall {med['noop']:.3f} s (goal < 1 s): {'PASS' if med['noop'] < 1 else 'MISS'}")
-PY
+"$LAB_PYTHON" "$repo/bench/vm_install_report.py" "$work/out.txt" | tee "$work/result.txt"
