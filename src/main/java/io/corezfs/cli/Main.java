@@ -31,6 +31,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (printedVersion(args, System.out)) {
+            System.exit(ExitCode.OK.code());
+        }
         Environment env = Environment.system();
         // The one runner every host program goes through: flushes, live activation, the image import.
         ProcessRunner processes = new LocalProcessRunner();
@@ -39,6 +42,23 @@ public final class Main {
                 new Context.Live(Path.of("/"), LiveSystem.over(processes),
                         Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))));
         System.exit(commandLine(ctx, args).execute(args));
+    }
+
+    /**
+     * {@code corezfs --version} (or {@code -V}) alone is answered before any command model or context is built: boot
+     * hooks, fleet probes and scripts ask it to know which tool they have, and it then costs little more than the JVM's
+     * own start (BENCHMARKS.md, "Start-up"). The text is the command line's own ({@link VersionProvider}); any other
+     * argument goes the normal way.
+     */
+    static boolean printedVersion(String[] args, java.io.PrintStream out) {
+        if (args.length != 1 || !(args[0].equals("--version") || args[0].equals("-V"))) {
+            return false;
+        }
+        for (String line : new VersionProvider().getVersion()) {
+            out.println(line);
+        }
+        out.flush();
+        return true;
     }
 
     /** The real way to developer images: download, verify, import through the host's mount and tar. */

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -66,6 +67,21 @@ class StartupModelTest {
     void repliesAsTheWholeCommandLineWould(String line) {
         String[] args = line.isEmpty() ? new String[0] : line.split(" ");
         assertEquals(new Cli(tmp).everyCommand().run(args).toString(), new Cli(tmp).run(args).toString(), line);
+    }
+
+    @Test
+    void theVersionAloneIsAnsweredBeforeAnyModelIsBuiltAndReadsTheSame() {
+        for (String flag : new String[]{"--version", "-V"}) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            assertTrue(Main.printedVersion(new String[]{flag}, new java.io.PrintStream(out, true)), flag);
+            Cli.Run full = new Cli(tmp).everyCommand().run(flag);
+            assertEquals(0, full.exitCode());
+            assertEquals(full.out(), out.toString(), flag);
+        }
+        for (String[] other : new String[][]{{}, {"-v", "--version"}, {"--version", "status"}, {"-vV"}, {"status"}}) {
+            assertFalse(Main.printedVersion(other, new java.io.PrintStream(new java.io.ByteArrayOutputStream())),
+                    String.join(" ", other));
+        }
     }
 
     @Test
