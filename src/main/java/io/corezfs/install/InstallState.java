@@ -1,8 +1,8 @@
 package io.corezfs.install;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +16,7 @@ import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestCodec;
 import io.corezfs.archive.ManifestEntry;
+import io.corezfs.system.UnitLink;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -9,21 +9,19 @@ import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.host.HostFacts;
-import org.apache.commons.io.file.Counters;
-import org.apache.commons.io.file.DeleteOption;
-import org.apache.commons.io.file.DeletingPathVisitor;
-import org.apache.commons.io.file.PathUtils;
+import io.corezfs.system.FileTrees;
+import io.corezfs.system.Presets;
+import io.corezfs.system.UnitEnabler;
+import io.corezfs.system.UnitLink;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,6 +48,11 @@ import java.util.stream.Stream;
 public final class RootInstaller {
     private static final Set<String> UNIT_SUFFIXES = Set.of(".service", ".target", ".socket", ".timer", ".path",
             ".mount", ".automount", ".swap", ".slice");
+    /**
+     * An offline install is presented by the overlay unit at boot, as it always was, so its commit never enables the
+     * sysext unit (the same rule {@code Activation.OVERLAY} gives a live install).
+     */
+    static final List<String> OFFLINE_PRESET_RULES = List.of("disable corezfs-sysext.service");
     static final String STAGE_PREFIX = ".corezfs-stage-";
     static final String OLD_PREFIX = ".corezfs-old-";
 
@@ -79,17 +82,17 @@ public final class RootInstaller {
 
     /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
-        return install(archive, rootDir, host, force, () -> { }, Activation.OVERLAY);
+        return install(archive, rootDir, host, force, () -> { }, OFFLINE_PRESET_RULES);
     }
 
     /**
      * @param beforeCommit runs once the new content is extracted and verified in staging and before anything live is
      *                     touched; a live host stops what uses the old tree there. If it throws, nothing was changed.
-     * @param activation   the mode the tree will be presented in: the commit never enables the other mode's unit,
-     *                     whatever the archive's presets say (see {@link Activation#presetRules()})
+     * @param presetRules  rules that win over the archive's and the host's presets: the live activation mode
+     *                     passes its own, so the commit never enables the other mode's unit
      */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit,
-                          Activation activation) {
+                          List<String> presetRules) {
         Path root = realRoot(rootDir);
         ArchiveReader.Loaded head = reader.readManifest(archive);
         checkTarget(head.manifest(), host, force);
@@ -103,7 +106,7 @@ public final class RootInstaller {
             }
         }
         try {
-            Result r = new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            Result r = new Transaction(archive, root, previous.orElse(null), presetRules).run(head, beforeCommit);
             return damage.isEmpty() ? r
                     : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
@@ -138,10 +141,10 @@ public final class RootInstaller {
             if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
                 ops.move(current, aside);
-                deleteTree(aside);
+                FileTrees.deleteTree(aside);
             }
             for (Path p : dirs) {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmpty(p)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && FileTrees.isEmpty(p)) {
                     Files.delete(p);
                 }
             }
@@ -168,7 +171,7 @@ public final class RootInstaller {
 
     /** Every check before the first removal: a refusal halfway would leave half an install. */
     private static Removal planRemoval(Path root, InstallState state) {
-        Path current = inRoot(root, "opt/corezfs", "remove");
+        Path current = RootPaths.inRoot(root, "opt/corezfs", "remove");
         if (Files.isSymbolicLink(current)) {
             throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
         }
@@ -177,7 +180,7 @@ public final class RootInstaller {
         List<Path> dirs = new ArrayList<>();
         try {
             for (UnitLink l : state.links()) {
-                Path p = inRoot(root, l.path(), "remove");
+                Path p = RootPaths.inRoot(root, l.path(), "remove");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     delete.add(p);
                 }
@@ -187,7 +190,7 @@ public final class RootInstaller {
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : etc) {
-                Path p = inRoot(root, e.path(), "remove");
+                Path p = RootPaths.inRoot(root, e.path(), "remove");
                 if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
@@ -199,7 +202,7 @@ public final class RootInstaller {
             }
             // Only directories the install created: one the host had stays, even when empty.
             for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = inRoot(root, d, "remove");
+                Path p = RootPaths.inRoot(root, d, "remove");
                 if (Files.isSymbolicLink(p)) {
                     throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
                 }
@@ -209,27 +212,6 @@ public final class RootInstaller {
             throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
         }
         return new Removal(current, delete, kept, dirs);
-    }
-
-    /**
-     * The machine path of a root-relative path whose existing ancestors below the root are all real directories.
-     * A symlinked ancestor (say {@code etc/systemd -> /lib/systemd}) would send a write or a removal outside the
-     * root; the last component itself is never followed by the callers.
-     */
-    static Path inRoot(Path root, String rel, String verb) {
-        Path p = root;
-        String[] parts = rel.split("/");
-        for (int i = 0; i < parts.length - 1; i++) {
-            p = p.resolve(parts[i]);
-            if (Files.isSymbolicLink(p)) {
-                throw CorezfsException.precondition(p + " is a symlink; refusing to " + verb + " through it (/" + rel
-                        + "); nothing was changed");
-            }
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw CorezfsException.precondition(p + " is not a directory; cannot " + verb + " /" + rel);
-            }
-        }
-        return p.resolve(parts[parts.length - 1]);
     }
 
     private static Path realRoot(Path rootDir) {
@@ -272,10 +254,10 @@ public final class RootInstaller {
         try {
             for (ManifestEntry e : state.manifest().entries()) {
                 shipped.add(e.path());
-                if (e.path().equals(Activation.EXTENSION_RELEASE)) {
+                if (e.path().equals(ArchivePaths.EXTENSION_RELEASE)) {
                     continue;   // rewritten by every live activation in sysext mode
                 }
-                Path p = inRoot(root, e.path(), "check");
+                Path p = RootPaths.inRoot(root, e.path(), "check");
                 if (e.path().startsWith("etc/")) {
                     if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                         out.add("/" + e.path());
@@ -285,7 +267,7 @@ public final class RootInstaller {
                 }
             }
             for (UnitLink l : state.links()) {
-                if (!Files.exists(inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.exists(RootPaths.inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
                     out.add("/" + l.path());
                 }
             }
@@ -296,7 +278,7 @@ public final class RootInstaller {
                         String rel = root.relativize(p).toString();
                         // The state, and the sysext release file a live install writes, are corezfs's own.
                         boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
-                                || (Activation.EXTENSION_RELEASE + "/").startsWith(rel + "/");
+                                || (ArchivePaths.EXTENSION_RELEASE + "/").startsWith(rel + "/");
                         if (!shipped.contains(rel) && !own) {
                             out.add("/" + rel);
                         }
@@ -325,7 +307,7 @@ public final class RootInstaller {
         return switch (e.type()) {
             case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
             case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                    && Files.isSameFile(p, inRoot(root, e.target(), "check"));
+                    && Files.isSameFile(p, RootPaths.inRoot(root, e.target(), "check"));
             case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
                     && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
             case SYMLINK -> throw new IllegalStateException();
@@ -397,7 +379,7 @@ public final class RootInstaller {
      * {@link EtcStep}); a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved aside but
      * not replaced comes back. Runs under the root's lock, so no staging directory here belongs to a live run.
      */
-    void recover(Path root) {
+    public void recover(Path root) {
         Path opt = root.resolve("opt");
         Path etc = root.resolve("etc");
         try {
@@ -426,13 +408,13 @@ public final class RootInstaller {
                 old = List.of();
             }
             for (Path p : old) {
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             }
             for (Path p : list(opt, STAGE_PREFIX)) {
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             }
             for (Path p : list(etc, STAGE_PREFIX)) {
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             }
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "cannot clean up an earlier interrupted install: " + e, e);
@@ -451,28 +433,12 @@ public final class RootInstaller {
         return out;
     }
 
-    /** Deletes {@code p} and everything below it, never following a link; a missing {@code p} is fine. */
-    public static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(p, new DeletingPathVisitor(Counters.noopPathCounters(), new LinkOption[] {LinkOption.NOFOLLOW_LINKS},
-                new DeleteOption[0]) {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                // A staged read-only directory must become writable before its children can go.
-                dir.toFile().setWritable(true, true);
-                return super.preVisitDirectory(dir, attrs);
-            }
-        });
-    }
-
     /** One install attempt, with everything it needs to undo. */
     private final class Transaction {
         private final Path archive;
         private final Path root;
         private final InstallState previous;
-        private final Activation activation;
+        private final List<String> presetRules;
         private final String id = UUID.randomUUID().toString().substring(0, 8);
         private final Path etcStage;
         private final Path optStage;
@@ -481,11 +447,11 @@ public final class RootInstaller {
         private final List<String> keptModified = new ArrayList<>();
         private final List<String> createdTop = new ArrayList<>();
 
-        Transaction(Path archive, Path root, InstallState previous, Activation activation) {
+        Transaction(Path archive, Path root, InstallState previous, List<String> presetRules) {
             this.archive = archive;
             this.root = root;
             this.previous = previous;
-            this.activation = activation;
+            this.presetRules = presetRules;
             this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
             this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
             this.backup = etcStage.resolve("backup");
@@ -512,9 +478,9 @@ public final class RootInstaller {
                 }
                 // Undone before the directories they sit in: a created /opt can only go once its staging is gone.
                 Files.createDirectory(etcStage);
-                undo.push(() -> deleteTree(etcStage));
+                undo.push(() -> FileTrees.deleteTree(etcStage));
                 Files.createDirectory(optStage);
-                undo.push(() -> deleteTree(optStage));
+                undo.push(() -> FileTrees.deleteTree(optStage));
                 StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
                         (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
                                 new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
@@ -616,7 +582,7 @@ public final class RootInstaller {
                     units.put(p.substring(p.lastIndexOf('/') + 1), sink.map(p));
                 }
             }
-            Presets presets = Presets.load(activation.presetRules(), List.of(
+            Presets presets = Presets.load(presetRules, List.of(
                     sink.map("etc/systemd/system-preset"),
                     root.resolve("etc/systemd/system-preset"),
                     root.resolve("run/systemd/system-preset"),
@@ -642,7 +608,7 @@ public final class RootInstaller {
                 if (!e.path().startsWith("etc/")) {
                     continue;
                 }
-                Path target = inRoot(root, e.path(), "write");
+                Path target = RootPaths.inRoot(root, e.path(), "write");
                 Path staged = sink.map(e.path());
                 if (e.type() == EntryType.DIR) {
                     if (Files.isSymbolicLink(target)) {
@@ -678,7 +644,7 @@ public final class RootInstaller {
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : gone) {
-                Path target = inRoot(root, e.path(), "remove");
+                Path target = RootPaths.inRoot(root, e.path(), "remove");
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
@@ -695,14 +661,14 @@ public final class RootInstaller {
             Set<UnitLink> keep = Set.copyOf(links);
             if (previous != null) {
                 for (UnitLink l : previous.links()) {
-                    Path p = inRoot(root, l.path(), "remove");
+                    Path p = RootPaths.inRoot(root, l.path(), "remove");
                     if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                         plan.aside("aside", p);
                     }
                 }
             }
             for (UnitLink l : links) {
-                Path p = inRoot(root, l.path(), "write");
+                Path p = RootPaths.inRoot(root, l.path(), "write");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     continue;
                 }
@@ -772,8 +738,8 @@ public final class RootInstaller {
 
         private void cleanup() {
             try {
-                deleteTree(root.resolve("opt").resolve(OLD_PREFIX + id));
-                deleteTree(etcStage);
+                FileTrees.deleteTree(root.resolve("opt").resolve(OLD_PREFIX + id));
+                FileTrees.deleteTree(etcStage);
             } catch (IOException e) {
                 reporter.warn("installed, but could not remove temporary files: " + e.getMessage());
             }
@@ -847,7 +813,7 @@ public final class RootInstaller {
         /** Every path this install will write or remove is checked before the first change to the live tree. */
         private void checkPaths(List<String> rels, String verb) {
             for (String rel : rels) {
-                inRoot(root, rel, verb);
+                RootPaths.inRoot(root, rel, verb);
             }
         }
 
@@ -867,9 +833,6 @@ public final class RootInstaller {
         void run() throws IOException;
     }
 
-    static boolean isEmpty(Path dir) throws IOException {
-        return PathUtils.isEmptyDirectory(dir);
-    }
 
     /** Whether the file at {@code p} is what the manifest entry describes (same type and content). */
     static boolean matches(Path p, ManifestEntry e) {
