@@ -6,17 +6,16 @@ import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
-import io.corezfs.archive.ManifestEntry;
 import io.corezfs.host.HostFacts;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.install.RootPaths;
 import io.corezfs.system.FileTrees;
 import io.corezfs.system.LiveSystem;
+import io.corezfs.system.Systemctl;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -25,18 +24,17 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
- * Installs, activates, verifies and removes ZFS on the running host. Files go in through {@link RootInstaller}
- * (staged, verified, atomic); this class adds what only a live host has: systemd, the module, pools.
+ * Installs, activates, verifies and removes ZFS on the running host: the order of the steps, and what is undone
+ * when one fails. Files go in through {@link RootInstaller} (staged, verified, atomic), the tree is presented on
+ * {@code /usr} by {@link Presenter} and checked by {@link ActivationCheck}; this class adds the decisions only a live
+ * host needs: the mode, pools that force an upgrade to wait for the next boot, rollback.
  *
  * <p>Order matters for crash safety: units are enabled only once the tree they start is complete, and a host that
  * reboots at any step either activates a complete tree (the unit checks the kernel first) or none.
  */
 public final class LiveInstaller {
-    /** Stock modules, any of which proves the module index still resolves the base kernel's own modules. */
-    private static final List<String> STOCK_MODULES = List.of("loop", "overlay", "dm_mod", "dm-mod", "configfs");
     static final String PENDING_DIR = "var/lib/corezfs/pending";
     static final String PENDING_UNIT = "corezfs-pending.service";
 
@@ -46,6 +44,9 @@ public final class LiveInstaller {
     private final ArchiveReader reader;
     private final Reporter reporter;
     private final Optional<Path> launcher;
+    private final Systemctl systemctl;
+    private final Presenter presenter;
+    private final ActivationCheck check;
 
     /**
      * @param root     the host's root: {@code /} in production, a temporary tree in tests
@@ -59,6 +60,9 @@ public final class LiveInstaller {
         this.reader = reader;
         this.reporter = reporter;
         this.launcher = launcher;
+        this.systemctl = new Systemctl(sys);
+        this.presenter = new Presenter(root, sys, systemctl, reporter);
+        this.check = new ActivationCheck(root, sys);
     }
 
     public enum Outcome {
@@ -90,7 +94,7 @@ public final class LiveInstaller {
      */
     public Activation resolveMode(Optional<Activation> requested) {
         if (requested.isPresent()) {
-            if (requested.get() == Activation.SYSEXT && !hasSysext()) {
+            if (requested.get() == Activation.SYSEXT && !presenter.hasSysext()) {
                 throw CorezfsException.precondition("--mode sysext: this host has no systemd-sysext; use --mode overlay");
             }
             return requested.get();
@@ -99,11 +103,7 @@ public final class LiveInstaller {
         if (current.isPresent()) {
             return current.get();
         }
-        return hasSysext() ? Activation.SYSEXT : Activation.OVERLAY;
-    }
-
-    private boolean hasSysext() {
-        return Files.isExecutable(root.resolve("usr/bin/systemd-sysext")) || Files.isExecutable(root.resolve("usr/lib/systemd/systemd-sysext"));
+        return presenter.hasSysext() ? Activation.SYSEXT : Activation.OVERLAY;
     }
 
     /** What {@code install} is going to do, for {@code --dry-run} and for the log. */
@@ -168,12 +168,12 @@ public final class LiveInstaller {
             return stage(archive, mode, now);
         }
         // The old tree is withdrawn only once the new one is verified in staging, so a bad archive changes nothing.
-        Runnable stopOld = (!same || modeChange) && running ? () -> deactivate(now.mode().orElse(mode), before) : () -> { };
+        Runnable stopOld = (!same || modeChange) && running ? () -> presenter.deactivate(now.mode().orElse(mode), before) : () -> { };
         RootInstaller.Result placed = files.install(archive, root, host, false, stopOld, mode.presetRules());
         try {
             prepareMode(mode, m, host);
-            activate(mode);
-            verify(m, host.kernel());
+            presenter.activate(mode);
+            check.verify(m, host.kernel());
         } catch (CorezfsException e) {
             rollback(mode, before.isEmpty());
             throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "activation failed and was rolled back: " + e.getMessage()
@@ -231,11 +231,11 @@ public final class LiveInstaller {
                 reporter.info("exported pool " + p.name());
             }
         }
-        deactivate(now.mode().orElse(Activation.OVERLAY), before);
+        presenter.deactivate(now.mode().orElse(Activation.OVERLAY), before);
         for (Activation a : Activation.values()) {
-            unitFiles("disable", a.unit());
+            systemctl.disable(a.unit());
         }
-        unitFiles("disable", PENDING_UNIT);
+        systemctl.disable(PENDING_UNIT);
         removeToolUnits();
         List<String> kept = files.remove(root);
         try {
@@ -246,7 +246,7 @@ public final class LiveInstaller {
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "removed ZFS, but not all of corezfs's marks: " + e, e);
         }
-        systemctl("daemon-reload");
+        systemctl.daemonReload();
         return Optional.of(kept);
     }
 
@@ -280,22 +280,22 @@ public final class LiveInstaller {
         } catch (IOException e) {
             throw new CorezfsException(ExitCode.UNEXPECTED, "cannot stage " + archive.getFileName() + ": " + e, e);
         }
-        unitFilesChecked("enable", PENDING_UNIT);
-        systemctl("daemon-reload");
+        systemctl.enableChecked(PENDING_UNIT);
+        systemctl.daemonReload();
         return new Result(Outcome.STAGED, archive.getFileName().toString(), mode,
                 "pools are imported (" + poolNames(now) + "); the new ZFS applies at the next boot");
     }
 
     private void clearPending() {
         if (Files.exists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT), LinkOption.NOFOLLOW_LINKS)) {
-            unitFiles("disable", PENDING_UNIT);
+            systemctl.disable(PENDING_UNIT);
             try {
                 Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
                 FileTrees.deleteTree(root.resolve(PENDING_DIR));
             } catch (IOException e) {
                 reporter.warn("could not remove the staged upgrade: " + e.getMessage());
             }
-            systemctl("daemon-reload");
+            systemctl.daemonReload();
         }
     }
 
@@ -306,9 +306,9 @@ public final class LiveInstaller {
      */
     private void prepareMode(Activation mode, Manifest m, HostFacts host) {
         prepareFiles(mode, m, host);
-        unitFiles("disable", mode.other().unit());
-        unitFilesChecked("enable", mode.unit());
-        systemctl("daemon-reload");
+        systemctl.disable(mode.other().unit());
+        systemctl.enableChecked(mode.unit());
+        systemctl.daemonReload();
     }
 
     private void prepareFiles(Activation mode, Manifest m, HostFacts host) {
@@ -363,165 +363,20 @@ public final class LiveInstaller {
                 + "ID=" + host.os() + "\nVERSION_ID=" + m.osVersion() + "\nARCHITECTURE=" + arch + "\n";
     }
 
-    private void activate(Activation mode) {
-        systemctlChecked("start", mode.unit());
-        if (!LiveState.isActive(sys, mode.unit())) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, mode.unit() + " did not become active" + journalHint(mode.unit()));
-        }
-        // Pools already on the host's disks import now, as at every boot; queued, not awaited, so a slow disk
-        // scan does not hold the install (zfs.target's units report in the journal as usual).
-        LiveSystem.Result r = sys.run(List.of("systemctl", "start", "--no-block", "zfs.target"));
-        if (!r.ok()) {
-            reporter.warn("zfs.target could not be queued (" + r.lastLine() + "); see journalctl -u zfs-import-cache.service");
-        }
-    }
-
-    private void verify(Manifest m, String kernel) {
-        if (!Files.isDirectory(root.resolve("sys/module/zfs"))) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "the zfs module is not loaded (no /sys/module/zfs)");
-        }
-        LiveSystem.Result v = sys.run(List.of("zfs", "version"));
-        if (!v.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "`zfs version` failed: " + v.lastLine());
-        }
-        String want = Pattern.quote(m.zfsVersion());
-        if (!Pattern.compile("(?m)^zfs-" + want + "\\b").matcher(v.output()).find()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "`zfs version` does not report userland " + m.zfsVersion()
-                    + ": " + v.output().strip().replace('\n', ' '));
-        }
-        if (!Pattern.compile("(?m)^zfs-kmod-" + want + "\\b").matcher(v.output()).find()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "`zfs version` does not report module " + m.zfsVersion()
-                    + ": " + v.output().strip().replace('\n', ' '));
-        }
-        Optional<String> stock = stockModule(kernel);
-        if (stock.isEmpty()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "the module index for " + kernel
-                    + " lists none of the kernel's own modules: it would hide them");
-        }
-        LiveSystem.Result s = sys.run(List.of("modprobe", stock.get()));
-        if (!s.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "the stock module " + stock.get()
-                    + " no longer loads: " + s.lastLine());
-        }
-    }
-
-    /** A base module (not ZFS's) the live index resolves, preferring harmless ones the host may load anyway. */
-    private Optional<String> stockModule(String kernel) {
-        Path dep = root.resolve("usr/lib/modules").resolve(kernel).resolve("modules.dep");
-        if (!Files.isRegularFile(dep)) {
-            dep = root.resolve("lib/modules").resolve(kernel).resolve("modules.dep");
-        }
-        List<String> listed = new ArrayList<>();
-        try (var lines = Files.lines(dep, StandardCharsets.UTF_8)) {
-            lines.map(l -> l.substring(0, Math.max(0, l.indexOf(':')))).filter(p -> p.startsWith("kernel/"))
-                    .map(p -> p.substring(p.lastIndexOf('/') + 1).replaceFirst("\\.ko(\\..*)?$", ""))
-                    .forEach(listed::add);
-        } catch (IOException | UncheckedIOException e) {
-            return Optional.empty();
-        }
-        for (String s : STOCK_MODULES) {
-            if (listed.contains(s)) {
-                return Optional.of(s);
-            }
-        }
-        return listed.stream().findFirst();
-    }
-
     /** Undoes activation; after a first install also the files, so the host is as it was. */
     private void rollback(Activation mode, boolean wasFresh) {
         try {
-            deactivate(mode, InstallState.read(root));
-            unitFiles("disable", mode.unit());
+            presenter.deactivate(mode, InstallState.read(root));
+            systemctl.disable(mode.unit());
             if (wasFresh) {
                 removeToolUnits();
                 files.remove(root);
                 removeModeFile();
             }
-            systemctl("daemon-reload");
+            systemctl.daemonReload();
         } catch (RuntimeException | IOException e) {
             reporter.warn("rollback was incomplete: " + e.getMessage() + "; run `corezfs uninstall` to finish it");
         }
-    }
-
-    /**
-     * Stops ZFS's units, unloads the module while the index that knows it is still presented, then withdraws
-     * {@code /usr}. Fails when something still holds the module.
-     */
-    void deactivate(Activation mode, Optional<InstallState> installed) {
-        List<String> zfsUnits = new ArrayList<>();
-        installed.ifPresent(s -> {
-            for (ManifestEntry e : s.manifest().entries()) {
-                String p = e.path();
-                if (p.startsWith("etc/systemd/system/zfs") && p.indexOf('/', "etc/systemd/system/".length()) < 0
-                        && !p.endsWith("/" + Activation.OVERLAY.unit()) && !p.contains("@.")) {
-                    zfsUnits.add(p.substring(p.lastIndexOf('/') + 1));
-                }
-            }
-        });
-        if (!zfsUnits.isEmpty()) {
-            List<String> cmd = new ArrayList<>(List.of("systemctl", "stop"));
-            cmd.addAll(zfsUnits);
-            sys.run(cmd);
-        }
-        if (Files.isDirectory(root.resolve("sys/module/zfs"))) {
-            LiveSystem.Result r = sys.run(List.of("modprobe", "-r", "zfs"));
-            if (!r.ok() && Files.isDirectory(root.resolve("sys/module/zfs"))) {
-                throw CorezfsException.precondition("cannot unload the zfs module: " + r.lastLine()
-                        + " (is a pool still imported or a zvol open?)");
-            }
-        }
-        List<String> stop = new ArrayList<>(List.of("systemctl", "stop"));
-        for (Activation a : Activation.values()) {
-            stop.add(a.unit());
-        }
-        sys.run(stop);
-        // Lazily, as the unit does: a process started while the overlay was up (a shell, a daemon) keeps its
-        // mapped files until it exits, and must not block the withdrawal. Loops for overlays stacked by hand.
-        for (int i = 0; i < 4 && LiveState.overlayMounted(root); i++) {
-            LiveSystem.Result r = sys.run(List.of("umount", "-l", "/usr"));
-            if (!r.ok()) {
-                throw CorezfsException.precondition("cannot unmount the /usr overlay: " + r.lastLine());
-            }
-        }
-        try {
-            if (Files.deleteIfExists(root.resolve(Activation.EXTENSION_LINK)) || mode == Activation.SYSEXT) {
-                if (hasSysext()) {
-                    sys.run(List.of("systemd-sysext", "refresh"));
-                }
-            }
-        } catch (IOException e) {
-            throw CorezfsException.precondition("cannot withdraw the system extension: " + e.getMessage());
-        }
-    }
-
-    private void systemctl(String verb) {
-        sys.run(List.of("systemctl", verb));
-    }
-
-    /** enable or disable as links only: the caller reloads the manager once when all links are made. */
-    private LiveSystem.Result unitFiles(String verb, String unit) {
-        return sys.run(List.of("systemctl", verb, "--no-reload", unit));
-    }
-
-    private void unitFilesChecked(String verb, String unit) {
-        requireOk(unitFiles(verb, unit), verb, unit);
-    }
-
-    private void systemctlChecked(String verb, String unit) {
-        requireOk(sys.run(List.of("systemctl", verb, unit)), verb, unit);
-    }
-
-    private void requireOk(LiveSystem.Result r, String verb, String unit) {
-        if (!r.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "systemctl " + verb + " " + unit + " failed: " + r.lastLine()
-                    + journalHint(unit));
-        }
-    }
-
-    private String journalHint(String unit) {
-        LiveSystem.Result j = sys.run(List.of("journalctl", "-u", unit, "-n", "3", "--no-pager", "-o", "cat"));
-        String tail = j.ok() ? j.output().strip().replace('\n', ' ') : "";
-        return tail.isEmpty() ? "" : " (journal: " + tail + ")";
     }
 
     private static String poolNames(LiveState s) {
