@@ -46,7 +46,7 @@ import hashlib, sys, zipfile
 # changing them costs no recompile.
 prefixes = ("io/corezfs/compile/build-zfs.sh", "io/corezfs/compile/TreeCollector",
             "io/corezfs/compile/Builder", "io/corezfs/zfs/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
-            "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
+            "io/corezfs/trust/Hashes", "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
 h = hashlib.sha256()
 with zipfile.ZipFile(sys.argv[1]) as z:
     for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):

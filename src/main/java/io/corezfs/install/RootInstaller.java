@@ -13,6 +13,7 @@ import io.corezfs.system.FileTrees;
 import io.corezfs.system.Presets;
 import io.corezfs.system.UnitEnabler;
 import io.corezfs.system.UnitLink;
+import io.corezfs.trust.Hashes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -841,7 +842,7 @@ public final class RootInstaller {
                 case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
                 case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
                         && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
-                        && (e.type() == EntryType.HARDLINK || io.corezfs.archive.ManifestCodec.sha256(p).equals(e.sha256()));
+                        && (e.type() == EntryType.HARDLINK || Hashes.sha256(p).equals(e.sha256()));
                 case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
             };
         } catch (IOException ex) {

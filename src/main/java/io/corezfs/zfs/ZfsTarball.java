@@ -1,6 +1,7 @@
 package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.trust.Hashes;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -87,7 +88,7 @@ public record ZfsTarball(Path file, String sha256, String topDir, Instant newest
     /** The lower-case hex sha256 of a file's bytes. */
     public static String sha256(Path file) {
         try {
-            return io.corezfs.archive.ManifestCodec.sha256(file);
+            return Hashes.sha256(file);
         } catch (IOException e) {
             throw CorezfsException.precondition("cannot read " + file + ": " + e.getMessage());
         }

@@ -3,8 +3,8 @@ package io.corezfs.archive.store;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
-import io.corezfs.archive.ManifestCodec;
 import io.corezfs.host.HostFacts;
+import io.corezfs.trust.Hashes;
 
 import java.io.IOException;
 import java.net.URI;
@@ -112,7 +112,7 @@ public final class ArchiveLocator {
                 throw CorezfsException.invalidArchive("refused " + url + ": " + size + " bytes, but the mirror's index says "
                         + e.size() + "; nothing was kept");
             }
-            String sha = ManifestCodec.sha256(incoming);
+            String sha = Hashes.sha256(incoming);
             if (!sha.equals(e.sha256())) {
                 throw CorezfsException.verification(url + ": sha256 " + sha + " does not match the mirror's index ("
                         + e.sha256() + "); nothing was kept");

@@ -7,8 +7,8 @@ import io.corezfs.CorezfsException;
 import io.corezfs.JsonMapping;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
-import io.corezfs.archive.ManifestCodec;
 import io.corezfs.host.HostFacts;
+import io.corezfs.trust.Hashes;
 import io.corezfs.zfs.ZfsVersion;
 
 import java.io.IOException;
@@ -51,7 +51,7 @@ public record MirrorIndex(int format, List<Entry> archives) {
                 }
                 try {
                     Manifest m = reader.readManifest(p).manifest();
-                    out.add(new Entry(p.getFileName().toString(), ManifestCodec.sha256(p), Files.size(p), m.os(),
+                    out.add(new Entry(p.getFileName().toString(), Hashes.sha256(p), Files.size(p), m.os(),
                             m.osVersion(), m.board(), m.arch(), m.kernel(), m.zfsVersion()));
                 } catch (CorezfsException e) {
                     skipped.add(p.getFileName() + ": " + e.getMessage());
