@@ -1,5 +1,6 @@
 package io.corezfs.activation;
 
+import io.corezfs.install.InstallCheck;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
@@ -113,7 +114,7 @@ public final class LiveInstaller {
         Optional<InstallState> installed = InstallState.read(root);
         List<String> plan = new ArrayList<>();
         boolean same = installed.isPresent() && installed.get().manifestSha256().equals(head.sha256())
-                && RootInstaller.damage(root, installed.get()).isEmpty();
+                && InstallCheck.damage(root, installed.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
             plan.add("nothing to do: " + archive.getFileName() + " is installed and active (" + mode.label() + ")");
             return plan;
@@ -153,7 +154,7 @@ public final class LiveInstaller {
         Optional<InstallState> before = InstallState.read(root);
         // A damaged install of the same archive is repaired like an upgrade: stopped, swapped, started, verified.
         boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256())
-                && RootInstaller.damage(root, before.get()).isEmpty();
+                && InstallCheck.damage(root, before.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
             return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), mode, "already installed and active");
         }

@@ -3,7 +3,6 @@ package io.corezfs.install;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
-import io.corezfs.archive.ArchivePaths;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
@@ -13,13 +12,8 @@ import io.corezfs.system.FileTrees;
 import io.corezfs.system.Presets;
 import io.corezfs.system.UnitEnabler;
 import io.corezfs.system.UnitLink;
-import io.corezfs.trust.Hashes;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -36,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Installs an archive into a root directory, all or nothing.
@@ -101,7 +94,7 @@ public final class RootInstaller {
         Optional<InstallState> previous = InstallState.read(root);
         List<String> damage = List.of();
         if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256())) {
-            damage = damage(root, previous.get());
+            damage = InstallCheck.damage(root, previous.get());
             if (damage.isEmpty()) {
                 return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links(), List.of());
             }
@@ -111,7 +104,7 @@ public final class RootInstaller {
             return damage.isEmpty() ? r
                     : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
-            throw hostFailure(e, root, spaceNeeded(head.manifest()))
+            throw HostFailures.hostFailure(e, root, HostFailures.spaceNeeded(head.manifest()))
                     .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
         }
     }
@@ -130,7 +123,7 @@ public final class RootInstaller {
         if (state.isEmpty()) {
             return List.of();
         }
-        Removal plan = planRemoval(root, state.get());
+        RemovalPlan plan = RemovalPlan.of(root, state.get());
         List<Path> delete = plan.delete();
         List<String> kept = plan.kept();
         List<Path> dirs = plan.dirs();
@@ -164,55 +157,7 @@ public final class RootInstaller {
      */
     public void checkRemoval(Path rootDir) {
         Path root = realRoot(rootDir);
-        InstallState.read(root).ifPresent(s -> planRemoval(root, s));
-    }
-
-    private record Removal(Path current, List<Path> delete, List<String> kept, List<Path> dirs) {
-    }
-
-    /** Every check before the first removal: a refusal halfway would leave half an install. */
-    private static Removal planRemoval(Path root, InstallState state) {
-        Path current = RootPaths.inRoot(root, "opt/corezfs", "remove");
-        if (Files.isSymbolicLink(current)) {
-            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
-        }
-        List<Path> delete = new ArrayList<>();
-        List<String> kept = new ArrayList<>();
-        List<Path> dirs = new ArrayList<>();
-        try {
-            for (UnitLink l : state.links()) {
-                Path p = RootPaths.inRoot(root, l.path(), "remove");
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                    delete.add(p);
-                }
-            }
-            List<ManifestEntry> etc = state.manifest().entries().stream()
-                    .filter(e -> e.path().startsWith("etc/"))
-                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
-                    .toList();
-            for (ManifestEntry e : etc) {
-                Path p = RootPaths.inRoot(root, e.path(), "remove");
-                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                if (matches(p, e)) {
-                    delete.add(p);
-                } else {
-                    kept.add("/" + e.path());
-                }
-            }
-            // Only directories the install created: one the host had stays, even when empty.
-            for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = RootPaths.inRoot(root, d, "remove");
-                if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
-                }
-                dirs.add(p);
-            }
-        } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
-        }
-        return new Removal(current, delete, kept, dirs);
+        InstallState.read(root).ifPresent(s -> RemovalPlan.of(root, s));
     }
 
     private static Path realRoot(Path rootDir) {
@@ -243,125 +188,6 @@ public final class RootInstaller {
     }
 
     /**
-     * What of the install under {@code root} is missing or differs from what its state says was placed, as host
-     * paths; empty when it is intact. Files under {@code /opt/corezfs} are compared by size, mode, mtime and inode
-     * first and hashed only when those moved; a file in {@code /etc} only has to exist, since a changed one is the
-     * user's (it is kept on every install). Unit links must exist; entries the archive did not ship are damage too.
-     */
-    public static List<String> damage(Path root, InstallState state) {
-        List<String> out = new ArrayList<>();
-        Map<String, InstallState.FileStat> stats = state.stats() == null ? Map.of() : state.stats();
-        Set<String> shipped = new java.util.HashSet<>();
-        try {
-            for (ManifestEntry e : state.manifest().entries()) {
-                shipped.add(e.path());
-                if (e.path().equals(ArchivePaths.EXTENSION_RELEASE)) {
-                    continue;   // rewritten by every live activation in sysext mode
-                }
-                Path p = RootPaths.inRoot(root, e.path(), "check");
-                if (e.path().startsWith("etc/")) {
-                    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                        out.add("/" + e.path());
-                    }
-                } else if (!placed(root, p, e, stats.get(e.path()))) {
-                    out.add("/" + e.path());
-                }
-            }
-            for (UnitLink l : state.links()) {
-                if (!Files.exists(RootPaths.inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
-                    out.add("/" + l.path());
-                }
-            }
-            Path opt = root.resolve("opt/corezfs");
-            if (Files.isDirectory(opt, LinkOption.NOFOLLOW_LINKS)) {
-                try (Stream<Path> all = Files.walk(opt)) {
-                    for (Path p : all.toList()) {
-                        String rel = root.relativize(p).toString();
-                        // The state, and the sysext release file a live install writes, are corezfs's own.
-                        boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
-                                || (ArchivePaths.EXTENSION_RELEASE + "/").startsWith(rel + "/");
-                        if (!shipped.contains(rel) && !own) {
-                            out.add("/" + rel);
-                        }
-                    }
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            out.add("/opt/corezfs (unreadable: " + e.getMessage() + ")");
-        }
-        out.sort(Comparator.naturalOrder());
-        return out;
-    }
-
-    /** Whether an entry under /opt/corezfs is in place as shipped; the hash only when its recorded stat moved. */
-    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        if (e.type() == EntryType.SYMLINK) {
-            return Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
-        }
-        int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & 07777) != e.modeBits()) {
-            return false;
-        }
-        return switch (e.type()) {
-            case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-            case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                    && Files.isSameFile(p, RootPaths.inRoot(root, e.target(), "check"));
-            case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
-                    && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
-            case SYMLINK -> throw new IllegalStateException();
-        };
-    }
-
-    /**
-     * A write the target refused, told as the host's problem it is (exit 3, naming the path), never as a bad
-     * archive: a full disk, a read-only mount, an immutable file. Empty for any other failure.
-     */
-    static Optional<CorezfsException> hostFailure(IOException e, Path fallback, long neededBytes) {
-        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage());
-        Path where = e instanceof FileSystemException f && f.getFile() != null ? Path.of(f.getFile()) : fallback;
-        if (reason.contains("No space left on device") || reason.contains("Disk quota exceeded")) {
-            return Optional.of(CorezfsException.precondition("no space left on " + storeOf(where) + " writing " + where
-                    + (neededBytes > 0 ? ": needs " + mb(neededBytes) + " MB" : "") + "; nothing was changed"));
-        }
-        if (e instanceof AccessDeniedException || reason.contains("Read-only file system")
-                || reason.contains("Operation not permitted") || reason.contains("Permission denied")) {
-            return Optional.of(CorezfsException.precondition("cannot write " + where + ": "
-                    + (e instanceof AccessDeniedException ? "permission denied" : reason)
-                    + " (a read-only or immutable target?); nothing was changed"));
-        }
-        return Optional.empty();
-    }
-
-    /** What the staged trees take on disk, in whole 4 KiB blocks: files and directories; short links take none. */
-    static long spaceNeeded(Manifest m) {
-        return m.entries().stream().mapToLong(RootInstaller::onDisk).sum();
-    }
-
-    private static long onDisk(ManifestEntry e) {
-        return e.type() == EntryType.FILE ? (e.size() + 4095) / 4096 * 4096 : e.type() == EntryType.DIR ? 4096 : 0;
-    }
-
-    private static long mb(long bytes) {
-        return (bytes + (1 << 20) - 1) >> 20;
-    }
-
-    private static String storeOf(Path p) {
-        for (Path a = p; a != null; a = a.getParent()) {
-            if (Files.exists(a, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    return Files.getFileStore(a).toString();
-                } catch (IOException e) {
-                    break;
-                }
-            }
-        }
-        return "the filesystem of " + p;
-    }
-
-    /**
      * Makes what was written under {@code /opt} and {@code /etc} of {@code rootDir} since the commit durable: the live
      * install's activation files (mode record, extension-release), so a crash after it returns cannot undo them.
      */
@@ -376,62 +202,11 @@ public final class RootInstaller {
     }
 
     /**
-     * Converges after a crash: {@code /etc} is rolled back or forward to match {@code /opt/corezfs} (see
-     * {@link EtcStep}); a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved aside but
-     * not replaced comes back. Runs under the root's lock, so no staging directory here belongs to a live run.
+     * Converges after a crash (see {@link Recovery}). Runs under the root's lock, so no staging directory here belongs
+     * to a live run.
      */
     public void recover(Path root) {
-        Path opt = root.resolve("opt");
-        Path etc = root.resolve("etc");
-        try {
-            for (Path stage : list(etc, STAGE_PREFIX)) {
-                Path journal = stage.resolve(EtcStep.JOURNAL);
-                if (!Files.isRegularFile(journal, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                // The commit renames the staged /opt tree away: while it is there, the commit did not happen and
-                // /etc goes back to match the old /opt; once it is gone, /etc already matches the new one.
-                String id = stage.getFileName().toString().substring(STAGE_PREFIX.length());
-                if (Files.exists(opt.resolve(STAGE_PREFIX + id), LinkOption.NOFOLLOW_LINKS)) {
-                    List<EtcStep> steps = EtcStep.read(journal);
-                    for (int i = steps.size() - 1; i >= 0; i--) {
-                        steps.get(i).undo(root, ops);
-                    }
-                    reporter.warn("rolled /etc back to the install before an interrupted one");
-                }
-                Files.delete(journal);
-            }
-            List<Path> old = list(opt, OLD_PREFIX);
-            Path current = opt.resolve("corezfs");
-            if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS) && old.size() == 1) {
-                ops.move(old.get(0), current);
-                reporter.warn("recovered " + current + " from an interrupted install");
-                old = List.of();
-            }
-            for (Path p : old) {
-                FileTrees.deleteTree(p);
-            }
-            for (Path p : list(opt, STAGE_PREFIX)) {
-                FileTrees.deleteTree(p);
-            }
-            for (Path p : list(etc, STAGE_PREFIX)) {
-                FileTrees.deleteTree(p);
-            }
-        } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot clean up an earlier interrupted install: " + e, e);
-        }
-    }
-
-    private static List<Path> list(Path dir, String prefix) throws IOException {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return List.of();
-        }
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
-            ds.forEach(out::add);
-        }
-        out.sort(Comparator.naturalOrder());
-        return out;
+        new Recovery(ops, reporter).recover(root);
     }
 
     /** One install attempt, with everything it needs to undo. */
@@ -483,7 +258,7 @@ public final class RootInstaller {
                 Files.createDirectory(optStage);
                 undo.push(() -> FileTrees.deleteTree(optStage));
                 StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
-                        (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
+                        (e, p) -> HostFailures.hostFailure(e, p, HostFailures.spaceNeeded(head.manifest())).orElseGet(() ->
                                 new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
@@ -625,9 +400,9 @@ public final class RootInstaller {
                 }
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     plan.moveIn(staged, target);
-                } else if (matches(target, e)) {
+                } else if (InstallCheck.matches(target, e)) {
                     continue;
-                } else if (old.containsKey(e.path()) && matches(target, old.get(e.path()))) {
+                } else if (old.containsKey(e.path()) && InstallCheck.matches(target, old.get(e.path()))) {
                     plan.aside("aside", target);
                     plan.moveIn(staged, target);
                 } else {
@@ -653,7 +428,7 @@ public final class RootInstaller {
                     if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         plan.aside("aside-if-empty", target);
                     }
-                } else if (matches(target, e)) {
+                } else if (InstallCheck.matches(target, e)) {
                     plan.aside("aside", target);
                 } else {
                     reporter.warn("kept /" + e.path() + ": changed locally and no longer shipped");
@@ -781,7 +556,7 @@ public final class RootInstaller {
             long etc = 0;
             long opt = 0;
             for (ManifestEntry e : m.entries()) {
-                long b = onDisk(e);
+                long b = HostFailures.onDisk(e);
                 if (e.path().startsWith("etc/")) {
                     etc += b;
                 } else {
@@ -802,7 +577,7 @@ public final class RootInstaller {
                 long free = ops.usableSpace(where.get(n.getKey()));
                 if (free < n.getValue()) {
                     throw CorezfsException.precondition("no space left on " + n.getKey() + " for " + where.get(n.getKey())
-                            + ": needs " + mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
+                            + ": needs " + HostFailures.mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
                 }
             }
         }
@@ -835,19 +610,5 @@ public final class RootInstaller {
     }
 
 
-    /** Whether the file at {@code p} is what the manifest entry describes (same type and content). */
-    static boolean matches(Path p, ManifestEntry e) {
-        try {
-            return switch (e.type()) {
-                case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
-                case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                        && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
-                        && (e.type() == EntryType.HARDLINK || Hashes.sha256(p).equals(e.sha256()));
-                case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-            };
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-    }
 
 }
