@@ -27,6 +27,20 @@ class ArchitectureTest {
             .because("an archive is built without knowing how it will be installed or activated");
 
     @ArchTest
+    static final ArchRule theFileTransactionKnowsNothingOfActivationOrBuilding = noClasses()
+            .that().resideInAPackage("io.corezfs.install..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.activation..", "io.corezfs.provide..",
+                    "io.corezfs.compile..", "io.corezfs.devcontainer..")
+            .because("an offline install into a root uses the same transaction as a live one");
+
+    @ArchTest
+    static final ArchRule activationNeverBuilds = noClasses()
+            .that().resideInAPackage("io.corezfs.activation..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.provide..", "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..", "io.corezfs.docker..")
+            .because("activation presents an archive that is already installed; finding or building one comes before");
+
+    @ArchTest
     static final ArchRule foundationsDependOnNothingAboveThem = noClasses()
             .that().resideInAnyPackage("io.corezfs.host..", "io.corezfs.archive..", "io.corezfs.system..",
                     "io.corezfs.trust..", "io.corezfs.net..", "io.corezfs.zfs..", "io.corezfs.docker..")
