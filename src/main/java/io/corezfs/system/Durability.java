@@ -10,7 +10,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** How {@link FileOps#atomic} flushes: one syncfs(2) where it can, an fsync per file and directory where not. */
+/**
+ * How an atomic file operation ({@code install.FileOps}) flushes: one syncfs(2) where it can, an fsync per file and
+ * directory where not.
+ */
 public final class Durability {
     private Durability() {
     }
