@@ -1,5 +1,5 @@
-import io.corezfs.build.DockerJavaEngine;
-import io.corezfs.build.HostCommands;
+import io.corezfs.docker.DockerJavaEngine;
+import io.corezfs.system.HostCommands;
 
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -54,7 +54,9 @@ sides=(shell java)
 before=${BENCH_IMPORT_BEFORE:-$(git merge-base HEAD main 2>/dev/null || echo none)}
 if [[ $before != none ]]; then
     rm -rf "$work/before" && mkdir -p "$work/before"
-    git show "$before:src/main/java/io/corezfs/build/DockerJavaEngine.java" >"$work/before/DockerJavaEngine.java"
+    # The engine lived in io/corezfs/build before the package restructure.
+    git show "$before:src/main/java/io/corezfs/docker/DockerJavaEngine.java" >"$work/before/DockerJavaEngine.java" 2>/dev/null ||
+        git show "$before:src/main/java/io/corezfs/build/DockerJavaEngine.java" >"$work/before/DockerJavaEngine.java"
     if grep -q 'SocketImport\|UnixDomainSocket' "$work/before/DockerJavaEngine.java"; then
         log "DockerJavaEngine at $before already writes to the socket itself; no 'before' side"
     else

@@ -42,10 +42,11 @@ jar_key() {
     "$LAB_PYTHON" - "$JAR" <<'EOF'
 import hashlib, sys, zipfile
 # What shapes the archive's bytes: the in-container script, collection, packing, host facts, units, overlay.
-# The engine, download and import classes of io/corezfs/build do not, so changing them costs no recompile.
-prefixes = ("io/corezfs/build/build-zfs.sh", "io/corezfs/build/TreeCollector",
-            "io/corezfs/build/Builder", "io/corezfs/build/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
-            "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
+# The engine, download and import classes (io/corezfs/docker, net, devcontainer, compile/BuildRun) do not, so
+# changing them costs no recompile.
+prefixes = ("io/corezfs/compile/build-zfs.sh", "io/corezfs/compile/TreeCollector",
+            "io/corezfs/compile/Builder", "io/corezfs/zfs/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
+            "io/corezfs/trust/Hashes", "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
 h = hashlib.sha256()
 with zipfile.ZipFile(sys.argv[1]) as z:
     for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):

@@ -167,7 +167,7 @@ class DistributionIT {
     /** Started on the bundled runtime by the test above; uses nothing from the test class path but itself. */
     public static final class Probe {
         public static void main(String[] args) throws Exception {
-            Class<?> collector = Class.forName("io.corezfs.build.TreeCollector");
+            Class<?> collector = Class.forName("io.corezfs.compile.TreeCollector");
             String scheme = collector.getResource("/io/corezfs/units").toURI().getScheme();
             if (!scheme.equals("jar")) {
                 throw new IllegalStateException("units not read from a jar but from " + scheme);

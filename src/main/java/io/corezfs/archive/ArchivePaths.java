@@ -19,6 +19,8 @@ import java.util.Set;
 public final class ArchivePaths {
     /** Per-install bookkeeping lives here; an archive must never ship it. */
     public static final String STATE_DIR = "opt/corezfs/.corezfs";
+    /** The sysext release file inside the installed tree, rewritten by every live activation in sysext mode. */
+    public static final String EXTENSION_RELEASE = "opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs";
 
     private static final int MAX_PATH = 4096;
     private static final int MAX_LINK_HOPS = 40;

@@ -1,6 +1,7 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.trust.Hashes;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -124,7 +125,7 @@ public final class ArchiveReader {
         }
         Manifest m = codec.decode(json, archive.toString());
         checkManifest(m);
-        return new Loaded(m, ManifestCodec.sha256(json));
+        return new Loaded(m, Hashes.sha256(json));
     }
 
     private void checkManifest(Manifest m) {
@@ -268,7 +269,7 @@ public final class ArchiveReader {
 
         private void copy(TarArchiveEntry t, ManifestEntry want) throws IOException {
             bounded.allow(t.getSize(), "entry '" + want.path() + "'");
-            MessageDigest md = ManifestCodec.newSha256();
+            MessageDigest md = Hashes.newSha256();
             long left = t.getSize();
             try (OutputStream out = sink.file(want)) {
                 while (left > 0) {

@@ -7,9 +7,6 @@ import io.corezfs.JsonMapping;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /** Manifest JSON: stable byte output for reproducible archives, strict input for hostile ones. */
@@ -66,30 +63,6 @@ public final class ManifestCodec {
             if (link != (e.target() != null && !e.target().isEmpty())) {
                 throw CorezfsException.invalidArchive(source + ": manifest entry " + e.path() + " has a bad link target");
             }
-        }
-    }
-
-    public static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(newSha256().digest(bytes));
-    }
-
-    /** The lower-case hex sha256 of a file's bytes; a symlink is not followed. */
-    public static String sha256(java.nio.file.Path file) throws IOException {
-        MessageDigest md = newSha256();
-        byte[] buf = new byte[1 << 16];
-        try (var in = java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    public static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

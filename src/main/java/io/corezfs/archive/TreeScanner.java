@@ -1,6 +1,7 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.trust.Hashes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -130,7 +131,7 @@ final class TreeScanner {
 
     static String sha256(Path p) {
         try {
-            return ManifestCodec.sha256(p);
+            return Hashes.sha256(p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

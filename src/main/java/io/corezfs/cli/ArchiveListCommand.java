@@ -1,7 +1,7 @@
 package io.corezfs.cli;
 
 import io.corezfs.archive.ArchiveReader;
-import io.corezfs.archive.ArchiveStore;
+import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import picocli.CommandLine.Command;

@@ -2,9 +2,9 @@ package io.corezfs.cli;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import io.corezfs.archive.ArchiveName;
 import io.corezfs.archive.ArchiveWriter;
 import io.corezfs.archive.Manifest;
+import io.corezfs.archive.store.ArchiveName;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import picocli.CommandLine.ArgGroup;

@@ -72,7 +72,8 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
         HostFacts facts = facts();
         Path file = output != null && output.file != null ? ctx.resolve(output.file) : null;
         Path dir = output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir();
-        out().println(build.build(ctx, reporter(), downloads.limits(true), facts, targetRoot(), file, dir));
+        out().println(BuildOptions.service(ctx, reporter(), downloads.limits(true))
+                .build(build.request(ctx), facts, targetRoot(), Optional.ofNullable(file), dir));
         return 0;
     }
 

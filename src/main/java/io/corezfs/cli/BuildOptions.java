@@ -1,29 +1,18 @@
 package io.corezfs.cli;
 
-import io.corezfs.CorezfsException;
-import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
-import io.corezfs.archive.ArchiveName;
-import io.corezfs.archive.Manifest;
-import io.corezfs.build.Builder;
-import io.corezfs.build.DevContainerSource;
-import io.corezfs.build.Downloader;
-import io.corezfs.build.Docker;
-import io.corezfs.build.ZfsReleases;
-import io.corezfs.build.ZfsSource;
-import io.corezfs.build.ZfsSourceResolver;
-import io.corezfs.host.HostFacts;
-import io.corezfs.host.RootFs;
+import io.corezfs.compile.BuildService;
+import io.corezfs.net.Downloader;
 import picocli.CommandLine.Option;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.format.DateTimeFormatter;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * How to build an archive when one is needed: shared by {@code build} and by {@code install}, which builds when no
- * archive matches the host.
+ * archive matches the host. The build itself is {@link BuildService}'s.
  */
 public final class BuildOptions {
     @Option(names = "--zfs-version", paramLabel = "X", converter = OptionValues.Version.class, description = "OpenZFS release (default: the newest pinned release that supports the kernel).")
@@ -58,73 +47,18 @@ public final class BuildOptions {
             description = "Parallel compile jobs, 1 to 1024 (default: the number of CPUs).")
     Integer jobs;
 
-    /**
-     * Builds the archive for {@code facts} and writes it to {@code archive}, or under its versioned name into
-     * {@code dir} when {@code archive} is null.
-     *
-     * @param targetRoot the host whose base image decides which libraries are bundled
-     * @return the archive written
-     */
-    Path build(Context ctx, Reporter reporter, Downloader.Limits downloads, HostFacts facts, RootFs targetRoot, Path archive,
-               Path dir) {
-        Path cache = ctx.resolve(cacheDir);
-        // The cheapest checks first: an unsupported kernel fails before Docker or any download of the image.
-        ZfsSource source = resolveSource(ctx, reporter, downloads, facts, cache);
-        Docker docker = ctx.docker().get();
-        docker.ping();
-        String image = devImage != null ? checkedImage(docker) : ctx.devImages().create(docker, cache, reporter, ctx.downloader(reporter, downloads))
-                .imageFor(DevContainerSource.of(facts.os(), facts.channelOrNone(), facts.board(), facts.version(),
-                        Optional.ofNullable(releaseMirror)), Optional.ofNullable(keyring).map(ctx::resolve));
-        Path out = archive != null ? archive : dir.resolve(ArchiveName.of(facts, source.version().text()).fileName());
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
-                .format(ctx.env().clock().instant());
-        long epoch = sourceDateEpoch(ctx).orElse(source.sourceDateEpoch());
-        Manifest m = new Builder(docker, reporter, ctx.toolVersion(), ctx.env()).build(image, facts, targetRoot,
-                source.version().text(), source.files(), source.topDir(), epoch,
-                jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
-                cache.resolve("build/" + stamp), cache.resolve("logs/build-" + stamp + ".log"), out, keepBuild);
-        reporter.info("built " + out.getFileName() + ": " + m.entries().size() + " entries for kernel " + facts.kernel());
-        return out;
+    /** The build these options ask for, with paths resolved against the working directory. */
+    BuildService.Request request(Context ctx) {
+        return new BuildService.Request(Optional.ofNullable(zfsVersion),
+                Optional.ofNullable(zfsSource).map(z -> z.contains("://") ? z : ctx.resolve(Path.of(z)).toString()),
+                insecureSource, Optional.ofNullable(releaseMirror), Optional.ofNullable(zfsMirror),
+                Optional.ofNullable(devImage), Optional.ofNullable(keyring).map(ctx::resolve), ctx.resolve(cacheDir),
+                keepBuild, jobs != null ? OptionalInt.of(jobs) : OptionalInt.empty());
     }
 
-    private static Optional<Long> sourceDateEpoch(Context ctx) {
-        Optional<String> v = ctx.env().getenv("SOURCE_DATE_EPOCH");
-        if (v.isPresent() && !v.get().strip().matches("[0-9]{1,18}")) {
-            throw new CorezfsException(ExitCode.USAGE, "SOURCE_DATE_EPOCH is not a number of seconds: '"
-                    + OptionValues.printable(v.get()) + "'");
-        }
-        return v.map(s -> Long.parseLong(s.strip()));
-    }
-
-    private ZfsSource resolveSource(Context ctx, Reporter reporter, Downloader.Limits downloads, HostFacts facts, Path cache) {
-        if (zfsVersion != null && zfsSource != null) {
-            throw new CorezfsException(ExitCode.USAGE, "--zfs-version and --zfs-source exclude each other");
-        }
-        ZfsSourceResolver.Request req = ZfsSourceResolver.Request.forKernel(facts.kernel());
-        if (zfsVersion != null) {
-            req = req.withVersion(zfsVersion);
-        }
-        if (zfsSource != null) {
-            req = req.withSource(zfsSource.contains("://") ? zfsSource : ctx.resolve(Path.of(zfsSource)).toString());
-        }
-        if (zfsMirror != null) {
-            req = req.withMirror(zfsMirror);
-        }
-        if (insecureSource) {
-            req = req.insecure();
-        }
-        ZfsSource s = new ZfsSourceResolver(ZfsReleases.shipped(), ctx.downloader(reporter, downloads), cache).resolve(req);
-        if (!s.pinned()) {
-            reporter.warn("building from a source whose sha256 corezfs does not pin (--insecure-source)");
-        }
-        return s;
-    }
-
-    private String checkedImage(Docker docker) {
-        if (docker.image(devImage).isEmpty()) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "no local Docker image " + devImage
-                    + " (corezfs never pulls; import or build it first)");
-        }
-        return devImage;
+    /** The build service of one command run, downloading within {@code downloads}. */
+    static BuildService service(Context ctx, Reporter reporter, Downloader.Limits downloads) {
+        return new BuildService(ctx.env(), ctx.toolVersion(), ctx.docker(), ctx.devImages(),
+                () -> ctx.downloader(reporter, downloads), reporter);
     }
 }

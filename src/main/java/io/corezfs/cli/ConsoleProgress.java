@@ -1,7 +1,7 @@
 package io.corezfs.cli;
 
 import io.corezfs.Reporter;
-import io.corezfs.build.Progress;
+import io.corezfs.net.Progress;
 
 import java.io.PrintWriter;
 import java.util.Locale;

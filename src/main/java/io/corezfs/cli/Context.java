@@ -2,12 +2,12 @@ package io.corezfs.cli;
 
 import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveLimits;
-import io.corezfs.build.DevImages;
-import io.corezfs.build.Docker;
-import io.corezfs.build.Downloader;
+import io.corezfs.devcontainer.DevImages;
+import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
-import io.corezfs.install.LiveSystem;
+import io.corezfs.net.Downloader;
+import io.corezfs.system.LiveSystem;
 
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package io.corezfs.cli;
 
-import io.corezfs.build.Downloader;
+import io.corezfs.net.Downloader;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;

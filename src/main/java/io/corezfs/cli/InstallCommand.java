@@ -2,15 +2,16 @@ package io.corezfs.cli;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import io.corezfs.archive.ArchiveLocator;
+import io.corezfs.activation.Activation;
+import io.corezfs.activation.LiveInstaller;
 import io.corezfs.archive.ArchiveReader;
-import io.corezfs.archive.ArchiveStore;
+import io.corezfs.archive.store.ArchiveLocator;
+import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
-import io.corezfs.install.Activation;
 import io.corezfs.install.InstallLock;
-import io.corezfs.install.LiveInstaller;
 import io.corezfs.install.RootInstaller;
+import io.corezfs.provide.ArchiveProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,10 +19,8 @@ import picocli.CommandLine.Option;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "install", mixinStandardHelpOptions = true,
@@ -148,14 +147,16 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             out().println("applied the staged " + archive.getFileName());
             return 0;
         }
-        Optional<ArchiveLocator.Found> found = locate(facts);
-        if (found.isEmpty()) {
-            found = Optional.of(buildOne(facts, fs));
-            if (dryRun) {
-                return 0;
-            }
+        ArchiveProvider.Provided provided = provider().provide(new ArchiveProvider.Request(
+                Optional.ofNullable(archive).map(ctx::resolve),
+                archiveDirs.stream().map(d -> new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d))).toList(),
+                ctx.defaultArchiveDir(), ctx.workDir(), Optional.ofNullable(mirror), noBuild, dryRun), facts, fs);
+        if (provided.wouldBuild()) {
+            out().println("archive: none found for " + provided.host() + "; a real run would build one through Docker into "
+                    + ctx.defaultArchiveDir() + ", then install it");
+            return 0;
         }
-        ArchiveLocator.Found f = found.get();
+        ArchiveLocator.Found f = provided.found().get();
         if (dryRun) {
             out().println("archive: " + f.archive() + " (" + f.why() + ")");
         } else if (archive == null) {
@@ -204,51 +205,16 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Optional<ArchiveLocator.Found> locate(HostFacts facts) {
-        Set<Path> seen = new LinkedHashSet<>();
-        List<ArchiveLocator.Place> places = new ArrayList<>();
-        for (Path d : archiveDirs) {
-            if (seen.add(ctx.resolve(d).normalize())) {
-                places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
-            }
-        }
-        if (seen.add(ctx.defaultArchiveDir().normalize())) {
-            places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
-        }
-        if (seen.add(ctx.workDir().normalize())) {
-            places.add(new ArchiveLocator.Place("the current directory", ctx.workDir()));
-        }
+    private ArchiveProvider provider() {
         // A mirror is one origin: a redirect elsewhere is refused unless asked for, so a mirror cannot send nodes
         // to any address it likes.
         ArchiveLocator locator = new ArchiveLocator(new ArchiveStore(new ArchiveReader(ctx.limits())),
                 (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects)).fetchBounded(url, target, max),
                 // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
                 verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT, maxIndexBytes);
-        return locator.find(Optional.ofNullable(archive).map(ctx::resolve), places, Optional.ofNullable(mirror), facts,
-                ctx.defaultArchiveDir(), dryRun);
-    }
-
-    private ArchiveLocator.Found buildOne(HostFacts facts, RootFs fs) {
-        String what = facts.os() + " " + facts.version() + " (" + facts.board() + ") with kernel " + facts.kernel();
-        if (noBuild) {
-            throw CorezfsException.precondition("no archive for " + what + " (looked in --archive-dir, the archive store, the current"
-                    + " directory" + (mirror != null ? " and the mirror" : "") + ") and --no-build was given; nothing was changed");
-        }
-        if (dryRun) {
-            out().println("archive: none found for " + what + "; a real run would build one through Docker into "
-                    + ctx.defaultArchiveDir() + ", then install it");
-            return new ArchiveLocator.Found(ctx.defaultArchiveDir(), "would be built");
-        }
-        try {
-            ctx.docker().get().ping();
-        } catch (CorezfsException | IllegalStateException e) {
-            throw CorezfsException.precondition("no archive for " + what + ", and building one needs Docker: " + e.getMessage()
-                    + ". Start Docker, or bring an archive built for this host (--archive, --archive-dir, --mirror); nothing was changed");
-        }
-        reporter().info("no archive for " + what + "; building one through Docker (this takes minutes)");
         // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
-        Path built = build.build(ctx, reporter(), downloads.limits(true), facts, fs, null, ctx.defaultArchiveDir());
-        return new ArchiveLocator.Found(built, "built now: no archive matched");
+        return new ArchiveProvider(locator, ctx.docker(), BuildOptions.service(ctx, reporter(), downloads.limits(true)),
+                build.request(ctx), reporter());
     }
 
     /** One run at a time on a root, taken before any recovery (see {@link InstallLock}). */

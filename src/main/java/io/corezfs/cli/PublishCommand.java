@@ -2,7 +2,7 @@ package io.corezfs.cli;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.archive.ArchiveReader;
-import io.corezfs.archive.MirrorIndex;
+import io.corezfs.archive.store.MirrorIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

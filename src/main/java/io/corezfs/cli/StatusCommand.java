@@ -1,10 +1,10 @@
 package io.corezfs.cli;
 
+import io.corezfs.activation.Activation;
+import io.corezfs.activation.LiveState;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
-import io.corezfs.install.Activation;
 import io.corezfs.install.InstallState;
-import io.corezfs.install.LiveState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

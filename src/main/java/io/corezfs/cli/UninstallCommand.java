@@ -1,9 +1,9 @@
 package io.corezfs.cli;
 
+import io.corezfs.activation.LiveInstaller;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
-import io.corezfs.install.LiveInstaller;
 import io.corezfs.install.RootInstaller;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -3,6 +3,8 @@ package io.corezfs.install;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.archive.ArchivePaths;
+import io.corezfs.archive.Modes;
+import io.corezfs.system.FileTrees;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +33,7 @@ record EtcStep(String kind, String path, String other, String mode) {
     private static final Set<String> KINDS = Set.of("mkdir", "movein", "aside", "aside-if-empty", "link");
 
     void apply(Path root, FileOps ops) throws IOException {
-        Path p = RootInstaller.inRoot(root, path, "write");
+        Path p = RootPaths.inRoot(root, path, "write");
         switch (kind) {
             case "mkdir" -> {
                 Files.createDirectory(p);
@@ -39,11 +41,11 @@ record EtcStep(String kind, String path, String other, String mode) {
                     Files.setPosixFilePermissions(p, Modes.perms(Integer.parseInt(mode, 8)));
                 }
             }
-            case "movein" -> ops.move(RootInstaller.inRoot(root, other, "restore"), p);
-            case "aside" -> ops.move(p, RootInstaller.inRoot(root, other, "restore"));
+            case "movein" -> ops.move(RootPaths.inRoot(root, other, "restore"), p);
+            case "aside" -> ops.move(p, RootPaths.inRoot(root, other, "restore"));
             case "aside-if-empty" -> {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && RootInstaller.isEmpty(p)) {
-                    ops.move(p, RootInstaller.inRoot(root, other, "restore"));
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && FileTrees.isEmpty(p)) {
+                    ops.move(p, RootPaths.inRoot(root, other, "restore"));
                 }
             }
             case "link" -> Files.createSymbolicLink(p, Path.of(other));
@@ -53,22 +55,22 @@ record EtcStep(String kind, String path, String other, String mode) {
 
     /** Like every removal, never through a symlinked directory, even when the journal names the path. */
     void undo(Path root, FileOps ops) throws IOException {
-        Path p = RootInstaller.inRoot(root, path, "restore");
+        Path p = RootPaths.inRoot(root, path, "restore");
         switch (kind) {
             case "mkdir" -> {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && RootInstaller.isEmpty(p)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && FileTrees.isEmpty(p)) {
                     Files.delete(p);
                 }
             }
             // The staged file is gone exactly when the rename happened; the target never existed before it.
             case "movein" -> {
-                if (!Files.exists(RootInstaller.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.exists(RootPaths.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(p);
                 }
             }
             case "aside", "aside-if-empty" -> {
-                if (Files.exists(RootInstaller.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS)) {
-                    ops.move(RootInstaller.inRoot(root, other, "restore"), p);
+                if (Files.exists(RootPaths.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS)) {
+                    ops.move(RootPaths.inRoot(root, other, "restore"), p);
                 }
             }
             case "link" -> {

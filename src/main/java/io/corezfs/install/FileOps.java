@@ -1,5 +1,6 @@
 package io.corezfs.install;
 
+import io.corezfs.system.Durability;
 import io.corezfs.system.LocalProcessRunner;
 import io.corezfs.system.ProcessRunner;
 

@@ -11,6 +11,7 @@ import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestCodec;
 import io.corezfs.archive.ManifestEntry;
+import io.corezfs.system.UnitLink;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,27 +3,20 @@ package io.corezfs.install;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
-import io.corezfs.archive.ArchivePaths;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.host.HostFacts;
-import org.apache.commons.io.file.Counters;
-import org.apache.commons.io.file.DeleteOption;
-import org.apache.commons.io.file.DeletingPathVisitor;
-import org.apache.commons.io.file.PathUtils;
+import io.corezfs.system.FileTrees;
+import io.corezfs.system.Presets;
+import io.corezfs.system.UnitEnabler;
+import io.corezfs.system.UnitLink;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -37,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Installs an archive into a root directory, all or nothing.
@@ -50,6 +42,11 @@ import java.util.stream.Stream;
 public final class RootInstaller {
     private static final Set<String> UNIT_SUFFIXES = Set.of(".service", ".target", ".socket", ".timer", ".path",
             ".mount", ".automount", ".swap", ".slice");
+    /**
+     * An offline install is presented by the overlay unit at boot, as it always was, so its commit never enables the
+     * sysext unit (the same rule {@code Activation.OVERLAY} gives a live install).
+     */
+    static final List<String> OFFLINE_PRESET_RULES = List.of("disable corezfs-sysext.service");
     static final String STAGE_PREFIX = ".corezfs-stage-";
     static final String OLD_PREFIX = ".corezfs-old-";
 
@@ -79,17 +76,17 @@ public final class RootInstaller {
 
     /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
-        return install(archive, rootDir, host, force, () -> { }, Activation.OVERLAY);
+        return install(archive, rootDir, host, force, () -> { }, OFFLINE_PRESET_RULES);
     }
 
     /**
      * @param beforeCommit runs once the new content is extracted and verified in staging and before anything live is
      *                     touched; a live host stops what uses the old tree there. If it throws, nothing was changed.
-     * @param activation   the mode the tree will be presented in: the commit never enables the other mode's unit,
-     *                     whatever the archive's presets say (see {@link Activation#presetRules()})
+     * @param presetRules  rules that win over the archive's and the host's presets: the live activation mode
+     *                     passes its own, so the commit never enables the other mode's unit
      */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit,
-                          Activation activation) {
+                          List<String> presetRules) {
         Path root = realRoot(rootDir);
         ArchiveReader.Loaded head = reader.readManifest(archive);
         checkTarget(head.manifest(), host, force);
@@ -97,17 +94,17 @@ public final class RootInstaller {
         Optional<InstallState> previous = InstallState.read(root);
         List<String> damage = List.of();
         if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256())) {
-            damage = damage(root, previous.get());
+            damage = InstallCheck.damage(root, previous.get());
             if (damage.isEmpty()) {
                 return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links(), List.of());
             }
         }
         try {
-            Result r = new Transaction(archive, root, previous.orElse(null), activation).run(head, beforeCommit);
+            Result r = new Transaction(archive, root, previous.orElse(null), presetRules).run(head, beforeCommit);
             return damage.isEmpty() ? r
                     : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
-            throw hostFailure(e, root, spaceNeeded(head.manifest()))
+            throw HostFailures.hostFailure(e, root, HostFailures.spaceNeeded(head.manifest()))
                     .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
         }
     }
@@ -126,7 +123,7 @@ public final class RootInstaller {
         if (state.isEmpty()) {
             return List.of();
         }
-        Removal plan = planRemoval(root, state.get());
+        RemovalPlan plan = RemovalPlan.of(root, state.get());
         List<Path> delete = plan.delete();
         List<String> kept = plan.kept();
         List<Path> dirs = plan.dirs();
@@ -138,10 +135,10 @@ public final class RootInstaller {
             if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
                 ops.move(current, aside);
-                deleteTree(aside);
+                FileTrees.deleteTree(aside);
             }
             for (Path p : dirs) {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmpty(p)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && FileTrees.isEmpty(p)) {
                     Files.delete(p);
                 }
             }
@@ -160,76 +157,7 @@ public final class RootInstaller {
      */
     public void checkRemoval(Path rootDir) {
         Path root = realRoot(rootDir);
-        InstallState.read(root).ifPresent(s -> planRemoval(root, s));
-    }
-
-    private record Removal(Path current, List<Path> delete, List<String> kept, List<Path> dirs) {
-    }
-
-    /** Every check before the first removal: a refusal halfway would leave half an install. */
-    private static Removal planRemoval(Path root, InstallState state) {
-        Path current = inRoot(root, "opt/corezfs", "remove");
-        if (Files.isSymbolicLink(current)) {
-            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
-        }
-        List<Path> delete = new ArrayList<>();
-        List<String> kept = new ArrayList<>();
-        List<Path> dirs = new ArrayList<>();
-        try {
-            for (UnitLink l : state.links()) {
-                Path p = inRoot(root, l.path(), "remove");
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
-                    delete.add(p);
-                }
-            }
-            List<ManifestEntry> etc = state.manifest().entries().stream()
-                    .filter(e -> e.path().startsWith("etc/"))
-                    .sorted(Comparator.comparing(ManifestEntry::path).reversed())
-                    .toList();
-            for (ManifestEntry e : etc) {
-                Path p = inRoot(root, e.path(), "remove");
-                if (e.type() == EntryType.DIR || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                if (matches(p, e)) {
-                    delete.add(p);
-                } else {
-                    kept.add("/" + e.path());
-                }
-            }
-            // Only directories the install created: one the host had stays, even when empty.
-            for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
-                Path p = inRoot(root, d, "remove");
-                if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
-                }
-                dirs.add(p);
-            }
-        } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot read what to remove from " + root + ": " + e, e);
-        }
-        return new Removal(current, delete, kept, dirs);
-    }
-
-    /**
-     * The machine path of a root-relative path whose existing ancestors below the root are all real directories.
-     * A symlinked ancestor (say {@code etc/systemd -> /lib/systemd}) would send a write or a removal outside the
-     * root; the last component itself is never followed by the callers.
-     */
-    static Path inRoot(Path root, String rel, String verb) {
-        Path p = root;
-        String[] parts = rel.split("/");
-        for (int i = 0; i < parts.length - 1; i++) {
-            p = p.resolve(parts[i]);
-            if (Files.isSymbolicLink(p)) {
-                throw CorezfsException.precondition(p + " is a symlink; refusing to " + verb + " through it (/" + rel
-                        + "); nothing was changed");
-            }
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw CorezfsException.precondition(p + " is not a directory; cannot " + verb + " /" + rel);
-            }
-        }
-        return p.resolve(parts[parts.length - 1]);
+        InstallState.read(root).ifPresent(s -> RemovalPlan.of(root, s));
     }
 
     private static Path realRoot(Path rootDir) {
@@ -260,125 +188,6 @@ public final class RootInstaller {
     }
 
     /**
-     * What of the install under {@code root} is missing or differs from what its state says was placed, as host
-     * paths; empty when it is intact. Files under {@code /opt/corezfs} are compared by size, mode, mtime and inode
-     * first and hashed only when those moved; a file in {@code /etc} only has to exist, since a changed one is the
-     * user's (it is kept on every install). Unit links must exist; entries the archive did not ship are damage too.
-     */
-    public static List<String> damage(Path root, InstallState state) {
-        List<String> out = new ArrayList<>();
-        Map<String, InstallState.FileStat> stats = state.stats() == null ? Map.of() : state.stats();
-        Set<String> shipped = new java.util.HashSet<>();
-        try {
-            for (ManifestEntry e : state.manifest().entries()) {
-                shipped.add(e.path());
-                if (e.path().equals(Activation.EXTENSION_RELEASE)) {
-                    continue;   // rewritten by every live activation in sysext mode
-                }
-                Path p = inRoot(root, e.path(), "check");
-                if (e.path().startsWith("etc/")) {
-                    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                        out.add("/" + e.path());
-                    }
-                } else if (!placed(root, p, e, stats.get(e.path()))) {
-                    out.add("/" + e.path());
-                }
-            }
-            for (UnitLink l : state.links()) {
-                if (!Files.exists(inRoot(root, l.path(), "check"), LinkOption.NOFOLLOW_LINKS)) {
-                    out.add("/" + l.path());
-                }
-            }
-            Path opt = root.resolve("opt/corezfs");
-            if (Files.isDirectory(opt, LinkOption.NOFOLLOW_LINKS)) {
-                try (Stream<Path> all = Files.walk(opt)) {
-                    for (Path p : all.toList()) {
-                        String rel = root.relativize(p).toString();
-                        // The state, and the sysext release file a live install writes, are corezfs's own.
-                        boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
-                                || (Activation.EXTENSION_RELEASE + "/").startsWith(rel + "/");
-                        if (!shipped.contains(rel) && !own) {
-                            out.add("/" + rel);
-                        }
-                    }
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            out.add("/opt/corezfs (unreadable: " + e.getMessage() + ")");
-        }
-        out.sort(Comparator.naturalOrder());
-        return out;
-    }
-
-    /** Whether an entry under /opt/corezfs is in place as shipped; the hash only when its recorded stat moved. */
-    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        if (e.type() == EntryType.SYMLINK) {
-            return Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
-        }
-        int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & 07777) != e.modeBits()) {
-            return false;
-        }
-        return switch (e.type()) {
-            case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-            case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                    && Files.isSameFile(p, inRoot(root, e.target(), "check"));
-            case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
-                    && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
-            case SYMLINK -> throw new IllegalStateException();
-        };
-    }
-
-    /**
-     * A write the target refused, told as the host's problem it is (exit 3, naming the path), never as a bad
-     * archive: a full disk, a read-only mount, an immutable file. Empty for any other failure.
-     */
-    static Optional<CorezfsException> hostFailure(IOException e, Path fallback, long neededBytes) {
-        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage());
-        Path where = e instanceof FileSystemException f && f.getFile() != null ? Path.of(f.getFile()) : fallback;
-        if (reason.contains("No space left on device") || reason.contains("Disk quota exceeded")) {
-            return Optional.of(CorezfsException.precondition("no space left on " + storeOf(where) + " writing " + where
-                    + (neededBytes > 0 ? ": needs " + mb(neededBytes) + " MB" : "") + "; nothing was changed"));
-        }
-        if (e instanceof AccessDeniedException || reason.contains("Read-only file system")
-                || reason.contains("Operation not permitted") || reason.contains("Permission denied")) {
-            return Optional.of(CorezfsException.precondition("cannot write " + where + ": "
-                    + (e instanceof AccessDeniedException ? "permission denied" : reason)
-                    + " (a read-only or immutable target?); nothing was changed"));
-        }
-        return Optional.empty();
-    }
-
-    /** What the staged trees take on disk, in whole 4 KiB blocks: files and directories; short links take none. */
-    static long spaceNeeded(Manifest m) {
-        return m.entries().stream().mapToLong(RootInstaller::onDisk).sum();
-    }
-
-    private static long onDisk(ManifestEntry e) {
-        return e.type() == EntryType.FILE ? (e.size() + 4095) / 4096 * 4096 : e.type() == EntryType.DIR ? 4096 : 0;
-    }
-
-    private static long mb(long bytes) {
-        return (bytes + (1 << 20) - 1) >> 20;
-    }
-
-    private static String storeOf(Path p) {
-        for (Path a = p; a != null; a = a.getParent()) {
-            if (Files.exists(a, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    return Files.getFileStore(a).toString();
-                } catch (IOException e) {
-                    break;
-                }
-            }
-        }
-        return "the filesystem of " + p;
-    }
-
-    /**
      * Makes what was written under {@code /opt} and {@code /etc} of {@code rootDir} since the commit durable: the live
      * install's activation files (mode record, extension-release), so a crash after it returns cannot undo them.
      */
@@ -393,78 +202,11 @@ public final class RootInstaller {
     }
 
     /**
-     * Converges after a crash: {@code /etc} is rolled back or forward to match {@code /opt/corezfs} (see
-     * {@link EtcStep}); a staged tree is never live, so it goes; an {@code /opt/corezfs} that was moved aside but
-     * not replaced comes back. Runs under the root's lock, so no staging directory here belongs to a live run.
+     * Converges after a crash (see {@link Recovery}). Runs under the root's lock, so no staging directory here belongs
+     * to a live run.
      */
-    void recover(Path root) {
-        Path opt = root.resolve("opt");
-        Path etc = root.resolve("etc");
-        try {
-            for (Path stage : list(etc, STAGE_PREFIX)) {
-                Path journal = stage.resolve(EtcStep.JOURNAL);
-                if (!Files.isRegularFile(journal, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                // The commit renames the staged /opt tree away: while it is there, the commit did not happen and
-                // /etc goes back to match the old /opt; once it is gone, /etc already matches the new one.
-                String id = stage.getFileName().toString().substring(STAGE_PREFIX.length());
-                if (Files.exists(opt.resolve(STAGE_PREFIX + id), LinkOption.NOFOLLOW_LINKS)) {
-                    List<EtcStep> steps = EtcStep.read(journal);
-                    for (int i = steps.size() - 1; i >= 0; i--) {
-                        steps.get(i).undo(root, ops);
-                    }
-                    reporter.warn("rolled /etc back to the install before an interrupted one");
-                }
-                Files.delete(journal);
-            }
-            List<Path> old = list(opt, OLD_PREFIX);
-            Path current = opt.resolve("corezfs");
-            if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS) && old.size() == 1) {
-                ops.move(old.get(0), current);
-                reporter.warn("recovered " + current + " from an interrupted install");
-                old = List.of();
-            }
-            for (Path p : old) {
-                deleteTree(p);
-            }
-            for (Path p : list(opt, STAGE_PREFIX)) {
-                deleteTree(p);
-            }
-            for (Path p : list(etc, STAGE_PREFIX)) {
-                deleteTree(p);
-            }
-        } catch (IOException e) {
-            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot clean up an earlier interrupted install: " + e, e);
-        }
-    }
-
-    private static List<Path> list(Path dir, String prefix) throws IOException {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return List.of();
-        }
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
-            ds.forEach(out::add);
-        }
-        out.sort(Comparator.naturalOrder());
-        return out;
-    }
-
-    /** Deletes {@code p} and everything below it, never following a link; a missing {@code p} is fine. */
-    public static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(p, new DeletingPathVisitor(Counters.noopPathCounters(), new LinkOption[] {LinkOption.NOFOLLOW_LINKS},
-                new DeleteOption[0]) {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                // A staged read-only directory must become writable before its children can go.
-                dir.toFile().setWritable(true, true);
-                return super.preVisitDirectory(dir, attrs);
-            }
-        });
+    public void recover(Path root) {
+        new Recovery(ops, reporter).recover(root);
     }
 
     /** One install attempt, with everything it needs to undo. */
@@ -472,7 +214,7 @@ public final class RootInstaller {
         private final Path archive;
         private final Path root;
         private final InstallState previous;
-        private final Activation activation;
+        private final List<String> presetRules;
         private final String id = UUID.randomUUID().toString().substring(0, 8);
         private final Path etcStage;
         private final Path optStage;
@@ -481,11 +223,11 @@ public final class RootInstaller {
         private final List<String> keptModified = new ArrayList<>();
         private final List<String> createdTop = new ArrayList<>();
 
-        Transaction(Path archive, Path root, InstallState previous, Activation activation) {
+        Transaction(Path archive, Path root, InstallState previous, List<String> presetRules) {
             this.archive = archive;
             this.root = root;
             this.previous = previous;
-            this.activation = activation;
+            this.presetRules = presetRules;
             this.etcStage = root.resolve("etc").resolve(STAGE_PREFIX + id);
             this.optStage = root.resolve("opt").resolve(STAGE_PREFIX + id);
             this.backup = etcStage.resolve("backup");
@@ -512,11 +254,11 @@ public final class RootInstaller {
                 }
                 // Undone before the directories they sit in: a created /opt can only go once its staging is gone.
                 Files.createDirectory(etcStage);
-                undo.push(() -> deleteTree(etcStage));
+                undo.push(() -> FileTrees.deleteTree(etcStage));
                 Files.createDirectory(optStage);
-                undo.push(() -> deleteTree(optStage));
+                undo.push(() -> FileTrees.deleteTree(optStage));
                 StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
-                        (e, p) -> hostFailure(e, p, spaceNeeded(head.manifest())).orElseGet(() ->
+                        (e, p) -> HostFailures.hostFailure(e, p, HostFailures.spaceNeeded(head.manifest())).orElseGet(() ->
                                 new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
@@ -616,7 +358,7 @@ public final class RootInstaller {
                     units.put(p.substring(p.lastIndexOf('/') + 1), sink.map(p));
                 }
             }
-            Presets presets = Presets.load(activation.presetRules(), List.of(
+            Presets presets = Presets.load(presetRules, List.of(
                     sink.map("etc/systemd/system-preset"),
                     root.resolve("etc/systemd/system-preset"),
                     root.resolve("run/systemd/system-preset"),
@@ -642,7 +384,7 @@ public final class RootInstaller {
                 if (!e.path().startsWith("etc/")) {
                     continue;
                 }
-                Path target = inRoot(root, e.path(), "write");
+                Path target = RootPaths.inRoot(root, e.path(), "write");
                 Path staged = sink.map(e.path());
                 if (e.type() == EntryType.DIR) {
                     if (Files.isSymbolicLink(target)) {
@@ -658,9 +400,9 @@ public final class RootInstaller {
                 }
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     plan.moveIn(staged, target);
-                } else if (matches(target, e)) {
+                } else if (InstallCheck.matches(target, e)) {
                     continue;
-                } else if (old.containsKey(e.path()) && matches(target, old.get(e.path()))) {
+                } else if (old.containsKey(e.path()) && InstallCheck.matches(target, old.get(e.path()))) {
                     plan.aside("aside", target);
                     plan.moveIn(staged, target);
                 } else {
@@ -678,7 +420,7 @@ public final class RootInstaller {
                     .sorted(Comparator.comparing(ManifestEntry::path).reversed())
                     .toList();
             for (ManifestEntry e : gone) {
-                Path target = inRoot(root, e.path(), "remove");
+                Path target = RootPaths.inRoot(root, e.path(), "remove");
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
@@ -686,7 +428,7 @@ public final class RootInstaller {
                     if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         plan.aside("aside-if-empty", target);
                     }
-                } else if (matches(target, e)) {
+                } else if (InstallCheck.matches(target, e)) {
                     plan.aside("aside", target);
                 } else {
                     reporter.warn("kept /" + e.path() + ": changed locally and no longer shipped");
@@ -695,14 +437,14 @@ public final class RootInstaller {
             Set<UnitLink> keep = Set.copyOf(links);
             if (previous != null) {
                 for (UnitLink l : previous.links()) {
-                    Path p = inRoot(root, l.path(), "remove");
+                    Path p = RootPaths.inRoot(root, l.path(), "remove");
                     if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                         plan.aside("aside", p);
                     }
                 }
             }
             for (UnitLink l : links) {
-                Path p = inRoot(root, l.path(), "write");
+                Path p = RootPaths.inRoot(root, l.path(), "write");
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     continue;
                 }
@@ -772,8 +514,8 @@ public final class RootInstaller {
 
         private void cleanup() {
             try {
-                deleteTree(root.resolve("opt").resolve(OLD_PREFIX + id));
-                deleteTree(etcStage);
+                FileTrees.deleteTree(root.resolve("opt").resolve(OLD_PREFIX + id));
+                FileTrees.deleteTree(etcStage);
             } catch (IOException e) {
                 reporter.warn("installed, but could not remove temporary files: " + e.getMessage());
             }
@@ -814,7 +556,7 @@ public final class RootInstaller {
             long etc = 0;
             long opt = 0;
             for (ManifestEntry e : m.entries()) {
-                long b = onDisk(e);
+                long b = HostFailures.onDisk(e);
                 if (e.path().startsWith("etc/")) {
                     etc += b;
                 } else {
@@ -835,7 +577,7 @@ public final class RootInstaller {
                 long free = ops.usableSpace(where.get(n.getKey()));
                 if (free < n.getValue()) {
                     throw CorezfsException.precondition("no space left on " + n.getKey() + " for " + where.get(n.getKey())
-                            + ": needs " + mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
+                            + ": needs " + HostFailures.mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
                 }
             }
         }
@@ -847,7 +589,7 @@ public final class RootInstaller {
         /** Every path this install will write or remove is checked before the first change to the live tree. */
         private void checkPaths(List<String> rels, String verb) {
             for (String rel : rels) {
-                inRoot(root, rel, verb);
+                RootPaths.inRoot(root, rel, verb);
             }
         }
 
@@ -867,23 +609,6 @@ public final class RootInstaller {
         void run() throws IOException;
     }
 
-    static boolean isEmpty(Path dir) throws IOException {
-        return PathUtils.isEmptyDirectory(dir);
-    }
 
-    /** Whether the file at {@code p} is what the manifest entry describes (same type and content). */
-    static boolean matches(Path p, ManifestEntry e) {
-        try {
-            return switch (e.type()) {
-                case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
-                case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                        && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
-                        && (e.type() == EntryType.HARDLINK || io.corezfs.archive.ManifestCodec.sha256(p).equals(e.sha256()));
-                case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-            };
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-    }
 
 }

@@ -2,6 +2,7 @@ package io.corezfs.install;
 
 import io.corezfs.archive.ArchiveSink;
 import io.corezfs.archive.ManifestEntry;
+import io.corezfs.archive.Modes;
 
 import java.io.IOException;
 import java.io.OutputStream;

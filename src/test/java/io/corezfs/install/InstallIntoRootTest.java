@@ -1,5 +1,6 @@
 package io.corezfs.install;
 
+import io.corezfs.activation.Activation;
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
@@ -44,6 +45,12 @@ class InstallIntoRootTest {
         args[4] = root.toString();
         System.arraycopy(extra, 0, args, 5, extra.length);
         return new Cli(tmp).run(args);
+    }
+
+    @Test
+    void anOfflineInstallIsPresentedTheWayTheOverlayModeIs() {
+        // install must not depend on activation, so it keeps its own copy of the overlay mode's preset rule.
+        assertEquals(Activation.OVERLAY.presetRules(), RootInstaller.OFFLINE_PRESET_RULES);
     }
 
     @Test

@@ -48,7 +48,7 @@ public final class Cli {
     }
 
     /** Commands that act on the running host act on {@code root} through {@code system} instead. */
-    public Cli live(Path root, io.corezfs.install.LiveSystem system) {
+    public Cli live(Path root, io.corezfs.system.LiveSystem system) {
         this.live = new Context.Live(root, system, java.util.Optional.of(Path.of("/opt/corezfs-tool/bin/corezfs")));
         return this;
     }

@@ -1,6 +1,6 @@
 package io.corezfs.testing;
 
-import io.corezfs.install.LiveSystem;
+import io.corezfs.system.LiveSystem;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

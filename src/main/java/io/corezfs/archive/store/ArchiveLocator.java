@@ -1,0 +1,148 @@
+package io.corezfs.archive.store;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.Reporter;
+import io.corezfs.host.HostFacts;
+import io.corezfs.trust.Hashes;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finds the archive for a host, in the documented order: {@code --archive}, each {@code --archive-dir}, the
+ * {@code archives/} store, the current directory, then a mirror. Every place looked at and every archive passed over
+ * is reported with the reason, so "why did it build?" always has an answer in the log.
+ */
+public final class ArchiveLocator {
+    /** Downloads a URL to a file, refusing more than {@code maxBytes} and leaving nothing partial; a seam for tests. */
+    @FunctionalInterface
+    public interface Fetch {
+        Path fetch(URI url, Path target, long maxBytes);
+    }
+
+    /** An index larger than this is not one {@code publish} wrote. */
+    public static final long DEFAULT_MAX_INDEX_BYTES = 8L << 20;
+
+    /** A directory to search, and how to name it to the operator. */
+    public record Place(String label, Path dir) {
+    }
+
+    public record Found(Path archive, String why) {
+    }
+
+    private final ArchiveStore store;
+    private final Fetch fetch;
+    private final Reporter reporter;
+    private final long maxIndexBytes;
+
+    public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter) {
+        this(store, fetch, reporter, DEFAULT_MAX_INDEX_BYTES);
+    }
+
+    public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter, long maxIndexBytes) {
+        this.store = store;
+        this.fetch = fetch;
+        this.reporter = reporter;
+        this.maxIndexBytes = maxIndexBytes;
+    }
+
+    /**
+     * @param download where an archive from the mirror is saved (the store), under its own name
+     * @param dryRun   look at the mirror's index, but download nothing
+     */
+    public Optional<Found> find(Optional<Path> explicit, List<Place> places, Optional<URI> mirror, HostFacts host,
+                                Path download, boolean dryRun) {
+        if (explicit.isPresent()) {
+            return Optional.of(new Found(explicit.get(), "given with --archive"));
+        }
+        for (Place place : places) {
+            List<ArchiveStore.Candidate> all = store.list(place.dir(), host);
+            for (ArchiveStore.Candidate c : all) {
+                if (c.fit() != ArchiveStore.Fit.MATCH && c.fit() != ArchiveStore.Fit.OTHER_HOST) {
+                    reporter.info("passed over " + c.path() + ": " + c.note());
+                }
+            }
+            Optional<ArchiveStore.Candidate> best = ArchiveStore.best(all);
+            if (best.isPresent()) {
+                return Optional.of(new Found(best.get().path(), "newest archive for " + host.os() + " " + host.version()
+                        + " and kernel " + host.kernel() + " in " + place.label()));
+            }
+            reporter.info("no archive for this host in " + place.label() + " (" + place.dir() + ")");
+        }
+        if (mirror.isPresent()) {
+            return fromMirror(mirror.get(), host, download, dryRun);
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Found> fromMirror(URI mirror, HostFacts host, Path download, boolean dryRun) {
+        String base = mirror.toString().endsWith("/") ? mirror.toString() : mirror + "/";
+        Path tmpDir;
+        try {
+            tmpDir = Files.createTempDirectory("corezfs-index");
+        } catch (IOException e) {
+            throw CorezfsException.precondition("cannot create a temporary directory: " + e.getMessage());
+        }
+        Path incoming = null;
+        try {
+            URI indexUrl = URI.create(base + MirrorIndex.FILE);
+            MirrorIndex index = MirrorIndex.read(fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes), indexUrl);
+            Optional<MirrorIndex.Entry> hit = index.find(host);
+            if (hit.isEmpty()) {
+                reporter.info("no archive for this host in the mirror's index (" + base + MirrorIndex.FILE + ")");
+                return Optional.empty();
+            }
+            MirrorIndex.Entry e = hit.get();
+            URI url = URI.create(base + e.file());
+            if (dryRun) {
+                return Optional.of(new Found(download.resolve(e.file()), "would download " + url + " (listed in the mirror's index)"));
+            }
+            Path target = download.resolve(e.file());
+            incoming = download.resolve("." + e.file() + ".download");
+            Files.createDirectories(download);
+            fetch.fetch(url, incoming, e.size());
+            long size = Files.size(incoming);
+            if (size != e.size()) {
+                throw CorezfsException.invalidArchive("refused " + url + ": " + size + " bytes, but the mirror's index says "
+                        + e.size() + "; nothing was kept");
+            }
+            String sha = Hashes.sha256(incoming);
+            if (!sha.equals(e.sha256())) {
+                throw CorezfsException.verification(url + ": sha256 " + sha + " does not match the mirror's index ("
+                        + e.sha256() + "); nothing was kept");
+            }
+            Files.move(incoming, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            incoming = null;
+            return Optional.of(new Found(target, "downloaded from " + url + " (listed in the mirror's index)"));
+        } catch (IOException ex) {
+            throw new CorezfsException(ExitCode.PRECONDITION, "cannot save the archive from " + base + ": " + ex.getMessage());
+        } finally {
+            if (incoming != null) {
+                // Only a complete download whose size and sha256 match reaches the store.
+                deleteQuietly(incoming);
+                deleteQuietly(incoming.resolveSibling(incoming.getFileName() + ".part"));
+            }
+            try {
+                Files.deleteIfExists(tmpDir.resolve(MirrorIndex.FILE));
+                Files.deleteIfExists(tmpDir.resolve(MirrorIndex.FILE + ".part"));
+                Files.deleteIfExists(tmpDir);
+            } catch (IOException ignored) {
+                // a temp dir left behind is harmless
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover dot-file is never taken for an archive
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package io.corezfs.zfs;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.net.Downloader;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Finds, fetches and checks the OpenZFS source for {@code corezfs build}, failing before any compile when it
+ * cannot be trusted (exit 5) or cannot build for the kernel (exit 3).
+ *
+ * <p>Trust comes from {@link ZfsReleases}, by hash only: a download from GitHub or a mirror must match its pinned
+ * sha256, and a file or URL given with {@code --zfs-source} is recognised by its sha256 whatever its name. Anything
+ * else needs {@code --insecure-source}. Whether the release suits the kernel is decided by the tarball's own META,
+ * the same file OpenZFS's configure reads; the table's copy of the range only chooses a default release and saves
+ * a pointless download.
+ *
+ * <p>Pinned downloads are cached in {@code <cache>/sources/} under their release file names; they are checked
+ * again on every use, so a damaged cache file is caught and deleted. URLs given with {@code --zfs-source} are
+ * always downloaded afresh into {@code <cache>/sources/from-url/}: their name says nothing about their content.
+ */
+public final class ZfsSourceResolver {
+    private static final Pattern URL_LIKE = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://.*");
+
+    /**
+     * What the user asked for.
+     *
+     * @param kernelRelease  the target's {@code uname -r}
+     * @param zfsVersion     {@code --zfs-version}; without it, the newest pinned release that supports the kernel
+     * @param zfsSource      {@code --zfs-source}: a local file, or an http(s) or file URL of a release tarball
+     * @param mirror         {@code --zfs-mirror}: replaces {@code https://github.com}, keeping the release path
+     * @param insecureSource {@code --insecure-source}: accept sources whose hash is not pinned
+     */
+    public record Request(String kernelRelease, Optional<String> zfsVersion, Optional<String> zfsSource,
+                          Optional<URI> mirror, boolean insecureSource) {
+        public Request {
+            Objects.requireNonNull(kernelRelease, "kernelRelease");
+            Objects.requireNonNull(zfsVersion, "zfsVersion");
+            Objects.requireNonNull(zfsSource, "zfsSource");
+            Objects.requireNonNull(mirror, "mirror");
+        }
+
+        public static Request forKernel(String kernelRelease) {
+            return new Request(kernelRelease, Optional.empty(), Optional.empty(), Optional.empty(), false);
+        }
+
+        public Request withVersion(String version) {
+            return new Request(kernelRelease, Optional.of(version), zfsSource, mirror, insecureSource);
+        }
+
+        public Request withSource(String source) {
+            return new Request(kernelRelease, zfsVersion, Optional.of(source), mirror, insecureSource);
+        }
+
+        public Request withMirror(URI base) {
+            return new Request(kernelRelease, zfsVersion, zfsSource, Optional.of(base), insecureSource);
+        }
+
+        public Request insecure() {
+            return new Request(kernelRelease, zfsVersion, zfsSource, mirror, true);
+        }
+    }
+
+    private final ZfsReleases releases;
+    private final Downloader downloader;
+    private final Path sources;
+
+    /**
+     * @param releases   the pinned table ({@link ZfsReleases#shipped()} outside tests)
+     * @param downloader fetches http(s) URLs
+     * @param cacheDir   corezfs's cache; tarballs go to its {@code sources/} folder
+     */
+    public ZfsSourceResolver(ZfsReleases releases, Downloader downloader, Path cacheDir) {
+        this.releases = releases;
+        this.downloader = downloader;
+        this.sources = cacheDir.resolve("sources");
+    }
+
+    /**
+     * Resolves the request.
+     *
+     * @throws CorezfsException exit 3 when no release supports the kernel, the chosen one does not (by the table
+     *                          or its META), a source cannot be fetched or is not a release tarball; exit 5 when
+     *                          a pinned download's hash differs (the file is deleted), a source or version is not
+     *                          pinned and {@code insecureSource} is off, or a tarball is not the version it should
+     *                          be
+     */
+    public ZfsSource resolve(Request request) {
+        Optional<ZfsVersion> asked = request.zfsVersion().map(ZfsVersion::of);
+        if (request.zfsSource().isPresent()) {
+            return fromGivenSource(request, asked);
+        }
+        ZfsReleases.Release release;
+        ZfsVersion version;
+        if (asked.isEmpty()) {
+            release = releases.newestFor(request.kernelRelease()).orElseThrow(() -> CorezfsException.precondition(
+                    "no OpenZFS release corezfs knows supports kernel " + request.kernelRelease() + "; known: "
+                            + releases.describe() + ". Choose one with --zfs-version and --insecure-source,"
+                            + " or give a tarball with --zfs-source"));
+            version = release.version();
+        } else {
+            version = asked.get();
+            Optional<ZfsReleases.Release> pinned = releases.get(version);
+            if (pinned.isEmpty()) {
+                requireInsecure(request, "OpenZFS " + version + " is not in corezfs's table of verified releases"
+                        + " (known: " + releases.describe() + ")");
+                release = null;
+            } else {
+                release = pinned.get();
+                // The table copies META's range: refusing here saves downloading a release that cannot build.
+                release.declaredMeta().requireKernel(request.kernelRelease());
+            }
+        }
+        ZfsTarball zfs = fetchChecked(ZfsReleaseUrls.zfs(version, request.mirror()), "zfs-" + version + ".tar.gz",
+                Optional.ofNullable(release).map(ZfsReleases.Release::sha256));
+        return finish(request, version, zfs, release != null);
+    }
+
+    private ZfsSource fromGivenSource(Request request, Optional<ZfsVersion> asked) {
+        String given = request.zfsSource().get();
+        boolean downloaded = false;
+        Path file;
+        if (URL_LIKE.matcher(given).matches()) {
+            URI url = uri(given);
+            String scheme = url.getScheme().toLowerCase(Locale.ROOT);
+            if (scheme.equals("file")) {
+                file = localFile(given, fileUrlPath(given, url));
+            } else if (scheme.equals("http") || scheme.equals("https")) {
+                file = downloader.fetchAgain(url, sources.resolve("from-url").resolve(fileName(url)));
+                downloaded = true;
+            } else {
+                throw CorezfsException.precondition("--zfs-source " + given + ": only http, https and file URLs"
+                        + " or a local file are supported");
+            }
+        } else {
+            file = localFile(given, pathOf(given));
+        }
+        String sha256 = ZfsTarball.sha256(file);
+        Optional<ZfsReleases.Release> pinned = releases.bySha256(sha256);
+        if (pinned.isEmpty() && !request.insecureSource()) {
+            if (downloaded) {
+                deleteQuietly(file);
+            }
+            requireInsecure(request, "--zfs-source " + given + " has sha256 " + sha256 + ", which is not the"
+                    + " tarball of any release in corezfs's table of verified releases (known: "
+                    + releases.describe() + ")");
+        }
+        ZfsTarball zfs = ZfsTarball.read(file, sha256);
+        ZfsVersion version = pinned.map(ZfsReleases.Release::version)
+                .orElseGet(() -> ZfsVersion.of(zfs.meta().version()));
+        if (asked.isPresent() && !asked.get().equals(version)) {
+            throw CorezfsException.verification("--zfs-version " + asked.get() + " was asked for, but --zfs-source "
+                    + given + " is OpenZFS " + version);
+        }
+        return finish(request, version, zfs, pinned.isPresent());
+    }
+
+    /** The checks every zfs tarball gets, then the SPL for releases that need one. */
+    private ZfsSource finish(Request request, ZfsVersion version, ZfsTarball zfs, boolean zfsPinned) {
+        requireVersion(zfs, version);
+        zfs.meta().requireKernel(request.kernelRelease());
+        if (!version.needsSpl()) {
+            return new ZfsSource(version, zfs, Optional.empty(), zfsPinned);
+        }
+        // The SPL is checked against the table whenever it knows the version, even when the zfs tarball was an
+        // insecure one: its trust does not depend on the other file's.
+        Optional<String> splSha256 = releases.get(version).flatMap(ZfsReleases.Release::splSha256);
+        if (splSha256.isEmpty()) {
+            requireInsecure(request, "the SPL of OpenZFS " + version + " is not in corezfs's table of verified"
+                    + " releases");
+        }
+        ZfsTarball spl = fetchChecked(ZfsReleaseUrls.spl(version, request.mirror()), "spl-" + version + ".tar.gz",
+                splSha256);
+        requireVersion(spl, version);
+        spl.meta().requireKernel(request.kernelRelease());
+        return new ZfsSource(version, zfs, Optional.of(spl), zfsPinned && splSha256.isPresent());
+    }
+
+    /** Fetches into the cache (reusing a cached copy), checks the pinned hash if there is one, then reads it. */
+    private ZfsTarball fetchChecked(URI url, String name, Optional<String> expectedSha256) {
+        Path target = sources.resolve(name);
+        Path file = fetch(url, target);
+        String actual = ZfsTarball.sha256(file);
+        if (expectedSha256.isPresent() && !MessageDigest.isEqual(
+                expectedSha256.get().getBytes(StandardCharsets.US_ASCII), actual.getBytes(StandardCharsets.US_ASCII))) {
+            deleteQuietly(file);
+            throw CorezfsException.verification(name + " from " + url + " has sha256 " + actual + ", but the pinned"
+                    + " release has " + expectedSha256.get() + "; deleted " + file + ", run again to download it anew");
+        }
+        return ZfsTarball.read(file, actual);
+    }
+
+    private Path fetch(URI url, Path target) {
+        if (!url.getScheme().equalsIgnoreCase("file")) {
+            return downloader.fetch(url, target);
+        }
+        // A file: mirror is copied like a download, so a bad copy can be deleted without touching the mirror.
+        if (Files.isRegularFile(target)) {
+            return target;
+        }
+        Path from = Path.of(url);
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        try {
+            Files.createDirectories(target.getParent());
+            Files.copy(from, part, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        } catch (IOException e) {
+            deleteQuietly(part);
+            throw CorezfsException.precondition("cannot copy " + from + " to " + target + ": " + e.getMessage());
+        }
+    }
+
+    private static void requireVersion(ZfsTarball t, ZfsVersion version) {
+        if (!t.meta().version().equals(version.text())) {
+            throw CorezfsException.verification(t.file() + " should be OpenZFS " + version + ", but its META says "
+                    + t.meta().version());
+        }
+    }
+
+    private static void requireInsecure(Request request, String why) {
+        if (!request.insecureSource()) {
+            throw CorezfsException.verification(why + ". Pass --insecure-source to build from it unverified");
+        }
+    }
+
+    private static Path localFile(String given, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw CorezfsException.precondition("--zfs-source " + given + ": no such file");
+        }
+        return file;
+    }
+
+    private static Path pathOf(String given) {
+        try {
+            return Path.of(given);
+        } catch (InvalidPathException e) {
+            throw CorezfsException.precondition("--zfs-source " + given + ": " + e.getMessage());
+        }
+    }
+
+    private static Path fileUrlPath(String given, URI url) {
+        try {
+            return Path.of(url);
+        } catch (IllegalArgumentException e) {
+            throw CorezfsException.precondition("--zfs-source " + given + ": not a local file URL (file:///path)");
+        }
+    }
+
+    private static URI uri(String given) {
+        try {
+            return URI.create(given);
+        } catch (IllegalArgumentException e) {
+            throw CorezfsException.precondition("--zfs-source " + given + ": not a valid URL");
+        }
+    }
+
+    /** The URL's last path segment, refused if it could climb out of the cache folder. */
+    private static String fileName(URI url) {
+        String path = url.getPath() == null ? "" : url.getPath();
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("\\")) {
+            throw CorezfsException.precondition("--zfs-source " + url + ": the URL does not end in a file name");
+        }
+        return name;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: the message already says what went wrong
+        }
+    }
+}

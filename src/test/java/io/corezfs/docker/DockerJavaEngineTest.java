@@ -1,0 +1,29 @@
+package io.corezfs.docker;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DockerJavaEngineTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anEngineThatDoesNotAnswerIsAPreconditionFailureThatSaysHowToStartIt() throws Exception {
+        String host = "unix://" + dir.resolve("no-docker.sock");
+        try (DockerJavaEngine engine = new DockerJavaEngine(host)) {
+            CorezfsException e = assertThrows(CorezfsException.class, engine::ping);
+
+            assertEquals(ExitCode.PRECONDITION, e.exitCode());
+            assertTrue(e.getMessage().startsWith("Docker is not running or not reachable at " + host), e.getMessage());
+            assertTrue(e.getMessage().contains("systemctl start docker"), e.getMessage());
+        }
+    }
+}
