@@ -1,6 +1,5 @@
 import io.corezfs.docker.DockerJavaEngine;
 import io.corezfs.system.HostCommands;
-
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +22,11 @@ public final class ImportBench {
         }
         long t0 = System.nanoTime();
         String id;
-        try (DockerJavaEngine docker = DockerJavaEngine.fromEnvironment(Optional.ofNullable(System.getenv("DOCKER_HOST")))) {
+        try (DockerJavaEngine docker =
+                DockerJavaEngine.fromEnvironment(Optional.ofNullable(System.getenv("DOCKER_HOST")))) {
             docker.ping();
-            HostCommands.Running tar = HostCommands.over(new io.corezfs.system.LocalProcessRunner()).start(
-                    List.of("tar", "--numeric-owner", "--xattrs", "-C", args[0], "-c", "."));
+            HostCommands.Running tar = HostCommands.over(new io.corezfs.system.LocalProcessRunner())
+                    .start(List.of("tar", "--numeric-owner", "--xattrs", "-C", args[0], "-c", "."));
             try (InputStream in = tar.stdout()) {
                 id = docker.importImage(in, args[1], args[2], Map.of("corezfs.source-sha256", "0".repeat(64)));
             }

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Style check of every shell script in the repository: shellcheck at severity warning, following the files the
-# scripts source. Fails on any finding. Installs Debian's shellcheck first when it is missing (as root, like
+# Style checks, before anything slow: every shell script in the repository through shellcheck at severity warning
+# (following the files the scripts source), and the Java sources through the formatter (spotless:check;
+# `mvn spotless:apply` fixes what it reports). Fails on any finding. Installs Debian's shellcheck first when it is missing (as root, like
 # scripts/deps.sh); safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,7 @@ scripts=(lab/*.sh scripts/*.sh bench/*.sh .ci/run src/dist/bin/corezfs
 # -x with these two source paths follows both, so a sourced file's functions and variables are known.
 shellcheck --severity=warning --external-sources --source-path=SCRIPTDIR --source-path=. "${scripts[@]}"
 echo "corezfs: shellcheck found nothing in ${#scripts[@]} scripts" >&2
+
+# The Java style. Needs Maven, which scripts/deps.sh installs; the test script sources that first.
+mvn -B -ntp -q spotless:check
+echo "corezfs: the Java sources are formatted" >&2

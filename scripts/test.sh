@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-bash scripts/lint.sh       # style check of every shell script (ShellCheck, installed when missing)
+bash scripts/lint.sh       # style: ShellCheck on every shell script (installed when missing), the Java formatter check
 bash lab/all.sh            # Debian packages (docker.io, debootstrap, fdisk, gnupg...), developer container, ZFS source, release-server mirror, host root
 bash lab/docker.sh         # the Docker engine, without bridge or iptables
 bash lab/vm-image.sh       # the throwaway Flatcar-like node of the VM tests (LiveInstallIT)

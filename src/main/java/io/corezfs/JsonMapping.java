@@ -17,8 +17,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * </ul>
  */
 public final class JsonMapping {
-    private JsonMapping() {
-    }
+    private JsonMapping() {}
 
     /** A new mapper with this configuration; thread-safe once made, so callers keep one. */
     public static ObjectMapper newMapper() {

@@ -11,11 +11,9 @@ public interface Reporter {
 
     Reporter SILENT = new Reporter() {
         @Override
-        public void info(String message) {
-        }
+        public void info(String message) {}
 
         @Override
-        public void warn(String message) {
-        }
+        public void warn(String message) {}
     };
 }

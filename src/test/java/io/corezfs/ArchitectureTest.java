@@ -1,12 +1,12 @@
 package io.corezfs;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
  * Which package may use which: dependencies point one way, along the data's path, so a package can be read, tested
@@ -16,40 +16,69 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 class ArchitectureTest {
     @ArchTest
     static final ArchRule nothingDependsOnTheCli = noClasses()
-            .that().resideOutsideOfPackage("io.corezfs.cli..")
-            .should().dependOnClassesThat().resideInAPackage("io.corezfs.cli..")
+            .that()
+            .resideOutsideOfPackage("io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.cli..")
             .because("commands parse, call one service and render; no service may reach back into them");
 
     @ArchTest
     static final ArchRule buildingNeverTouchesAnInstall = noClasses()
-            .that().resideInAnyPackage("io.corezfs.compile..", "io.corezfs.devcontainer..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.install..", "io.corezfs.activation..")
+            .that()
+            .resideInAnyPackage("io.corezfs.compile..", "io.corezfs.devcontainer..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.corezfs.install..", "io.corezfs.activation..")
             .because("an archive is built without knowing how it will be installed or activated");
 
     @ArchTest
     static final ArchRule theFileTransactionKnowsNothingOfActivationOrBuilding = noClasses()
-            .that().resideInAPackage("io.corezfs.install..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.activation..", "io.corezfs.provide..",
-                    "io.corezfs.compile..", "io.corezfs.devcontainer..")
+            .that()
+            .resideInAPackage("io.corezfs.install..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.activation..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..")
             .because("an offline install into a root uses the same transaction as a live one");
 
     @ArchTest
     static final ArchRule activationNeverBuilds = noClasses()
-            .that().resideInAPackage("io.corezfs.activation..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.provide..", "io.corezfs.compile..",
-                    "io.corezfs.devcontainer..", "io.corezfs.docker..")
+            .that()
+            .resideInAPackage("io.corezfs.activation..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.provide..", "io.corezfs.compile..", "io.corezfs.devcontainer..", "io.corezfs.docker..")
             .because("activation presents an archive that is already installed; finding or building one comes before");
 
     @ArchTest
     static final ArchRule foundationsDependOnNothingAboveThem = noClasses()
-            .that().resideInAnyPackage("io.corezfs.host..", "io.corezfs.archive..", "io.corezfs.system..",
-                    "io.corezfs.trust..", "io.corezfs.net..", "io.corezfs.zfs..", "io.corezfs.docker..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.corezfs.install..", "io.corezfs.activation..",
-                    "io.corezfs.compile..", "io.corezfs.devcontainer..", "io.corezfs.provide..", "io.corezfs.cli..")
+            .that()
+            .resideInAnyPackage(
+                    "io.corezfs.host..",
+                    "io.corezfs.archive..",
+                    "io.corezfs.system..",
+                    "io.corezfs.trust..",
+                    "io.corezfs.net..",
+                    "io.corezfs.zfs..",
+                    "io.corezfs.docker..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.activation..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
 
     @ArchTest
-    static final ArchRule noCyclesBetweenPackages = slices().matching("io.corezfs.(**)")
-            .should().beFreeOfCycles();
+    static final ArchRule noCyclesBetweenPackages =
+            slices().matching("io.corezfs.(**)").should().beFreeOfCycles();
 }

@@ -1,14 +1,14 @@
 package io.corezfs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.Requirements;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -19,11 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The self-contained bundle (corezfs-&lt;version&gt;-linux-x86_64.tar.gz) as a node without Java gets it: unpacked
@@ -45,9 +44,11 @@ class DistributionIT {
 
     @BeforeAll
     static void unpack() throws Exception {
-        Requirements.need("Linux".equals(System.getProperty("os.name")) && "amd64".equals(System.getProperty("os.arch")),
+        Requirements.need(
+                "Linux".equals(System.getProperty("os.name")) && "amd64".equals(System.getProperty("os.arch")),
                 "a Linux x86_64 build (only there does package make the bundle)");
-        Path bundle = Path.of(System.getProperty("corezfs.bundle", "target/corezfs-" + VERSION + "-linux-x86_64.tar.gz"));
+        Path bundle =
+                Path.of(System.getProperty("corezfs.bundle", "target/corezfs-" + VERSION + "-linux-x86_64.tar.gz"));
         assertFalse(VERSION.isEmpty(), "failsafe sets corezfs.version");
         assertTrue(Files.isRegularFile(bundle), "no bundle at " + bundle + "; run mvn package first");
         Path into = Files.createDirectories(tmp.resolve("unpacked here"));
@@ -85,12 +86,17 @@ class DistributionIT {
      */
     @Test
     void toolClassesComeFromTheArchiveMadeAtPackageTime() throws Exception {
-        Result r = corezfs(Map.of("COREZFS_JAVA_OPTS",
-                "-Xshare:on -XX:SharedArchiveFile=/proc/self/fd/9/lib/cds/corezfs.jsa -Xlog:class+load=info:stderr"), "--version");
+        Result r = corezfs(
+                Map.of(
+                        "COREZFS_JAVA_OPTS",
+                        "-Xshare:on -XX:SharedArchiveFile=/proc/self/fd/9/lib/cds/corezfs.jsa -Xlog:class+load=info:stderr"),
+                "--version");
         assertEquals(0, r.code, r.err);
         assertEquals("corezfs " + VERSION, r.out.strip());
-        assertTrue(r.err.contains("io.corezfs.cli.Main source: shared objects file"), "not from the archive:\n" + r.err);
-        assertTrue(r.err.contains("picocli.CommandLine source: shared objects file"), "not from the archive:\n" + r.err);
+        assertTrue(
+                r.err.contains("io.corezfs.cli.Main source: shared objects file"), "not from the archive:\n" + r.err);
+        assertTrue(
+                r.err.contains("picocli.CommandLine source: shared objects file"), "not from the archive:\n" + r.err);
     }
 
     @Test
@@ -98,8 +104,16 @@ class DistributionIT {
         Result r = run(List.of(home.resolve("runtime/bin/java").toString(), "--list-modules"), Map.of());
         assertEquals(0, r.code, r.err);
         List<String> modules = r.out.lines().map(l -> l.replaceFirst("@.*", "")).toList();
-        for (String m : List.of("java.base", "java.logging", "java.naming", "java.net.http", "java.sql",
-                "java.security.jgss", "jdk.unsupported", "jdk.crypto.ec", "jdk.zipfs")) {
+        for (String m : List.of(
+                "java.base",
+                "java.logging",
+                "java.naming",
+                "java.net.http",
+                "java.sql",
+                "java.security.jgss",
+                "jdk.unsupported",
+                "jdk.crypto.ec",
+                "jdk.zipfs")) {
             assertTrue(modules.contains(m), m + " missing from " + modules);
         }
         assertFalse(modules.contains("jdk.compiler"), "not a trimmed runtime: " + modules);
@@ -108,8 +122,11 @@ class DistributionIT {
     @Test
     void statusReadsTheHostUnderRoot() throws Exception {
         Path root = HostRoots.at(tmp.resolve("debian-root"))
-                .file("/usr/lib/os-release", "ID=debian\nVERSION_ID=12\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")
-                .kernel("6.1.0-28-amd64").root();
+                .file(
+                        "/usr/lib/os-release",
+                        "ID=debian\nVERSION_ID=12\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")
+                .kernel("6.1.0-28-amd64")
+                .root();
         Result r = corezfs(Map.of(), "status", "--root", root.toString(), "--json");
         assertEquals(0, r.code, r.err);
         JsonNode status = new ObjectMapper().readTree(r.out);
@@ -117,7 +134,11 @@ class DistributionIT {
         assertEquals("12", status.path("version").asText(), r.out);
         assertEquals("6.1.0-28-amd64", status.path("kernel").asText(), r.out);
 
-        Result flatcar = corezfs(Map.of(), "status", "--root", HostRoots.flatcar(tmp.resolve("flatcar-root")).root().toString());
+        Result flatcar = corezfs(
+                Map.of(),
+                "status",
+                "--root",
+                HostRoots.flatcar(tmp.resolve("flatcar-root")).root().toString());
         assertEquals(0, flatcar.code, flatcar.err);
         assertTrue(flatcar.out.contains(HostRoots.FLATCAR_VERSION), flatcar.out);
     }
@@ -129,14 +150,24 @@ class DistributionIT {
         Path tree = tmp.resolve("tree");
         write(tree.resolve("etc/modules-load.d/zfs.conf"), "zfs\n");
         write(tree.resolve("opt/corezfs/usr/sbin/zpool"), "#!/bin/sh\n");
-        Files.setPosixFilePermissions(tree.resolve("opt/corezfs/usr/sbin/zpool"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(
+                tree.resolve("opt/corezfs/usr/sbin/zpool"), PosixFilePermissions.fromString("rwxr-xr-x"));
         // A name outside ASCII: with no locale this failed ("Malformed input") before the launcher set one.
         write(tree.resolve("opt/corezfs/usr/share/zfs/d\u00e9j\u00e0-vu.txt"), "x\n");
         Path archive = tmp.resolve("out/zfs.tar.gz");
         Files.createDirectories(archive.getParent());
 
-        Result pack = corezfs(Map.of("SOURCE_DATE_EPOCH", "1767225600"),
-                "archive", "pack", tree.toString(), "--root", root.toString(), "--zfs-version", "2.2.6", "-o", archive.toString());
+        Result pack = corezfs(
+                Map.of("SOURCE_DATE_EPOCH", "1767225600"),
+                "archive",
+                "pack",
+                tree.toString(),
+                "--root",
+                root.toString(),
+                "--zfs-version",
+                "2.2.6",
+                "-o",
+                archive.toString());
         assertEquals(0, pack.code, pack.err);
         assertEquals(archive.toString(), pack.out.strip());
 
@@ -154,14 +185,25 @@ class DistributionIT {
      */
     @Test
     void readsResourcesFromTheJarAndHasTlsCurves() throws Exception {
-        Path testClasses = Path.of(DistributionIT.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path testClasses = Path.of(DistributionIT.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         Path out = tmp.resolve("probe");
-        Result r = run(List.of(home.resolve("runtime/bin/java").toString(),
-                "-cp", home.resolve("lib") + "/*:" + testClasses, Probe.class.getName(), out.toString()), Map.of());
+        Result r = run(
+                List.of(
+                        home.resolve("runtime/bin/java").toString(),
+                        "-cp",
+                        home.resolve("lib") + "/*:" + testClasses,
+                        Probe.class.getName(),
+                        out.toString()),
+                Map.of());
         assertEquals(0, r.code, r.out + r.err);
         Path unit = out.resolve("zfs-overlay.service");
         assertTrue(Files.isRegularFile(unit), "not copied: " + unit + "\n" + r.out + r.err);
-        assertArrayEquals(Files.readAllBytes(home.resolve("share/corezfs/units/zfs-overlay.service")), Files.readAllBytes(unit));
+        assertArrayEquals(
+                Files.readAllBytes(home.resolve("share/corezfs/units/zfs-overlay.service")), Files.readAllBytes(unit));
     }
 
     /** Started on the bundled runtime by the test above; uses nothing from the test class path but itself. */
@@ -179,15 +221,16 @@ class DistributionIT {
             javax.crypto.KeyAgreement.getInstance("ECDH");
             javax.crypto.KeyAgreement.getInstance("X25519");
             java.security.Signature.getInstance("SHA256withECDSA");
-            List<String> suites = List.of(javax.net.ssl.SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites());
+            List<String> suites = List.of(javax.net.ssl.SSLContext.getDefault()
+                    .getDefaultSSLParameters()
+                    .getCipherSuites());
             if (!suites.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")) {
                 throw new IllegalStateException("no ECDHE cipher suites: " + suites);
             }
             System.out.println("ok");
         }
 
-        private Probe() {
-        }
+        private Probe() {}
     }
 
     private static void write(Path file, String content) throws IOException {
@@ -216,9 +259,11 @@ class DistributionIT {
             p.destroyForcibly().waitFor();
             throw new AssertionError("timed out: " + command);
         }
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return new Result(
+                p.exitValue(),
+                Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
     }
 
-    private record Result(int code, String out, String err) {
-    }
+    private record Result(int code, String out, String err) {}
 }

@@ -1,13 +1,13 @@
 package io.corezfs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corezfs.testing.Lab;
 import io.corezfs.testing.VmBoot;
 import io.corezfs.testing.VmLab;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,10 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code sudo corezfs install} on a booted Flatcar-like node, end to end: the lab VM (lab/vm-image.sh, qemu TCG, no
@@ -36,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LiveInstallIT {
     /** Per boot: boot + unpacking the tool + several CLI calls under TCG on a shared 2-core host. */
     static final Duration BOOT = Duration.ofMinutes(30);
+
     static final String POOL = "labpool";
     /** A kernel release the lab VM never runs. */
     static final String OTHER_KERNEL = "6.1.0-55-cloud-amd64";
@@ -46,7 +46,7 @@ class LiveInstallIT {
     static Path upgrade;
 
     @BeforeAll
-    @Timeout(value = 60, unit = TimeUnit.MINUTES)   // a cold cache compiles OpenZFS for the archive
+    @Timeout(value = 60, unit = TimeUnit.MINUTES) // a cold cache compiles OpenZFS for the archive
     static void payload() throws Exception {
         VmLab.requireVm();
         Lab.requireBuilt();
@@ -55,7 +55,10 @@ class LiveInstallIT {
         assertTrue(Files.isExecutable(tool), "no " + tool + " (mvn package)");
         // The archive for the VM's OS and kernel: cached by lab/vm-archive.sh, built on a cold cache (root + Docker).
         Lab.requireDocker();
-        Result r = run(Duration.ofMinutes(45), "bash", VmLab.repo().resolve("lab/vm-archive.sh").toString());
+        Result r = run(
+                Duration.ofMinutes(45),
+                "bash",
+                VmLab.repo().resolve("lab/vm-archive.sh").toString());
         assertEquals(0, r.code, () -> "lab/vm-archive.sh failed\n" + r.out + r.err);
         List<String> lines = r.out.strip().lines().toList();
         archive = Path.of(lines.get(lines.size() - 1));
@@ -69,21 +72,53 @@ class LiveInstallIT {
         Files.writeString(tree.resolve("opt/corezfs/usr/sbin/zfs"), "#!/bin/sh\necho wrong kernel\n");
         wrongArchive = work.resolve("wrong-kernel.tar.gz");
         Files.deleteIfExists(wrongArchive);
-        Result p = run(Duration.ofMinutes(2), tool.toString(), "archive", "pack", tree.toString(), "--root",
-                Lab.hostRoot().toString(), "--kernel", OTHER_KERNEL, "--zfs-version", Lab.zfsVersion(), "-o", wrongArchive.toString());
+        Result p = run(
+                Duration.ofMinutes(2),
+                tool.toString(),
+                "archive",
+                "pack",
+                tree.toString(),
+                "--root",
+                Lab.hostRoot().toString(),
+                "--kernel",
+                OTHER_KERNEL,
+                "--zfs-version",
+                Lab.zfsVersion(),
+                "-o",
+                wrongArchive.toString());
         assertEquals(0, p.code, () -> p.out + p.err);
 
         // An upgrade for the same node: the VM's archive repacked with one more file, which tells on the node which
         // of the two trees /usr presents.
         Path up = Files.createTempDirectory(work, "upgrade-tree");
-        Result x = run(Duration.ofMinutes(2), "tar", "-xzf", archive.toString(), "-C", up.toString(), "--exclude", "corezfs-manifest.json");
+        Result x = run(
+                Duration.ofMinutes(2),
+                "tar",
+                "-xzf",
+                archive.toString(),
+                "-C",
+                up.toString(),
+                "--exclude",
+                "corezfs-manifest.json");
         assertEquals(0, x.code, () -> x.out + x.err);
         Files.createDirectories(up.resolve("opt/corezfs/usr/share/corezfs-lab"));
         Files.writeString(up.resolve("opt/corezfs/usr/share/corezfs-lab/release"), "upgraded\n");
         upgrade = work.resolve("upgrade.tar.gz");
         Files.deleteIfExists(upgrade);
-        Result u = run(Duration.ofMinutes(5), tool.toString(), "archive", "pack", up.toString(), "--root",
-                Lab.hostRoot().toString(), "--kernel", Lab.kernel(), "--zfs-version", Lab.zfsVersion(), "-o", upgrade.toString());
+        Result u = run(
+                Duration.ofMinutes(5),
+                tool.toString(),
+                "archive",
+                "pack",
+                up.toString(),
+                "--root",
+                Lab.hostRoot().toString(),
+                "--kernel",
+                Lab.kernel(),
+                "--zfs-version",
+                Lab.zfsVersion(),
+                "-o",
+                upgrade.toString());
         assertEquals(0, u.code, () -> u.out + u.err);
     }
 
@@ -97,11 +132,21 @@ class LiveInstallIT {
 
     static VmLab vm(String label, String script, String... env) {
         VmLab vm = VmLab.create(label);
-        List<String> e = new ArrayList<>(List.of("BUNDLE", "corezfs-bundle.tar.gz", "ARCHIVE", archive.getFileName().toString(),
-                "WRONG_ARCHIVE", "wrong-kernel.tar.gz", "UPGRADE", "upgrade.tar.gz"));
+        List<String> e = new ArrayList<>(List.of(
+                "BUNDLE",
+                "corezfs-bundle.tar.gz",
+                "ARCHIVE",
+                archive.getFileName().toString(),
+                "WRONG_ARCHIVE",
+                "wrong-kernel.tar.gz",
+                "UPGRADE",
+                "upgrade.tar.gz"));
         e.addAll(List.of(env));
-        return vm.script("vmlib.sh", "vmlib.sh").script(script, "run.sh").file(bundle, "corezfs-bundle.tar.gz")
-                .file(archive, "archives/" + archive.getFileName()).file(wrongArchive, "archives/wrong-kernel.tar.gz")
+        return vm.script("vmlib.sh", "vmlib.sh")
+                .script(script, "run.sh")
+                .file(bundle, "corezfs-bundle.tar.gz")
+                .file(archive, "archives/" + archive.getFileName())
+                .file(wrongArchive, "archives/wrong-kernel.tar.gz")
                 .file(upgrade, "archives/upgrade.tar.gz")
                 .env(e.toArray(String[]::new));
     }
@@ -130,38 +175,90 @@ class LiveInstallIT {
     void overlayNodeLifecycle() {
         try (VmLab vm = vm("overlay", "lifecycle.sh")) {
             VmBoot first = vm.start(BOOT);
-            assertEquals(5, first.rc("wrong"), () -> "S4: an archive for " + OTHER_KERNEL + " is refused with exit 5\n" + first);
-            first.assertChecks("wrong-rc", "wrong-changed-nothing", "wrong-no-module",
-                    "killed-mid-install", "status-after-crash-rc", "rerun-rc", "boot1-module-loaded", "boot1-zfs-version",
-                    "boot1-libraries-resolved", "boot1-overlay-unit-active", "boot1-usr-overlay-mounted",
-                    "boot1-enabled-zfs-import-cache.service", "boot1-enabled-zfs-mount.service", "boot1-enabled-zfs.target",
-                    "no-leftovers", "reinstall-rc", "pool-created", "zvol-device", "snapshot-created", "clone-created",
+            assertEquals(
+                    5,
+                    first.rc("wrong"),
+                    () -> "S4: an archive for " + OTHER_KERNEL + " is refused with exit 5\n" + first);
+            first.assertChecks(
+                    "wrong-rc",
+                    "wrong-changed-nothing",
+                    "wrong-no-module",
+                    "killed-mid-install",
+                    "status-after-crash-rc",
+                    "rerun-rc",
+                    "boot1-module-loaded",
+                    "boot1-zfs-version",
+                    "boot1-libraries-resolved",
+                    "boot1-overlay-unit-active",
+                    "boot1-usr-overlay-mounted",
+                    "boot1-enabled-zfs-import-cache.service",
+                    "boot1-enabled-zfs-mount.service",
+                    "boot1-enabled-zfs.target",
+                    "no-leftovers",
+                    "reinstall-rc",
+                    "pool-created",
+                    "zvol-device",
+                    "snapshot-created",
+                    "clone-created",
                     "clone-matches-origin");
-            assertTrue(first.cliOutput("reinstall").contains("unchanged"), () -> "the same archive again says 'unchanged'\n" + first);
-            // Its time is not asserted here: under TCG a JVM start alone takes 10-15 s. bench/vm-install.sh measures it.
+            assertTrue(
+                    first.cliOutput("reinstall").contains("unchanged"),
+                    () -> "the same archive again says 'unchanged'\n" + first);
+            // Its time is not asserted here: under TCG a JVM start alone takes 10-15 s. bench/vm-install.sh measures
+            // it.
             assertLive(first.json("boot1"), "overlay", true);
 
             VmBoot second = vm.reboot(BOOT);
-            second.assertChecks("boot2-module-loaded", "boot2-zfs-version", "boot2-overlay-unit-active", "pool-import-unit-ran",
-                    "pool-imported", "dataset-mounted", "snapshot-kept", "clone-kept", "checksum-identical",
-                    "uninstall-busy-rc", "busy-pool-still-imported", "busy-still-installed", "uninstall-rc",
-                    "uninstalled-no-usr-overlay", "uninstalled-no-extension-merged", "uninstalled-no-opt-corezfs",
-                    "uninstalled-no-zfs-units", "uninstalled-no-leftovers");
+            second.assertChecks(
+                    "boot2-module-loaded",
+                    "boot2-zfs-version",
+                    "boot2-overlay-unit-active",
+                    "pool-import-unit-ran",
+                    "pool-imported",
+                    "dataset-mounted",
+                    "snapshot-kept",
+                    "clone-kept",
+                    "checksum-identical",
+                    "uninstall-busy-rc",
+                    "busy-pool-still-imported",
+                    "busy-still-installed",
+                    "uninstall-rc",
+                    "uninstalled-no-usr-overlay",
+                    "uninstalled-no-extension-merged",
+                    "uninstalled-no-opt-corezfs",
+                    "uninstalled-no-zfs-units",
+                    "uninstalled-no-leftovers");
             JsonNode status = second.json("boot2");
             assertLive(status, "overlay", true);
-            assertEquals(Lab.zfsVersion(), status.path("installed").path("zfsVersion").asText(), status::toPrettyString);
+            assertEquals(
+                    Lab.zfsVersion(),
+                    status.path("installed").path("zfsVersion").asText(),
+                    status::toPrettyString);
             assertEquals(Lab.kernel(), status.path("installed").path("kernel").asText(), status::toPrettyString);
 
             VmBoot third = vm.reboot(BOOT);
-            third.assertChecks("boot3-no-module", "boot3-no-usr-overlay", "boot3-no-extension-merged", "boot3-no-opt-corezfs",
-                    "boot3-no-zfs-units", "boot3-no-zfs-unit-files", "usr-identical-to-base", "etc-systemd-as-before",
-                    "pool-disk-untouched", "again-rc", "again-module-loaded");
+            third.assertChecks(
+                    "boot3-no-module",
+                    "boot3-no-usr-overlay",
+                    "boot3-no-extension-merged",
+                    "boot3-no-opt-corezfs",
+                    "boot3-no-zfs-units",
+                    "boot3-no-zfs-unit-files",
+                    "usr-identical-to-base",
+                    "etc-systemd-as-before",
+                    "pool-disk-untouched",
+                    "again-rc",
+                    "again-module-loaded");
             JsonNode gone = third.json("boot3");
             assertTrue(gone.path("installed").isNull(), gone::toPrettyString);
             assertFalse(gone.path("live").path("moduleLoaded").asBoolean(true), gone::toPrettyString);
 
             VmBoot fourth = vm.reboot(BOOT);
-            fourth.assertChecks("booted-to-multi-user", "swapped-no-module", "swapped-unit-inactive", "swapped-no-usr-overlay",
+            fourth.assertChecks(
+                    "booted-to-multi-user",
+                    "swapped-no-module",
+                    "swapped-unit-inactive",
+                    "swapped-no-usr-overlay",
                     "swapped-journal-says-why");
             JsonNode live = fourth.json("boot4").path("live");
             assertFalse(live.path("active").asBoolean(true), live::toPrettyString);
@@ -175,16 +272,40 @@ class LiveInstallIT {
         try (VmLab vm = vm("sysext", "install-pool.sh", "MODE", "sysext")) {
             VmBoot first = vm.start(BOOT);
             assertEquals(0, first.rc("install"), () -> "install --mode sysext\n" + first);
-            first.assertChecks("install-rc", "boot1-module-loaded", "boot1-zfs-version", "boot1-libraries-resolved",
-                    "boot1-sysext-unit-active", "boot1-extension-link", "boot1-sysext-lists-corezfs",
-                    "boot1-enabled-zfs-import-cache.service", "boot1-enabled-zfs-mount.service", "boot1-enabled-zfs.target",
-                    "reinstall-rc", "pool-created", "zvol-device", "snapshot-created", "clone-created", "clone-matches-origin");
-            assertTrue(first.cliOutput("reinstall").contains("unchanged"), () -> "the second install says 'unchanged'\n" + first);
+            first.assertChecks(
+                    "install-rc",
+                    "boot1-module-loaded",
+                    "boot1-zfs-version",
+                    "boot1-libraries-resolved",
+                    "boot1-sysext-unit-active",
+                    "boot1-extension-link",
+                    "boot1-sysext-lists-corezfs",
+                    "boot1-enabled-zfs-import-cache.service",
+                    "boot1-enabled-zfs-mount.service",
+                    "boot1-enabled-zfs.target",
+                    "reinstall-rc",
+                    "pool-created",
+                    "zvol-device",
+                    "snapshot-created",
+                    "clone-created",
+                    "clone-matches-origin");
+            assertTrue(
+                    first.cliOutput("reinstall").contains("unchanged"),
+                    () -> "the second install says 'unchanged'\n" + first);
             assertLive(first.json("boot1"), "sysext", true);
 
             VmBoot second = vm.reboot(BOOT);
-            second.assertChecks("boot2-module-loaded", "boot2-zfs-version", "boot2-sysext-unit-active", "boot2-sysext-lists-corezfs",
-                    "pool-import-unit-ran", "pool-imported", "dataset-mounted", "snapshot-kept", "clone-kept", "checksum-identical");
+            second.assertChecks(
+                    "boot2-module-loaded",
+                    "boot2-zfs-version",
+                    "boot2-sysext-unit-active",
+                    "boot2-sysext-lists-corezfs",
+                    "pool-import-unit-ran",
+                    "pool-imported",
+                    "dataset-mounted",
+                    "snapshot-kept",
+                    "clone-kept",
+                    "checksum-identical");
             assertLive(second.json("boot2"), "sysext", true);
         }
     }
@@ -200,29 +321,68 @@ class LiveInstallIT {
     void aStagedUpgradeAppliesAtBootAndAPowerCutMidInstallLeavesZfsWholeOrAbsent() {
         try (VmLab vm = vm("upgrade", "upgrade-powercut.sh", "MODE", "sysext")) {
             VmBoot first = vm.start(BOOT);
-            first.assertChecks("install-rc", "boot1-sysext-unit-active", "pool-created", "upgrade-rc", "pending-unit-enabled",
-                    "old-tree-still-live", "state-still-old", "boot1-module-loaded", "boot1-zfs-version");
-            assertTrue(first.cliOutput("upgrade").contains("next boot"), () -> "the command says the upgrade waits for the next boot\n" + first);
-            assertEquals(archive.getFileName().toString(), first.json("boot1").path("installed").path("archive").asText(),
+            first.assertChecks(
+                    "install-rc",
+                    "boot1-sysext-unit-active",
+                    "pool-created",
+                    "upgrade-rc",
+                    "pending-unit-enabled",
+                    "old-tree-still-live",
+                    "state-still-old",
+                    "boot1-module-loaded",
+                    "boot1-zfs-version");
+            assertTrue(
+                    first.cliOutput("upgrade").contains("next boot"),
+                    () -> "the command says the upgrade waits for the next boot\n" + first);
+            assertEquals(
+                    archive.getFileName().toString(),
+                    first.json("boot1").path("installed").path("archive").asText(),
                     () -> first.json("boot1").toPrettyString());
 
             VmBoot second = vm.reboot(BOOT);
-            second.assertChecksThenReset("upgrade-applied-at-boot", "state-is-upgrade", "pending-archive-gone", "boot2-module-loaded",
-                    "boot2-zfs-version", "boot2-libraries-resolved", "boot2-sysext-unit-active", "boot2-sysext-lists-corezfs",
-                    "pool-import-unit-ran", "pool-imported", "checksum-identical", "uninstall-busy-rc", "pool-exported",
+            second.assertChecksThenReset(
+                    "upgrade-applied-at-boot",
+                    "state-is-upgrade",
+                    "pending-archive-gone",
+                    "boot2-module-loaded",
+                    "boot2-zfs-version",
+                    "boot2-libraries-resolved",
+                    "boot2-sysext-unit-active",
+                    "boot2-sysext-lists-corezfs",
+                    "pool-import-unit-ran",
+                    "pool-imported",
+                    "checksum-identical",
+                    "uninstall-busy-rc",
+                    "pool-exported",
                     "power-cut-mid-install");
-            assertEquals("upgrade.tar.gz", second.json("boot2").path("installed").path("archive").asText(),
+            assertEquals(
+                    "upgrade.tar.gz",
+                    second.json("boot2").path("installed").path("archive").asText(),
                     () -> second.json("boot2").toPrettyString());
 
             VmBoot third = vm.reboot(BOOT);
-            third.assertChecks("cut-consistent", "rerun-rc", "rerun-tree", "rerun-module-loaded", "rerun-zfs-version",
-                    "rerun-sysext-unit-active", "rerun-no-leftovers", "pool-reimported", "checksum-identical");
+            third.assertChecks(
+                    "cut-consistent",
+                    "rerun-rc",
+                    "rerun-tree",
+                    "rerun-module-loaded",
+                    "rerun-zfs-version",
+                    "rerun-sysext-unit-active",
+                    "rerun-no-leftovers",
+                    "pool-reimported",
+                    "checksum-identical");
             assertLive(third.json("boot3"), "sysext", true);
             third.assertChecks("pool-exported-again");
 
             VmBoot fourth = vm.reboot(BOOT);
-            fourth.assertChecks("booted-to-multi-user", "swapped-no-module", "swapped-unit-inactive", "swapped-no-extension-merged",
-                    "swapped-extension-link-removed", "swapped-no-zfs-in-usr", "swapped-journal-says-why");
+            fourth.assertChecks(
+                    "booted-to-multi-user",
+                    "swapped-no-module",
+                    "swapped-unit-inactive",
+                    "swapped-no-extension-merged",
+                    "swapped-extension-link-removed",
+                    "swapped-no-zfs-in-usr",
+                    "swapped-journal-says-why");
             JsonNode live = fourth.json("boot4").path("live");
             assertFalse(live.path("active").asBoolean(true), live::toPrettyString);
             assertFalse(live.path("moduleLoaded").asBoolean(true), live::toPrettyString);
@@ -252,21 +412,26 @@ class LiveInstallIT {
         assertEquals(withPool, seen, () -> "pool " + POOL + " listed: " + status.toPrettyString());
     }
 
-    record Result(int code, String out, String err) {
-    }
+    record Result(int code, String out, String err) {}
 
     static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("vm-it", ".out");
         Path err = Files.createTempFile("vm-it", ".err");
         try {
-            Process p = new ProcessBuilder(command).directory(VmLab.repo().toFile())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = new ProcessBuilder(command)
+                    .directory(VmLab.repo().toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .start();
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroy();
                 p.waitFor(30, TimeUnit.SECONDS);
                 throw new AssertionError("timed out after " + timeout + ": " + String.join(" ", command));
             }
-            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            return new Result(
+                    p.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);

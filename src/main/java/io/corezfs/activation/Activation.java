@@ -3,7 +3,6 @@ package io.corezfs.activation;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.archive.ArchivePaths;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -21,6 +20,7 @@ public enum Activation {
     public static final String MODE_FILE = "etc/corezfs/activation";
     /** The sysext directory form: a link to the installed tree, made by the unit when the kernel matches. */
     public static final String EXTENSION_LINK = "var/lib/extensions/corezfs";
+
     public static final String EXTENSION_RELEASE = ArchivePaths.EXTENSION_RELEASE;
 
     private final String unit;

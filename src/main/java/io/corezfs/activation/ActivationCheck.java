@@ -4,7 +4,6 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.archive.Manifest;
 import io.corezfs.system.LiveSystem;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -41,22 +40,30 @@ final class ActivationCheck {
         }
         String want = Pattern.quote(m.zfsVersion());
         if (!Pattern.compile("(?m)^zfs-" + want + "\\b").matcher(v.output()).find()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "`zfs version` does not report userland " + m.zfsVersion()
-                    + ": " + v.output().strip().replace('\n', ' '));
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "`zfs version` does not report userland " + m.zfsVersion() + ": "
+                            + v.output().strip().replace('\n', ' '));
         }
-        if (!Pattern.compile("(?m)^zfs-kmod-" + want + "\\b").matcher(v.output()).find()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "`zfs version` does not report module " + m.zfsVersion()
-                    + ": " + v.output().strip().replace('\n', ' '));
+        if (!Pattern.compile("(?m)^zfs-kmod-" + want + "\\b")
+                .matcher(v.output())
+                .find()) {
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "`zfs version` does not report module " + m.zfsVersion() + ": "
+                            + v.output().strip().replace('\n', ' '));
         }
         Optional<String> stock = stockModule(kernel);
         if (stock.isEmpty()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "the module index for " + kernel
-                    + " lists none of the kernel's own modules: it would hide them");
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "the module index for " + kernel + " lists none of the kernel's own modules: it would hide them");
         }
         LiveSystem.Result s = sys.run(List.of("modprobe", stock.get()));
         if (!s.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "the stock module " + stock.get()
-                    + " no longer loads: " + s.lastLine());
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "the stock module " + stock.get() + " no longer loads: " + s.lastLine());
         }
     }
 
@@ -68,7 +75,8 @@ final class ActivationCheck {
         }
         List<String> listed = new ArrayList<>();
         try (var lines = Files.lines(dep, StandardCharsets.UTF_8)) {
-            lines.map(l -> l.substring(0, Math.max(0, l.indexOf(':')))).filter(p -> p.startsWith("kernel/"))
+            lines.map(l -> l.substring(0, Math.max(0, l.indexOf(':'))))
+                    .filter(p -> p.startsWith("kernel/"))
                     .map(p -> p.substring(p.lastIndexOf('/') + 1).replaceFirst("\\.ko(\\..*)?$", ""))
                     .forEach(listed::add);
         } catch (IOException | UncheckedIOException e) {

@@ -1,6 +1,5 @@
 package io.corezfs.activation;
 
-import io.corezfs.install.InstallCheck;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
@@ -8,13 +7,13 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
+import io.corezfs.install.InstallCheck;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.install.RootPaths;
 import io.corezfs.system.FileTrees;
 import io.corezfs.system.LiveSystem;
 import io.corezfs.system.Systemctl;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +52,13 @@ public final class LiveInstaller {
      * @param root     the host's root: {@code /} in production, a temporary tree in tests
      * @param launcher this tool's launcher script, which a staged upgrade runs at the next boot; empty when unknown
      */
-    public LiveInstaller(Path root, LiveSystem sys, RootInstaller files, ArchiveReader reader, Reporter reporter,
-                         Optional<Path> launcher) {
+    public LiveInstaller(
+            Path root,
+            LiveSystem sys,
+            RootInstaller files,
+            ArchiveReader reader,
+            Reporter reporter,
+            Optional<Path> launcher) {
         this.root = root;
         this.sys = sys;
         this.files = files;
@@ -75,8 +79,7 @@ public final class LiveInstaller {
         STAGED
     }
 
-    public record Result(Outcome outcome, String archive, Activation mode, String detail) {
-    }
+    public record Result(Outcome outcome, String archive, Activation mode, String detail) {}
 
     /** Root, systemd: without them nothing live can be done, and nothing has been changed yet. */
     public void checkPreconditions() {
@@ -96,7 +99,8 @@ public final class LiveInstaller {
     public Activation resolveMode(Optional<Activation> requested) {
         if (requested.isPresent()) {
             if (requested.get() == Activation.SYSEXT && !presenter.hasSysext()) {
-                throw CorezfsException.precondition("--mode sysext: this host has no systemd-sysext; use --mode overlay");
+                throw CorezfsException.precondition(
+                        "--mode sysext: this host has no systemd-sysext; use --mode overlay");
             }
             return requested.get();
         }
@@ -113,7 +117,8 @@ public final class LiveInstaller {
         Manifest m = head.manifest();
         Optional<InstallState> installed = InstallState.read(root);
         List<String> plan = new ArrayList<>();
-        boolean same = installed.isPresent() && installed.get().manifestSha256().equals(head.sha256())
+        boolean same = installed.isPresent()
+                && installed.get().manifestSha256().equals(head.sha256())
                 && InstallCheck.damage(root, installed.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
             plan.add("nothing to do: " + archive.getFileName() + " is installed and active (" + mode.label() + ")");
@@ -128,14 +133,20 @@ public final class LiveInstaller {
         if (now.moduleLoaded() || now.usrPresented()) {
             plan.add("deactivate the running ZFS: stop its units, unload the module, withdraw /usr");
         }
-        plan.add("install " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel " + m.kernel() + ") into /opt/corezfs and /etc"
-                + (same ? " (already in place)" : ""));
-        long units = m.entries().stream().filter(e -> e.type() == EntryType.FILE && e.path().startsWith("etc/systemd/system/")).count();
+        plan.add("install " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel " + m.kernel()
+                + ") into /opt/corezfs and /etc" + (same ? " (already in place)" : ""));
+        long units = m.entries().stream()
+                .filter(e -> e.type() == EntryType.FILE && e.path().startsWith("etc/systemd/system/"))
+                .count();
         plan.add("enable from presets: the " + units + " units it ships in /etc/systemd/system");
-        plan.add("activate in " + mode.label() + " mode: enable and start " + mode.unit() + " (disable " + mode.other().unit() + ")"
-                + (mode == Activation.SYSEXT ? "; /" + Activation.EXTENSION_LINK + " -> /opt/corezfs, systemd-sysext refresh" : "; overlay lowerdir=/opt/corezfs/usr:/usr on /usr"));
+        plan.add("activate in " + mode.label() + " mode: enable and start " + mode.unit() + " (disable "
+                + mode.other().unit() + ")"
+                + (mode == Activation.SYSEXT
+                        ? "; /" + Activation.EXTENSION_LINK + " -> /opt/corezfs, systemd-sysext refresh"
+                        : "; overlay lowerdir=/opt/corezfs/usr:/usr on /usr"));
         plan.add("queue zfs.target (pool import, mount, zed), as at every boot");
-        plan.add("verify: /sys/module/zfs, `zfs version` reports " + m.zfsVersion() + " for tools and module, a stock module still loads");
+        plan.add("verify: /sys/module/zfs, `zfs version` reports " + m.zfsVersion()
+                + " for tools and module, a stock module still loads");
         return plan;
     }
 
@@ -146,30 +157,36 @@ public final class LiveInstaller {
         if (!m.kernel().equals(host.kernel())) {
             // Caught here as well as in RootInstaller so a live host never gets a --force path: a module built
             // for another kernel cannot load.
-            throw CorezfsException.verification("archive " + archive.getFileName() + " was built for kernel " + m.kernel()
-                    + " but this host runs " + host.kernel() + "; nothing was changed");
+            throw CorezfsException.verification("archive " + archive.getFileName() + " was built for kernel "
+                    + m.kernel() + " but this host runs " + host.kernel() + "; nothing was changed");
         }
         // Leftovers of an install cut short (kill, power loss) go first, also when this one turns out to be a no-op.
         files.recover(root);
         Optional<InstallState> before = InstallState.read(root);
         // A damaged install of the same archive is repaired like an upgrade: stopped, swapped, started, verified.
-        boolean same = before.isPresent() && before.get().manifestSha256().equals(head.sha256())
+        boolean same = before.isPresent()
+                && before.get().manifestSha256().equals(head.sha256())
                 && InstallCheck.damage(root, before.get()).isEmpty();
         if (same && LiveState.serving(root, sys, mode)) {
-            return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), mode, "already installed and active");
+            return new Result(
+                    Outcome.UNCHANGED, archive.getFileName().toString(), mode, "already installed and active");
         }
         LiveState now = LiveState.probe(root, sys);
         boolean modeChange = now.mode().isPresent() && now.mode().get() != mode;
         boolean running = now.moduleLoaded() || now.usrPresented();
         if ((!same || modeChange) && running && !now.pools().isEmpty()) {
             if (modeChange) {
-                throw CorezfsException.precondition("switching from " + now.mode().get().label() + " to " + mode.label()
-                        + " needs ZFS stopped, but pools are imported (" + poolNames(now) + "); export them first. Nothing was changed");
+                throw CorezfsException.precondition(
+                        "switching from " + now.mode().get().label() + " to " + mode.label()
+                                + " needs ZFS stopped, but pools are imported (" + poolNames(now)
+                                + "); export them first. Nothing was changed");
             }
             return stage(archive, mode, now);
         }
         // The old tree is withdrawn only once the new one is verified in staging, so a bad archive changes nothing.
-        Runnable stopOld = (!same || modeChange) && running ? () -> presenter.deactivate(now.mode().orElse(mode), before) : () -> { };
+        Runnable stopOld = (!same || modeChange) && running
+                ? () -> presenter.deactivate(now.mode().orElse(mode), before)
+                : () -> {};
         RootInstaller.Result placed = files.install(archive, root, host, false, stopOld, mode.presetRules());
         try {
             prepareMode(mode, m, host);
@@ -177,13 +194,23 @@ public final class LiveInstaller {
             check.verify(m, host.kernel());
         } catch (CorezfsException e) {
             rollback(mode, before.isEmpty());
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "activation failed and was rolled back: " + e.getMessage()
-                    + (before.isEmpty() ? "; the host is as before the install" : "; the files stay installed but inactive"), e);
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "activation failed and was rolled back: " + e.getMessage()
+                            + (before.isEmpty()
+                                    ? "; the host is as before the install"
+                                    : "; the files stay installed but inactive"),
+                    e);
         }
         clearPending();
-        String repaired = placed.repaired().isEmpty() ? "" : "repaired " + placed.repaired().size()
-                + (placed.repaired().size() == 1 ? " file: " : " files: ") + String.join(", ", placed.repaired()) + "; ";
-        return new Result(Outcome.ACTIVATED, archive.getFileName().toString(), mode,
+        String repaired = placed.repaired().isEmpty()
+                ? ""
+                : "repaired " + placed.repaired().size() + (placed.repaired().size() == 1 ? " file: " : " files: ")
+                        + String.join(", ", placed.repaired()) + "; ";
+        return new Result(
+                Outcome.ACTIVATED,
+                archive.getFileName().toString(),
+                mode,
                 repaired + "ZFS " + m.zfsVersion() + " loaded for kernel " + m.kernel());
     }
 
@@ -193,7 +220,7 @@ public final class LiveInstaller {
      */
     public void applyAtBoot(Path archive, HostFacts host) {
         Activation mode = LiveState.readMode(root).orElse(Activation.OVERLAY);
-        files.install(archive, root, host, false, () -> { }, mode.presetRules());
+        files.install(archive, root, host, false, () -> {}, mode.presetRules());
         prepareFiles(mode, reader.readManifest(archive).manifest(), host);
     }
 
@@ -210,8 +237,8 @@ public final class LiveInstaller {
         }
         // Everything that will be removed is checked before the first unit stops (no symlinked directories).
         files.checkRemoval(root);
-        List<String> marks = new ArrayList<>(List.of("etc/systemd/system/" + PENDING_UNIT, Activation.EXTENSION_LINK,
-                PENDING_DIR, Activation.MODE_FILE));
+        List<String> marks = new ArrayList<>(List.of(
+                "etc/systemd/system/" + PENDING_UNIT, Activation.EXTENSION_LINK, PENDING_DIR, Activation.MODE_FILE));
         for (Activation a : Activation.values()) {
             marks.add("etc/systemd/system/" + a.unit());
         }
@@ -226,8 +253,8 @@ public final class LiveInstaller {
             for (LiveState.Pool p : now.pools()) {
                 LiveSystem.Result r = sys.run(List.of("zpool", "export", p.name()));
                 if (!r.ok()) {
-                    throw CorezfsException.precondition("cannot export pool " + p.name() + ": " + r.lastLine()
-                            + "; nothing else was changed");
+                    throw CorezfsException.precondition(
+                            "cannot export pool " + p.name() + ": " + r.lastLine() + "; nothing else was changed");
                 }
                 reporter.info("exported pool " + p.name());
             }
@@ -283,7 +310,10 @@ public final class LiveInstaller {
         }
         systemctl.enableChecked(PENDING_UNIT);
         systemctl.daemonReload();
-        return new Result(Outcome.STAGED, archive.getFileName().toString(), mode,
+        return new Result(
+                Outcome.STAGED,
+                archive.getFileName().toString(),
+                mode,
                 "pools are imported (" + poolNames(now) + "); the new ZFS applies at the next boot");
     }
 
@@ -360,8 +390,8 @@ public final class LiveInstaller {
             case "aarch64", "arm64" -> "arm64";
             default -> m.arch();
         };
-        return "# corezfs: ZFS " + m.zfsVersion() + " for kernel " + m.kernel() + "\n"
-                + "ID=" + host.os() + "\nVERSION_ID=" + m.osVersion() + "\nARCHITECTURE=" + arch + "\n";
+        return "# corezfs: ZFS " + m.zfsVersion() + " for kernel " + m.kernel() + "\n" + "ID=" + host.os()
+                + "\nVERSION_ID=" + m.osVersion() + "\nARCHITECTURE=" + arch + "\n";
     }
 
     /** Undoes activation; after a first install also the files, so the host is as it was. */

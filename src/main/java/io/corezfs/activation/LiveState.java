@@ -18,17 +18,23 @@ import java.util.Optional;
  * @param zfsVersion    the userland's version ({@code zfs version}), if the tools are reachable
  * @param pools         imported pools and their health
  */
-public record LiveState(Optional<Activation> mode, boolean active, boolean usrPresented, boolean moduleLoaded,
-                        Optional<String> kmodVersion, Optional<String> zfsVersion, List<Pool> pools) {
+public record LiveState(
+        Optional<Activation> mode,
+        boolean active,
+        boolean usrPresented,
+        boolean moduleLoaded,
+        Optional<String> kmodVersion,
+        Optional<String> zfsVersion,
+        List<Pool> pools) {
 
-    public record Pool(String name, String health) {
-    }
+    public record Pool(String name, String health) {}
 
     /** Reads the state of the host whose root is {@code root} (the machine's {@code /} when live). */
     public static LiveState probe(Path root, LiveSystem sys) {
         Optional<Activation> mode = readMode(root);
         boolean active = mode.map(m -> isActive(sys, m.unit())).orElse(false);
-        boolean presented = overlayMounted(root) || Files.exists(root.resolve("usr/lib/extension-release.d/extension-release.corezfs"));
+        boolean presented = overlayMounted(root)
+                || Files.exists(root.resolve("usr/lib/extension-release.d/extension-release.corezfs"));
         Path module = root.resolve("sys/module/zfs");
         boolean loaded = Files.isDirectory(module);
         Optional<String> kmod = loaded ? read(module.resolve("version")) : Optional.empty();
@@ -37,14 +43,21 @@ public record LiveState(Optional<Activation> mode, boolean active, boolean usrPr
         if (presented || loaded) {
             LiveSystem.Result v = sys.run(List.of("zfs", "version"));
             if (v.ok()) {
-                user = v.output().lines().map(String::strip).filter(l -> l.startsWith("zfs-") && !l.startsWith("zfs-kmod-"))
-                        .findFirst().map(l -> l.substring("zfs-".length()));
+                user = v.output()
+                        .lines()
+                        .map(String::strip)
+                        .filter(l -> l.startsWith("zfs-") && !l.startsWith("zfs-kmod-"))
+                        .findFirst()
+                        .map(l -> l.substring("zfs-".length()));
             }
         }
         if (loaded) {
             LiveSystem.Result r = sys.run(List.of("zpool", "list", "-H", "-o", "name,health"));
             if (r.ok()) {
-                r.output().lines().map(l -> l.split("\t")).filter(f -> f.length >= 2)
+                r.output()
+                        .lines()
+                        .map(l -> l.split("\t"))
+                        .filter(f -> f.length >= 2)
                         .forEach(f -> pools.add(new Pool(f[0].strip(), f[1].strip())));
             }
         }
@@ -56,7 +69,8 @@ public record LiveState(Optional<Activation> mode, boolean active, boolean usrPr
      * question a reinstall asks first; it runs one program, where {@link #probe} runs up to three.
      */
     static boolean serving(Path root, LiveSystem sys, Activation mode) {
-        return readMode(root).equals(Optional.of(mode)) && Files.isDirectory(root.resolve("sys/module/zfs"))
+        return readMode(root).equals(Optional.of(mode))
+                && Files.isDirectory(root.resolve("sys/module/zfs"))
                 && isActive(sys, mode.unit());
     }
 
@@ -77,10 +91,15 @@ public record LiveState(Optional<Activation> mode, boolean active, boolean usrPr
 
     /** Whether corezfs's overlay is mounted on /usr, from the mount table. */
     static boolean overlayMounted(Path root) {
-        return read(root.resolve("proc/self/mounts")).map(t -> t.lines().anyMatch(l -> {
-            String[] f = l.split(" ");
-            return f.length >= 4 && f[1].equals("/usr") && f[2].equals("overlay") && f[3].contains("lowerdir=/opt/corezfs/usr");
-        })).orElse(false);
+        return read(root.resolve("proc/self/mounts"))
+                .map(t -> t.lines().anyMatch(l -> {
+                    String[] f = l.split(" ");
+                    return f.length >= 4
+                            && f[1].equals("/usr")
+                            && f[2].equals("overlay")
+                            && f[3].contains("lowerdir=/opt/corezfs/usr");
+                }))
+                .orElse(false);
     }
 
     private static Optional<String> read(Path p) {

@@ -7,7 +7,6 @@ import io.corezfs.archive.ManifestEntry;
 import io.corezfs.install.InstallState;
 import io.corezfs.system.LiveSystem;
 import io.corezfs.system.Systemctl;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,19 +29,23 @@ final class Presenter {
     }
 
     boolean hasSysext() {
-        return Files.isExecutable(root.resolve("usr/bin/systemd-sysext")) || Files.isExecutable(root.resolve("usr/lib/systemd/systemd-sysext"));
+        return Files.isExecutable(root.resolve("usr/bin/systemd-sysext"))
+                || Files.isExecutable(root.resolve("usr/lib/systemd/systemd-sysext"));
     }
 
     void activate(Activation mode) {
         systemctl.startChecked(mode.unit());
         if (!LiveState.isActive(sys, mode.unit())) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, mode.unit() + " did not become active" + systemctl.journalHint(mode.unit()));
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    mode.unit() + " did not become active" + systemctl.journalHint(mode.unit()));
         }
         // Pools already on the host's disks import now, as at every boot; queued, not awaited, so a slow disk
         // scan does not hold the install (zfs.target's units report in the journal as usual).
         LiveSystem.Result r = sys.run(List.of("systemctl", "start", "--no-block", "zfs.target"));
         if (!r.ok()) {
-            reporter.warn("zfs.target could not be queued (" + r.lastLine() + "); see journalctl -u zfs-import-cache.service");
+            reporter.warn("zfs.target could not be queued (" + r.lastLine()
+                    + "); see journalctl -u zfs-import-cache.service");
         }
     }
 
@@ -55,8 +58,10 @@ final class Presenter {
         installed.ifPresent(s -> {
             for (ManifestEntry e : s.manifest().entries()) {
                 String p = e.path();
-                if (p.startsWith("etc/systemd/system/zfs") && p.indexOf('/', "etc/systemd/system/".length()) < 0
-                        && !p.endsWith("/" + Activation.OVERLAY.unit()) && !p.contains("@.")) {
+                if (p.startsWith("etc/systemd/system/zfs")
+                        && p.indexOf('/', "etc/systemd/system/".length()) < 0
+                        && !p.endsWith("/" + Activation.OVERLAY.unit())
+                        && !p.contains("@.")) {
                     zfsUnits.add(p.substring(p.lastIndexOf('/') + 1));
                 }
             }

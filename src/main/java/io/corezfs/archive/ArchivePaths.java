@@ -1,12 +1,11 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,8 +24,7 @@ public final class ArchivePaths {
     private static final int MAX_PATH = 4096;
     private static final int MAX_LINK_HOPS = 40;
 
-    private ArchivePaths() {
-    }
+    private ArchivePaths() {}
 
     /** Checks that a name is canonical and inside the allowed prefixes; returns it without a trailing slash. */
     public static String check(String raw) {

@@ -2,12 +2,6 @@ package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.trust.Hashes;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.apache.commons.io.input.ProxyInputStream;
-import org.apache.commons.io.input.ReadAheadInputStream;
-
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -24,6 +18,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.io.input.ProxyInputStream;
+import org.apache.commons.io.input.ReadAheadInputStream;
 
 /**
  * Reads archives without trusting them. The manifest is checked on its own first (paths, link targets, sizes),
@@ -39,8 +38,7 @@ public final class ArchiveReader {
     }
 
     /** A manifest together with the hash of its bytes, which identifies the archive's content. */
-    public record Loaded(Manifest manifest, String sha256) {
-    }
+    public record Loaded(Manifest manifest, String sha256) {}
 
     /** Reads and checks only the manifest: cheap, for lookup, listing and no-op detection. */
     public Loaded readManifest(Path archive) {
@@ -61,14 +59,19 @@ public final class ArchiveReader {
     }
 
     private <T> T withTar(Path archive, TarBody<T> body) {
-        long ceiling = limits.maxTotalBytes() + limits.maxManifestBytes() + (long) limits.maxEntries() * 1536 + limits.maxHeaderBytes();
+        long ceiling = limits.maxTotalBytes()
+                + limits.maxManifestBytes()
+                + (long) limits.maxEntries() * 1536
+                + limits.maxHeaderBytes();
         try (InputStream file = Files.newInputStream(archive);
-             GZIPInputStream gz = new GZIPInputStream(new BufferedInputStream(file, 1 << 16), 1 << 16);
-             // Inflate on a second thread, ahead of hashing and writing, as tar -xzf overlaps gzip and tar.
-             InputStream ahead = ReadAheadInputStream.builder().setInputStream(truncationIsAnError(gz))
-                     .setBufferSize(1 << 20).get();
-             BoundedInputStream bounded = new BoundedInputStream(new BufferedInputStream(ahead, 1 << 16), ceiling);
-             TarArchiveInputStream tar = new TarArchiveInputStream(bounded)) {
+                GZIPInputStream gz = new GZIPInputStream(new BufferedInputStream(file, 1 << 16), 1 << 16);
+                // Inflate on a second thread, ahead of hashing and writing, as tar -xzf overlaps gzip and tar.
+                InputStream ahead = ReadAheadInputStream.builder()
+                        .setInputStream(truncationIsAnError(gz))
+                        .setBufferSize(1 << 20)
+                        .get();
+                BoundedInputStream bounded = new BoundedInputStream(new BufferedInputStream(ahead, 1 << 16), ceiling);
+                TarArchiveInputStream tar = new TarArchiveInputStream(bounded)) {
             return body.apply(tar, bounded);
         } catch (NoSuchFileException e) {
             throw CorezfsException.invalidArchive(archive + ": no such file");
@@ -108,7 +111,8 @@ public final class ArchiveReader {
         };
     }
 
-    private Loaded readManifestEntry(Path archive, TarArchiveInputStream tar, BoundedInputStream bounded) throws IOException {
+    private Loaded readManifestEntry(Path archive, TarArchiveInputStream tar, BoundedInputStream bounded)
+            throws IOException {
         bounded.allow(limits.maxHeaderBytes(), "a tar header");
         TarArchiveEntry first = tar.getNextEntry();
         if (first == null || !first.getName().equals(Manifest.ENTRY_NAME) || !first.isFile()) {
@@ -141,7 +145,8 @@ public final class ArchiveReader {
                 throw CorezfsException.invalidArchive("manifest path '" + e.path() + "' is not canonical");
             }
             if (path.equals("opt/corezfs") && e.type() != EntryType.DIR) {
-                throw CorezfsException.invalidArchive("unsafe entry 'opt/corezfs': must be a directory, not a " + e.type().json());
+                throw CorezfsException.invalidArchive("unsafe entry 'opt/corezfs': must be a directory, not a "
+                        + e.type().json());
             }
             if (byPath.putIfAbsent(path, e) != null) {
                 throw CorezfsException.invalidArchive("duplicate entry '" + path + "' in the manifest");
@@ -152,16 +157,17 @@ public final class ArchiveReader {
             if (e.type() == EntryType.FILE) {
                 total += e.size();
                 if (total > limits.maxTotalBytes()) {
-                    throw CorezfsException.invalidArchive("archive content is larger than allowed ("
-                            + limits.maxTotalBytes() + " bytes)");
+                    throw CorezfsException.invalidArchive(
+                            "archive content is larger than allowed (" + limits.maxTotalBytes() + " bytes)");
                 }
             } else if (e.type() == EntryType.SYMLINK) {
                 symlinks.put(path, e.target());
             } else if (e.type() == EntryType.HARDLINK) {
                 ManifestEntry t = byPath.get(e.target());
                 if (t == null || t.type() != EntryType.FILE || !topOf(t.path()).equals(topOf(path))) {
-                    throw CorezfsException.invalidArchive("unsafe entry '" + path + "': hardlink to '"
-                            + ArchivePaths.printable(e.target()) + "', which is not an earlier file under the same top directory");
+                    throw CorezfsException.invalidArchive(
+                            "unsafe entry '" + path + "': hardlink to '" + ArchivePaths.printable(e.target())
+                                    + "', which is not an earlier file under the same top directory");
                 }
             }
         }
@@ -214,7 +220,11 @@ public final class ArchiveReader {
                 entry(t);
             }
             if (seen.size() != expected.size()) {
-                String missing = expected.keySet().stream().filter(p -> !seen.contains(p)).sorted().findFirst().orElse("?");
+                String missing = expected.keySet().stream()
+                        .filter(p -> !seen.contains(p))
+                        .sorted()
+                        .findFirst()
+                        .orElse("?");
                 throw CorezfsException.invalidArchive(archive + ": truncated or incomplete: '" + missing
                         + "' is in the manifest but not in the archive");
             }

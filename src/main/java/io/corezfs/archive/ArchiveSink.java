@@ -21,8 +21,7 @@ public interface ArchiveSink {
     /** Discards everything: verification only. */
     ArchiveSink DISCARD = new ArchiveSink() {
         @Override
-        public void directory(ManifestEntry entry) {
-        }
+        public void directory(ManifestEntry entry) {}
 
         @Override
         public OutputStream file(ManifestEntry entry) {
@@ -30,11 +29,9 @@ public interface ArchiveSink {
         }
 
         @Override
-        public void symlink(ManifestEntry entry) {
-        }
+        public void symlink(ManifestEntry entry) {}
 
         @Override
-        public void hardlink(ManifestEntry entry) {
-        }
+        public void hardlink(ManifestEntry entry) {}
     };
 }

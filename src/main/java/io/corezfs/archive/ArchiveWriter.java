@@ -1,10 +1,6 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,6 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Writes reproducible archives: the same tree and metadata always give the same bytes. Entries are sorted, owned
@@ -39,9 +38,11 @@ public final class ArchiveWriter {
         Manifest manifest = header.withEntries(entries);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".corezfs-tmp");
+        Path tmp = dir.resolve(
+                "." + target.getFileName() + "." + ProcessHandle.current().pid() + ".corezfs-tmp");
         try {
-            try (OutputStream file = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (OutputStream file =
+                    Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 write(tree, manifest, file);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -54,7 +55,7 @@ public final class ArchiveWriter {
     private void write(Path tree, Manifest manifest, OutputStream file) throws IOException {
         long mtimeMillis = manifest.buildEpoch() * 1000L;
         try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(file, 6, threads);
-             TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             tar.setAddPaxHeadersForNonAsciiNames(true);

@@ -1,7 +1,6 @@
 package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
-
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

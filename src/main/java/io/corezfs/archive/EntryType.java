@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** The only kinds of entry an archive may hold. Devices, fifos and sockets have no place in a ZFS install tree. */
 public enum EntryType {
-    DIR("dir"), FILE("file"), SYMLINK("symlink"), HARDLINK("hardlink");
+    DIR("dir"),
+    FILE("file"),
+    SYMLINK("symlink"),
+    HARDLINK("hardlink");
 
     private final String json;
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.JsonMapping;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
@@ -29,8 +28,8 @@ public final class ManifestCodec {
         try {
             m = mapper.readValue(json, Manifest.class);
         } catch (IOException e) {
-            throw CorezfsException.invalidArchive(source + ": manifest is not valid JSON ("
-                    + firstLine(e.getMessage()) + ")");
+            throw CorezfsException.invalidArchive(
+                    source + ": manifest is not valid JSON (" + firstLine(e.getMessage()) + ")");
         }
         validate(m, source);
         return m;
@@ -41,8 +40,14 @@ public final class ManifestCodec {
             throw CorezfsException.invalidArchive(source + ": manifest format " + m.format()
                     + " is not supported (this corezfs reads format " + Manifest.FORMAT + ")");
         }
-        for (String[] f : new String[][]{{"os", m.os()}, {"osVersion", m.osVersion()}, {"board", m.board()},
-                {"kernel", m.kernel()}, {"arch", m.arch()}, {"zfsVersion", m.zfsVersion()}}) {
+        for (String[] f : new String[][] {
+            {"os", m.os()},
+            {"osVersion", m.osVersion()},
+            {"board", m.board()},
+            {"kernel", m.kernel()},
+            {"arch", m.arch()},
+            {"zfsVersion", m.zfsVersion()}
+        }) {
             if (f[1] == null || f[1].isBlank()) {
                 throw CorezfsException.invalidArchive(source + ": manifest lacks " + f[0]);
             }
@@ -51,17 +56,24 @@ public final class ManifestCodec {
             throw CorezfsException.invalidArchive(source + ": manifest lacks entries");
         }
         for (ManifestEntry e : m.entries()) {
-            if (e == null || e.path() == null || e.type() == null || e.mode() == null || !MODE.matcher(e.mode()).matches()) {
-                throw CorezfsException.invalidArchive(source + ": manifest has a malformed entry "
-                        + (e == null ? "null" : e.path()));
+            if (e == null
+                    || e.path() == null
+                    || e.type() == null
+                    || e.mode() == null
+                    || !MODE.matcher(e.mode()).matches()) {
+                throw CorezfsException.invalidArchive(
+                        source + ": manifest has a malformed entry " + (e == null ? "null" : e.path()));
             }
             boolean file = e.type() == EntryType.FILE;
-            if (file != (e.size() != null && e.sha256() != null) || (file && (e.size() < 0 || !SHA256.matcher(e.sha256()).matches()))) {
-                throw CorezfsException.invalidArchive(source + ": manifest entry " + e.path() + " has a bad size or sha256");
+            if (file != (e.size() != null && e.sha256() != null)
+                    || (file && (e.size() < 0 || !SHA256.matcher(e.sha256()).matches()))) {
+                throw CorezfsException.invalidArchive(
+                        source + ": manifest entry " + e.path() + " has a bad size or sha256");
             }
             boolean link = e.type() == EntryType.SYMLINK || e.type() == EntryType.HARDLINK;
             if (link != (e.target() != null && !e.target().isEmpty())) {
-                throw CorezfsException.invalidArchive(source + ": manifest entry " + e.path() + " has a bad link target");
+                throw CorezfsException.invalidArchive(
+                        source + ": manifest entry " + e.path() + " has a bad link target");
             }
         }
     }

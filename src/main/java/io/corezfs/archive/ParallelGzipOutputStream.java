@@ -44,11 +44,13 @@ public final class ParallelGzipOutputStream extends OutputStream {
     public ParallelGzipOutputStream(OutputStream out, int level, int threads) throws IOException {
         this.out = out;
         this.level = level;
-        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "corezfs-gzip");
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        this.pool = threads > 1
+                ? Executors.newFixedThreadPool(threads, r -> {
+                    Thread t = new Thread(r, "corezfs-gzip");
+                    t.setDaemon(true);
+                    return t;
+                })
+                : null;
         this.maxInFlight = Math.max(2, threads * 2);
         this.deflaters = ThreadLocal.withInitial(() -> new Deflater(level, true));
         out.write(HEADER);
@@ -56,7 +58,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
 
     @Override
     public void write(int b) throws IOException {
-        write(new byte[]{(byte) b}, 0, 1);
+        write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
@@ -156,8 +158,16 @@ public final class ParallelGzipOutputStream extends OutputStream {
                 drainOne();
             }
             long c = crc.getValue();
-            out.write(new byte[]{(byte) c, (byte) (c >>> 8), (byte) (c >>> 16), (byte) (c >>> 24),
-                    (byte) total, (byte) (total >>> 8), (byte) (total >>> 16), (byte) (total >>> 24)});
+            out.write(new byte[] {
+                (byte) c,
+                (byte) (c >>> 8),
+                (byte) (c >>> 16),
+                (byte) (c >>> 24),
+                (byte) total,
+                (byte) (total >>> 8),
+                (byte) (total >>> 16),
+                (byte) (total >>> 24)
+            });
         } finally {
             if (pool != null) {
                 pool.shutdownNow();

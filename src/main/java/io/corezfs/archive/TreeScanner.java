@@ -2,7 +2,6 @@ package io.corezfs.archive;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.trust.Hashes;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -60,7 +59,7 @@ final class TreeScanner {
                 throw CorezfsException.invalidArchive(p + ": only etc/ and opt/corezfs/ may be packed");
             }
             ArchivePaths.check(rel);
-            named.add(new String[]{rel});
+            named.add(new String[] {rel});
         }
         named.sort(Comparator.comparing(a -> a[0]));
 
@@ -116,7 +115,8 @@ final class TreeScanner {
                 links.put(e.path(), e.target());
             }
         }
-        java.util.Set<String> present = ArchivePaths.present(entries.stream().map(ManifestEntry::path).toList());
+        java.util.Set<String> present =
+                ArchivePaths.present(entries.stream().map(ManifestEntry::path).toList());
         for (ManifestEntry e : entries) {
             if (e.type() == EntryType.SYMLINK) {
                 ArchivePaths.checkSymlink(e.path(), e.target(), links, present);
@@ -136,5 +136,4 @@ final class TreeScanner {
             throw new UncheckedIOException(e);
         }
     }
-
 }

@@ -3,7 +3,9 @@ package io.corezfs.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParameterException;
 
-@Command(name = "archive", mixinStandardHelpOptions = true,
+@Command(
+        name = "archive",
+        mixinStandardHelpOptions = true,
         description = "Packs, verifies and lists versioned corezfs archives.",
         subcommands = {ArchivePackCommand.class, ArchiveVerifyCommand.class, ArchiveListCommand.class},
         footerHeading = "%nExample:%n",

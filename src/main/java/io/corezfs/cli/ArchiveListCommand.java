@@ -4,10 +4,6 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,13 +11,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-@Command(name = "list", mixinStandardHelpOptions = true,
-        description = "Lists the archives in a store and marks the one install would pick for this host (same board and OS version, built for the same kernel, newest ZFS).",
+@Command(
+        name = "list",
+        mixinStandardHelpOptions = true,
+        description =
+                "Lists the archives in a store and marks the one install would pick for this host (same board and OS version, built for the same kernel, newest ZFS).",
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive list --archive-dir /var/lib/corezfs/archives")
 final class ArchiveListCommand extends BaseCommand implements Callable<Integer> {
-    @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--archive-dir",
+            paramLabel = "DIR",
+            converter = OptionValues.AnyPath.class,
             description = "The store to list (default: $COREZFS_ARCHIVE_DIR, else ./archives).")
     Path dir;
 

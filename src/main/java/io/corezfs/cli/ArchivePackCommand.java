@@ -7,40 +7,55 @@ import io.corezfs.archive.Manifest;
 import io.corezfs.archive.store.ArchiveName;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
-@Command(name = "pack", mixinStandardHelpOptions = true,
-        description = "Packs an install tree (etc/… and opt/corezfs/usr/…) into a reproducible, versioned archive for the host under --root. The same tree and metadata always give the same bytes: entry times come from SOURCE_DATE_EPOCH, else from the newest file in the tree.",
+@Command(
+        name = "pack",
+        mixinStandardHelpOptions = true,
+        description =
+                "Packs an install tree (etc/… and opt/corezfs/usr/…) into a reproducible, versioned archive for the host under --root. The same tree and metadata always give the same bytes: entry times come from SOURCE_DATE_EPOCH, else from the newest file in the tree.",
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive pack destdir --zfs-version 2.2.6 --archive-dir archives")
 final class ArchivePackCommand extends BaseCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "TREE", converter = OptionValues.ExistingDir.class, description = "Directory holding etc/ and opt/corezfs/.")
+    @Parameters(
+            paramLabel = "TREE",
+            converter = OptionValues.ExistingDir.class,
+            description = "Directory holding etc/ and opt/corezfs/.")
     Path tree;
 
     @Mixin
     HostOptions host;
 
-    @Option(names = "--zfs-version", required = true, paramLabel = "VERSION", description = "OpenZFS version in the tree.")
+    @Option(
+            names = "--zfs-version",
+            required = true,
+            paramLabel = "VERSION",
+            description = "OpenZFS version in the tree.")
     String zfsVersion;
 
     @ArgGroup(exclusive = true)
     Output output;
 
     static final class Output {
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", converter = OptionValues.AnyPath.class,
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                converter = OptionValues.AnyPath.class,
                 description = "Write the archive to FILE (never inside TREE).")
         Path file;
 
-        @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
+        @Option(
+                names = "--archive-dir",
+                paramLabel = "DIR",
+                converter = OptionValues.AnyPath.class,
                 description = "Write it under its versioned name into DIR (default: the archives/ store).")
         Path dir;
     }
@@ -57,15 +72,27 @@ final class ArchivePackCommand extends BaseCommand implements Callable<Integer> 
         Path src = ctx.resolve(tree);
         HostFacts f = Hosts.detect(ctx, new RootFs(ctx.resolve(host.root)), host.kernel());
         long epoch = epoch(src);
-        Manifest header = new Manifest(Manifest.FORMAT, f.os(), f.version(), f.board(), f.channel(), f.kernel(),
-                f.arch(), zfsVersion, ctx.toolVersion(), epoch, java.util.List.of());
-        Path target = output != null && output.file != null ? ctx.resolve(output.file)
+        Manifest header = new Manifest(
+                Manifest.FORMAT,
+                f.os(),
+                f.version(),
+                f.board(),
+                f.channel(),
+                f.kernel(),
+                f.arch(),
+                zfsVersion,
+                ctx.toolVersion(),
+                epoch,
+                java.util.List.of());
+        Path target = output != null && output.file != null
+                ? ctx.resolve(output.file)
                 : (output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir())
-                .resolve(ArchiveName.of(f, zfsVersion).fileName());
+                        .resolve(ArchiveName.of(f, zfsVersion).fileName());
         refuseInside(src, target);
         Manifest m = new ArchiveWriter(Runtime.getRuntime().availableProcessors()).pack(src, header, target);
-        reporter().info("packed " + m.entries().size() + " entries for " + f.os() + " " + f.version()
-                + " (kernel " + f.kernel() + ")");
+        reporter()
+                .info("packed " + m.entries().size() + " entries for " + f.os() + " " + f.version() + " (kernel "
+                        + f.kernel() + ")");
         out().println(target);
         return 0;
     }
@@ -84,8 +111,10 @@ final class ArchivePackCommand extends BaseCommand implements Callable<Integer> 
             throw new CorezfsException(ExitCode.USAGE, "cannot tell where " + target + " leads: " + e.getMessage());
         }
         if (real.startsWith(t)) {
-            throw new CorezfsException(ExitCode.USAGE, "the archive " + target + " would be written inside the tree being packed ("
-                    + t + "); write it elsewhere (-o or --archive-dir)");
+            throw new CorezfsException(
+                    ExitCode.USAGE,
+                    "the archive " + target + " would be written inside the tree being packed (" + t
+                            + "); write it elsewhere (-o or --archive-dir)");
         }
     }
 
@@ -103,12 +132,16 @@ final class ArchivePackCommand extends BaseCommand implements Callable<Integer> 
         }
         try (var s = Files.walk(src)) {
             return s.mapToLong(p -> {
-                try {
-                    return Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis() / 1000;
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).max().orElse(0);
+                        try {
+                            return Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                                            .toMillis()
+                                    / 1000;
+                        } catch (IOException e) {
+                            return 0;
+                        }
+                    })
+                    .max()
+                    .orElse(0);
         }
     }
 }

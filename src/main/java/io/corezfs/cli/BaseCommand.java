@@ -1,11 +1,10 @@
 package io.corezfs.cli;
 
 import io.corezfs.Reporter;
+import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
-
-import java.io.PrintWriter;
 
 /** What every command shares: the global options, the context, and output through picocli's writers. */
 // An empty @Command: the annotation processor accepts @Spec only inside one. Subclasses set every attribute.

@@ -5,16 +5,17 @@ import io.corezfs.ExitCode;
 import io.corezfs.host.Arch;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
-import java.util.Optional;
-import java.util.concurrent.Callable;
-
-@Command(name = "build", mixinStandardHelpOptions = true,
+@Command(
+        name = "build",
+        mixinStandardHelpOptions = true,
         description = "Compiles OpenZFS for a host's exact kernel inside the OS vendor's developer container (through"
                 + " Docker, without network) and packs the result into a versioned archive. The developer container"
                 + " is downloaded, its signature and digests verified, and imported once; later builds reuse it."
@@ -22,9 +23,11 @@ import java.util.concurrent.Callable;
                 + " over every --stall-timeout, --download-deadline and --max-download-size: exit 3 for network failures"
                 + " and timeouts (run again to resume), exit 4 for oversize content.",
         footerHeading = "%nExample:%n",
-        footer = {"  corezfs build --archive-dir /var/lib/corezfs/archives",
-                "  corezfs build --os-version 3975.2.0 --board amd64-usr --channel stable \\",
-                "      --kernel 6.6.95-flatcar --release-mirror http://mirror.local/flatcar"})
+        footer = {
+            "  corezfs build --archive-dir /var/lib/corezfs/archives",
+            "  corezfs build --os-version 3975.2.0 --board amd64-usr --channel stable \\",
+            "      --kernel 6.6.95-flatcar --release-mirror http://mirror.local/flatcar"
+        })
 final class BuildCommand extends BaseCommand implements Callable<Integer> {
     @Mixin
     HostOptions host;
@@ -33,16 +36,35 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
     Target target;
 
     static final class Target {
-        @Option(names = "--os-version", required = true, paramLabel = "V", description = "Build for this OS version instead of the --root host.")
+        @Option(
+                names = "--os-version",
+                required = true,
+                paramLabel = "V",
+                description = "Build for this OS version instead of the --root host.")
         String version;
 
-        @Option(names = "--board", defaultValue = "amd64-usr", paramLabel = "B", converter = OptionValues.Name.class, description = "Board of that version (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--board",
+                defaultValue = "amd64-usr",
+                paramLabel = "B",
+                converter = OptionValues.Name.class,
+                description = "Board of that version (default: ${DEFAULT-VALUE}).")
         String board;
 
-        @Option(names = "--channel", defaultValue = "stable", paramLabel = "C", converter = OptionValues.Name.class, description = "Channel it was released on (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--channel",
+                defaultValue = "stable",
+                paramLabel = "C",
+                converter = OptionValues.Name.class,
+                description = "Channel it was released on (default: ${DEFAULT-VALUE}).")
         String channel;
 
-        @Option(names = "--os", defaultValue = "flatcar", paramLabel = "ID", converter = OptionValues.Name.class, description = "flatcar or coreos (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--os",
+                defaultValue = "flatcar",
+                paramLabel = "ID",
+                converter = OptionValues.Name.class,
+                description = "flatcar or coreos (default: ${DEFAULT-VALUE}).")
         String os;
     }
 
@@ -56,10 +78,18 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
     Output output;
 
     static final class Output {
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", converter = OptionValues.AnyPath.class, description = "Write the archive to FILE.")
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                converter = OptionValues.AnyPath.class,
+                description = "Write the archive to FILE.")
         Path file;
 
-        @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class, description = "Write it under its versioned name into DIR (default: the archives/ store).")
+        @Option(
+                names = "--archive-dir",
+                paramLabel = "DIR",
+                converter = OptionValues.AnyPath.class,
+                description = "Write it under its versioned name into DIR (default: the archives/ store).")
         Path dir;
     }
 
@@ -82,17 +112,23 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
             return Hosts.detect(ctx, new RootFs(ctx.resolve(host.root)), host.kernel());
         }
         if (host.kernel == null) {
-            throw new CorezfsException(ExitCode.USAGE, "--os-version needs --kernel: the kernel of that release cannot be detected from here");
+            throw new CorezfsException(
+                    ExitCode.USAGE,
+                    "--os-version needs --kernel: the kernel of that release cannot be detected from here");
         }
         if (!target.version.matches("[0-9]+(\\.[0-9]+)*")) {
             throw new CorezfsException(ExitCode.USAGE, "--os-version: malformed version '" + target.version + "'");
         }
-        String arch = Optional.ofNullable(Arch.fromBoard(target.board)).orElse(ctx.env().machineArch());
-        return new HostFacts(target.os, target.version, target.board, target.channel, target.channel, host.kernel, arch);
+        String arch = Optional.ofNullable(Arch.fromBoard(target.board))
+                .orElse(ctx.env().machineArch());
+        return new HostFacts(
+                target.os, target.version, target.board, target.channel, target.channel, host.kernel, arch);
     }
 
     /** The host whose base image decides which libraries to bundle; for a named target, none is known. */
     private RootFs targetRoot() {
-        return target == null ? new RootFs(ctx.resolve(host.root)) : new RootFs(ctx.resolve(Path.of("/nonexistent-target-root")));
+        return target == null
+                ? new RootFs(ctx.resolve(host.root))
+                : new RootFs(ctx.resolve(Path.of("/nonexistent-target-root")));
     }
 }

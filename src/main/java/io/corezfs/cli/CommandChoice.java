@@ -1,11 +1,10 @@
 package io.corezfs.cli;
 
+import java.util.List;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
-
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Which commands a command line must hold for picocli to treat {@code args} exactly as with all of them: only the one
@@ -15,10 +14,10 @@ import java.util.stream.Stream;
  * command, so a shortcut is only taken where the output cannot depend on the commands left out.
  */
 final class CommandChoice {
-    private CommandChoice() {
-    }
+    private CommandChoice() {}
 
-    static List<Class<? extends BaseCommand>> needed(CommandSpec root, List<Class<? extends BaseCommand>> all, String[] args) {
+    static List<Class<? extends BaseCommand>> needed(
+            CommandSpec root, List<Class<? extends BaseCommand>> all, String[] args) {
         boolean versionOnly = false;
         for (String arg : args) {
             if (arg.length() > 1 && arg.startsWith("-") && !arg.equals("--")) {
@@ -39,7 +38,11 @@ final class CommandChoice {
         return versionOnly ? List.of() : all;
     }
 
-    private enum Flag { PLAIN, VERSION, UNKNOWN }
+    private enum Flag {
+        PLAIN,
+        VERSION,
+        UNKNOWN
+    }
 
     /** What {@code arg} is to the root command: a flag on its own or a cluster of single-letter ones. */
     private static Flag flag(CommandSpec root, String arg) {
@@ -72,6 +75,8 @@ final class CommandChoice {
 
     private static List<String> names(Class<?> command) {
         Command c = command.getAnnotation(Command.class);
-        return c == null ? List.of() : Stream.concat(Stream.of(c.name()), Stream.of(c.aliases())).toList();
+        return c == null
+                ? List.of()
+                : Stream.concat(Stream.of(c.name()), Stream.of(c.aliases())).toList();
     }
 }

@@ -2,7 +2,6 @@ package io.corezfs.cli;
 
 import io.corezfs.Reporter;
 import io.corezfs.net.Progress;
-
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Optional;
@@ -34,16 +33,31 @@ final class ConsoleProgress implements Progress {
                 return;
             }
             lastDraw = now;
-            String eta = total > 0 && rate > 0 ? String.format(Locale.ROOT, " ETA %ds", (long) ((total - done) / rate)) : "";
+            String eta =
+                    total > 0 && rate > 0 ? String.format(Locale.ROOT, " ETA %ds", (long) ((total - done) / rate)) : "";
             String pct = total > 0 ? String.format(Locale.ROOT, "%3d%% ", done * 100 / total) : "";
-            terminal.get().printf(Locale.ROOT, "\r%s %s%s / %s  %s/s%s   ", what, pct, mb(done), total > 0 ? mb(total) : "?", mb((long) rate), eta);
+            terminal.get()
+                    .printf(
+                            Locale.ROOT,
+                            "\r%s %s%s / %s  %s/s%s   ",
+                            what,
+                            pct,
+                            mb(done),
+                            total > 0 ? mb(total) : "?",
+                            mb((long) rate),
+                            eta);
             return;
         }
         int tenth = total > 0 ? (int) (done * 10 / total) : (int) (done / (100L << 20));
         if (tenth != lastTenth) {
             lastTenth = tenth;
-            reporter.info(String.format(Locale.ROOT, "downloading %s: %s of %s (%s/s)", what, mb(done),
-                    total > 0 ? mb(total) : "?", mb((long) rate)));
+            reporter.info(String.format(
+                    Locale.ROOT,
+                    "downloading %s: %s of %s (%s/s)",
+                    what,
+                    mb(done),
+                    total > 0 ? mb(total) : "?",
+                    mb((long) rate)));
         }
     }
 

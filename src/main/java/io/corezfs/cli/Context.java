@@ -8,7 +8,6 @@ import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
 import io.corezfs.net.Downloader;
 import io.corezfs.system.LiveSystem;
-
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -21,8 +20,15 @@ import java.util.function.Supplier;
  * @param docker    the engine, created only when a command needs it
  * @param devImages how developer images are obtained, given the engine and the cache directory
  */
-public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Path workDir, String toolVersion,
-                      Supplier<Docker> docker, DevImages.Factory devImages, Live live) {
+public record Context(
+        Environment env,
+        FileOps fileOps,
+        ArchiveLimits limits,
+        Path workDir,
+        String toolVersion,
+        Supplier<Docker> docker,
+        DevImages.Factory devImages,
+        Live live) {
 
     /**
      * The running host, for commands that change it live.
@@ -32,26 +38,37 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
      */
     public record Live(Path root, LiveSystem system, Optional<Path> launcher) {
         /** A host on which nothing live may happen: every command that tries fails its root check. */
-        public static final Live NONE = new Live(Path.of("/nonexistent-live-root"), new LiveSystem() {
-            @Override
-            public int effectiveUid() {
-                return -1;
-            }
+        public static final Live NONE = new Live(
+                Path.of("/nonexistent-live-root"),
+                new LiveSystem() {
+                    @Override
+                    public int effectiveUid() {
+                        return -1;
+                    }
 
-            @Override
-            public Result run(java.util.List<String> command) {
-                return new Result(127, "no live system in this context");
-            }
-        }, Optional.empty());
+                    @Override
+                    public Result run(java.util.List<String> command) {
+                        return new Result(127, "no live system in this context");
+                    }
+                },
+                Optional.empty());
     }
 
     /** A context without Docker or a live host: for tests and commands that never build. */
     public Context(Environment env, FileOps fileOps, ArchiveLimits limits, Path workDir, String toolVersion) {
-        this(env, fileOps, limits, workDir, toolVersion, () -> {
-            throw new IllegalStateException("no Docker in this context");
-        }, (d, c, r, dl) -> {
-            throw new IllegalStateException("no developer images in this context");
-        }, Live.NONE);
+        this(
+                env,
+                fileOps,
+                limits,
+                workDir,
+                toolVersion,
+                () -> {
+                    throw new IllegalStateException("no Docker in this context");
+                },
+                (d, c, r, dl) -> {
+                    throw new IllegalStateException("no developer images in this context");
+                },
+                Live.NONE);
     }
 
     public Context withLive(Live l) {
@@ -60,15 +77,18 @@ public record Context(Environment env, FileOps fileOps, ArchiveLimits limits, Pa
 
     /** The default archive store: {@code $COREZFS_ARCHIVE_DIR}, else {@code archives/} in the working directory. */
     public Path defaultArchiveDir() {
-        return env.getenv("COREZFS_ARCHIVE_DIR").map(Context::archiveDirFromEnv).map(workDir::resolve)
+        return env.getenv("COREZFS_ARCHIVE_DIR")
+                .map(Context::archiveDirFromEnv)
+                .map(workDir::resolve)
                 .orElse(workDir.resolve("archives"));
     }
 
     /** Checked like an option: an empty value would otherwise silently mean the current directory. */
     private static Path archiveDirFromEnv(String value) {
         if (value.isBlank()) {
-            throw new io.corezfs.CorezfsException(io.corezfs.ExitCode.USAGE, "COREZFS_ARCHIVE_DIR is set but empty;"
-                    + " unset it or name a directory");
+            throw new io.corezfs.CorezfsException(
+                    io.corezfs.ExitCode.USAGE,
+                    "COREZFS_ARCHIVE_DIR is set but empty;" + " unset it or name a directory");
         }
         try {
             return new OptionValues.AnyPath().convert(value);

@@ -15,14 +15,23 @@ public final class GlobalOptions {
      * picocli starts each level's array afresh and passes it here once per -v, so counting the calls, not keeping the
      * last array, is what adds the levels up.
      */
-    @Option(scope = ScopeType.INHERIT, names = {"-v", "--verbose"}, description = "More detail on stderr; repeat for debug logs (-vv).")
+    @Option(
+            scope = ScopeType.INHERIT,
+            names = {"-v", "--verbose"},
+            description = "More detail on stderr; repeat for debug logs (-vv).")
     void verbose(boolean[] given) {
         verbose++;
     }
 
-    @Option(scope = ScopeType.INHERIT, names = {"-q", "--quiet"}, description = "Only errors on stderr.")
+    @Option(
+            scope = ScopeType.INHERIT,
+            names = {"-q", "--quiet"},
+            description = "Only errors on stderr.")
     boolean quiet;
 
-    @Option(scope = ScopeType.INHERIT, names = "--no-color", description = "No ANSI colours (also when NO_COLOR is set).")
+    @Option(
+            scope = ScopeType.INHERIT,
+            names = "--no-color",
+            description = "No ANSI colours (also when NO_COLOR is set).")
     boolean noColor;
 }

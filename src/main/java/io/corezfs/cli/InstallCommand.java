@@ -12,90 +12,120 @@ import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.provide.ArchiveProvider;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-@Command(name = "install", mixinStandardHelpOptions = true,
+@Command(
+        name = "install",
+        mixinStandardHelpOptions = true,
         description = {
-                "Installs ZFS on this host and activates it now, without a reboot: finds the archive for this OS version"
-                        + " and kernel (or builds one through Docker), installs it all or nothing, presents it on /usr,"
-                        + " loads the module, enables the ZFS units so pools import at every boot, and verifies the result."
-                        + " Any failure after the files are in place rolls activation back.",
-                "",
-                "Archives are looked for in this order: --archive; each --archive-dir; the archive store ($COREZFS_ARCHIVE_DIR,"
-                        + " else ./archives); the current directory; --mirror (its index.json, as `corezfs publish` writes it).",
-                "",
-                "With --root DIR it installs offline into the host tree under DIR instead (an image or a mounted root):"
-                        + " files and unit links only, nothing is started.",
-                "",
-                "Modes: overlay mounts /opt/corezfs/usr over /usr (zfs-overlay.service); sysext presents /opt/corezfs as a"
-                        + " systemd-sysext extension bound to this OS version (corezfs-sysext.service); auto keeps the mode"
-                        + " already in use, else picks sysext where the host has systemd-sysext. Neither applies an archive"
-                        + " built for another kernel at boot.",
-                "",
-                "Downloads are bounded: the index by --max-index-size, the archive by the size its index gives; each by"
-                        + " --header-timeout, by --min-rate over every --stall-timeout, and by --download-deadline. A mirror's"
-                        + " redirects must stay on its scheme, host and port (at most --max-redirects) unless"
-                        + " --allow-cross-host-redirects. A download that breaks a bound is one line naming the URL: exit 3"
-                        + " for network failures, timeouts and refused redirects; exit 4 for oversize content, an archive whose"
-                        + " size differs from the index, or an invalid index; exit 5 for a sha256 mismatch. Nothing partial"
-                        + " reaches the store. TIME is 500ms, 30s, 10m or 2h; BYTES is 65536, 64K, 8M or 16G."},
+            "Installs ZFS on this host and activates it now, without a reboot: finds the archive for this OS version"
+                    + " and kernel (or builds one through Docker), installs it all or nothing, presents it on /usr,"
+                    + " loads the module, enables the ZFS units so pools import at every boot, and verifies the result."
+                    + " Any failure after the files are in place rolls activation back.",
+            "",
+            "Archives are looked for in this order: --archive; each --archive-dir; the archive store ($COREZFS_ARCHIVE_DIR,"
+                    + " else ./archives); the current directory; --mirror (its index.json, as `corezfs publish` writes it).",
+            "",
+            "With --root DIR it installs offline into the host tree under DIR instead (an image or a mounted root):"
+                    + " files and unit links only, nothing is started.",
+            "",
+            "Modes: overlay mounts /opt/corezfs/usr over /usr (zfs-overlay.service); sysext presents /opt/corezfs as a"
+                    + " systemd-sysext extension bound to this OS version (corezfs-sysext.service); auto keeps the mode"
+                    + " already in use, else picks sysext where the host has systemd-sysext. Neither applies an archive"
+                    + " built for another kernel at boot.",
+            "",
+            "Downloads are bounded: the index by --max-index-size, the archive by the size its index gives; each by"
+                    + " --header-timeout, by --min-rate over every --stall-timeout, and by --download-deadline. A mirror's"
+                    + " redirects must stay on its scheme, host and port (at most --max-redirects) unless"
+                    + " --allow-cross-host-redirects. A download that breaks a bound is one line naming the URL: exit 3"
+                    + " for network failures, timeouts and refused redirects; exit 4 for oversize content, an archive whose"
+                    + " size differs from the index, or an invalid index; exit 5 for a sha256 mismatch. Nothing partial"
+                    + " reaches the store. TIME is 500ms, 30s, 10m or 2h; BYTES is 65536, 64K, 8M or 16G."
+        },
         footerHeading = "%nExample:%n",
-        footer = {"  sudo corezfs install",
-                "  sudo corezfs install --mirror http://archives.internal/corezfs/ \\",
-                "      --no-build",
-                "  sudo corezfs install --dry-run",
-                "  corezfs install --root /mnt/image \\",
-                "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"})
+        footer = {
+            "  sudo corezfs install",
+            "  sudo corezfs install --mirror http://archives.internal/corezfs/ \\",
+            "      --no-build",
+            "  sudo corezfs install --dry-run",
+            "  corezfs install --root /mnt/image \\",
+            "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz"
+        })
 final class InstallCommand extends BaseCommand implements Callable<Integer> {
-    @Option(names = "--archive", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+    @Option(
+            names = "--archive",
+            paramLabel = "FILE",
+            converter = OptionValues.RegularFile.class,
             description = "Install this archive; no lookup.")
     Path archive;
 
-    @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--archive-dir",
+            paramLabel = "DIR",
+            converter = OptionValues.AnyPath.class,
             description = "Look for the archive in DIR first (repeatable).")
     List<Path> archiveDirs = new ArrayList<>();
 
-    @Option(names = "--mirror", paramLabel = "URL", converter = OptionValues.HttpUrl.class,
-            description = "An HTTP(S) directory of archives with an index.json, looked at last. Its archive is held to the"
-                    + " size and sha256 the index gives.")
+    @Option(
+            names = "--mirror",
+            paramLabel = "URL",
+            converter = OptionValues.HttpUrl.class,
+            description =
+                    "An HTTP(S) directory of archives with an index.json, looked at last. Its archive is held to the"
+                            + " size and sha256 the index gives.")
     URI mirror;
 
-    @Option(names = "--allow-cross-host-redirects",
+    @Option(
+            names = "--allow-cross-host-redirects",
             description = "Follow a mirror's redirects to another scheme, host or port (refused by default).")
     boolean crossHostRedirects;
 
-    @Option(names = "--max-index-size", paramLabel = "BYTES", defaultValue = "8M", converter = OptionValues.NonZeroBytes.class,
+    @Option(
+            names = "--max-index-size",
+            paramLabel = "BYTES",
+            defaultValue = "8M",
+            converter = OptionValues.NonZeroBytes.class,
             description = "Largest index.json taken from a mirror (default: ${DEFAULT-VALUE}).")
     long maxIndexBytes;
 
     @Option(names = "--no-build", description = "Fail (exit 3) instead of building when no archive matches.")
     boolean noBuild;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "auto",
+    @Option(
+            names = "--mode",
+            paramLabel = "MODE",
+            defaultValue = "auto",
             description = "auto, overlay or sysext (default: ${DEFAULT-VALUE}).")
     String mode;
 
     @Option(names = "--dry-run", description = "Print the plan (archive, why, units, steps) and change nothing.")
     boolean dryRun;
 
-    @Option(names = "--root", paramLabel = "DIR", converter = OptionValues.ExistingDir.class,
+    @Option(
+            names = "--root",
+            paramLabel = "DIR",
+            converter = OptionValues.ExistingDir.class,
             description = "Install offline into the host tree under DIR (an existing directory); nothing is started.")
     Path root;
 
-    @Option(names = "--kernel", paramLabel = "RELEASE", converter = OptionValues.KernelRelease.class,
+    @Option(
+            names = "--kernel",
+            paramLabel = "RELEASE",
+            converter = OptionValues.KernelRelease.class,
             description = "With --root: the target's kernel release, if not the running one.")
     String kernel;
 
-    @Option(names = "--force", description = "With --root: install even though the archive was built for another kernel (warns).")
+    @Option(
+            names = "--force",
+            description = "With --root: install even though the archive was built for another kernel (warns).")
     boolean force;
 
     /** Run by corezfs-pending.service at boot to apply an upgrade staged while pools were imported. */
@@ -116,16 +146,28 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     public Integer call() {
         Optional<Activation> requested = mode.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(mode));
         if (root != null && (requested.isPresent() || atBoot)) {
-            throw new CorezfsException(ExitCode.USAGE, "--root installs files only; --mode and --at-boot are for the live host");
+            throw new CorezfsException(
+                    ExitCode.USAGE, "--root installs files only; --mode and --at-boot are for the live host");
         }
         if (root == null && (force || kernel != null)) {
-            throw new CorezfsException(ExitCode.USAGE, "--force and --kernel only apply with --root: a live host loads the module"
-                    + " only for its running kernel");
+            throw new CorezfsException(
+                    ExitCode.USAGE,
+                    "--force and --kernel only apply with --root: a live host loads the module"
+                            + " only for its running kernel");
         }
-        RootInstaller files = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
-                ctx.env().clock(), ctx.toolVersion());
-        LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
-                reporter(), ctx.live().launcher());
+        RootInstaller files = new RootInstaller(
+                new ArchiveReader(ctx.limits()),
+                ctx.fileOps(),
+                reporter(),
+                ctx.env().clock(),
+                ctx.toolVersion());
+        LiveInstaller live = new LiveInstaller(
+                ctx.live().root(),
+                ctx.live().system(),
+                files,
+                new ArchiveReader(ctx.limits()),
+                reporter(),
+                ctx.live().launcher());
         if (root == null) {
             if (dryRun) {
                 try {
@@ -147,13 +189,24 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             out().println("applied the staged " + archive.getFileName());
             return 0;
         }
-        ArchiveProvider.Provided provided = provider().provide(new ArchiveProvider.Request(
-                Optional.ofNullable(archive).map(ctx::resolve),
-                archiveDirs.stream().map(d -> new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d))).toList(),
-                ctx.defaultArchiveDir(), ctx.workDir(), Optional.ofNullable(mirror), noBuild, dryRun), facts, fs);
+        ArchiveProvider.Provided provided = provider()
+                .provide(
+                        new ArchiveProvider.Request(
+                                Optional.ofNullable(archive).map(ctx::resolve),
+                                archiveDirs.stream()
+                                        .map(d -> new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)))
+                                        .toList(),
+                                ctx.defaultArchiveDir(),
+                                ctx.workDir(),
+                                Optional.ofNullable(mirror),
+                                noBuild,
+                                dryRun),
+                        facts,
+                        fs);
         if (provided.wouldBuild()) {
-            out().println("archive: none found for " + provided.host() + "; a real run would build one through Docker into "
-                    + ctx.defaultArchiveDir() + ", then install it");
+            out().println("archive: none found for " + provided.host()
+                    + "; a real run would build one through Docker into " + ctx.defaultArchiveDir()
+                    + ", then install it");
             return 0;
         }
         ArchiveLocator.Found f = provided.found().get();
@@ -178,8 +231,11 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             r = live.install(f.archive(), facts, m);
         }
         switch (r.outcome()) {
-            case ACTIVATED -> out().println("installed and activated " + r.archive() + " (" + m.label() + " mode): " + r.detail());
-            case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed and active (" + m.label() + " mode)");
+            case ACTIVATED ->
+                out().println("installed and activated " + r.archive() + " (" + m.label() + " mode): " + r.detail());
+            case UNCHANGED ->
+                out().println("unchanged: " + r.archive() + " is already installed and active (" + m.label()
+                        + " mode)");
             case STAGED -> out().println("staged " + r.archive() + " for the next boot: " + r.detail());
         }
         return 0;
@@ -199,8 +255,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             case INSTALLED -> out().println("installed " + r.archive() + " into " + fs.root());
             case REPLACED -> out().println("replaced the previous install with " + r.archive() + " in " + fs.root());
             case UNCHANGED -> out().println("unchanged: " + r.archive() + " is already installed in " + fs.root());
-            case REPAIRED -> out().println("repaired " + r.repaired().size() + (r.repaired().size() == 1 ? " file" : " files")
-                    + " of " + r.archive() + " in " + fs.root() + ": " + String.join(", ", r.repaired()));
+            case REPAIRED ->
+                out().println("repaired " + r.repaired().size() + (r.repaired().size() == 1 ? " file" : " files")
+                        + " of " + r.archive() + " in " + fs.root() + ": " + String.join(", ", r.repaired()));
         }
         return 0;
     }
@@ -208,18 +265,26 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     private ArchiveProvider provider() {
         // A mirror is one origin: a redirect elsewhere is refused unless asked for, so a mirror cannot send nodes
         // to any address it likes.
-        ArchiveLocator locator = new ArchiveLocator(new ArchiveStore(new ArchiveReader(ctx.limits())),
-                (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects)).fetchBounded(url, target, max),
+        ArchiveLocator locator = new ArchiveLocator(
+                new ArchiveStore(new ArchiveReader(ctx.limits())),
+                (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects))
+                        .fetchBounded(url, target, max),
                 // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
-                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT, maxIndexBytes);
+                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT,
+                maxIndexBytes);
         // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
-        return new ArchiveProvider(locator, ctx.docker(), BuildOptions.service(ctx, reporter(), downloads.limits(true)),
-                build.request(ctx), reporter());
+        return new ArchiveProvider(
+                locator,
+                ctx.docker(),
+                BuildOptions.service(ctx, reporter(), downloads.limits(true)),
+                build.request(ctx),
+                reporter());
     }
 
     /** One run at a time on a root, taken before any recovery (see {@link InstallLock}). */
     private InstallLock lock(Path target, String command) {
-        return InstallLock.acquire(target, command, InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")));
+        return InstallLock.acquire(
+                target, command, InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")));
     }
 
     private static Path require(Path p) {

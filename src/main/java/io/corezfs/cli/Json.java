@@ -7,8 +7,7 @@ import io.corezfs.JsonMapping;
 final class Json {
     private static final ObjectMapper MAPPER = JsonMapping.newMapper();
 
-    private Json() {
-    }
+    private Json() {}
 
     static String write(Object o) {
         try {

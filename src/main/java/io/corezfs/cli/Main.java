@@ -12,9 +12,6 @@ import io.corezfs.system.HostCommands;
 import io.corezfs.system.LiveSystem;
 import io.corezfs.system.LocalProcessRunner;
 import io.corezfs.system.ProcessRunner;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -24,11 +21,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** Entry point: builds the real {@link Context} and the command line, maps failures to exit codes. */
 public final class Main {
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         if (printedVersion(args, System.out)) {
@@ -37,10 +35,19 @@ public final class Main {
         Environment env = Environment.system();
         // The one runner every host program goes through: flushes, live activation, the image import.
         ProcessRunner processes = new LocalProcessRunner();
-        Context ctx = new Context(env, FileOps.atomic(processes), ArchiveLimits.DEFAULT, Path.of("").toAbsolutePath(),
-                toolVersion(), () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")), devImages(processes),
-                new Context.Live(Path.of("/"), LiveSystem.over(processes),
-                        Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))));
+        Context ctx = new Context(
+                env,
+                FileOps.atomic(processes),
+                ArchiveLimits.DEFAULT,
+                Path.of("").toAbsolutePath(),
+                toolVersion(),
+                () -> DockerJavaEngine.fromEnvironment(env.getenv("DOCKER_HOST")),
+                devImages(processes),
+                new Context.Live(
+                        Path.of("/"),
+                        LiveSystem.over(processes),
+                        Optional.ofNullable(System.getProperty("corezfs.home"))
+                                .map(h -> Path.of(h, "bin", "corezfs"))));
         System.exit(commandLine(ctx, args).execute(args));
     }
 
@@ -81,7 +88,8 @@ public final class Main {
         return commandLine(ctx, root -> CommandChoice.needed(root, CorezfsCommand.COMMANDS, args));
     }
 
-    private static CommandLine commandLine(Context ctx, Function<CommandSpec, List<Class<? extends BaseCommand>>> commands) {
+    private static CommandLine commandLine(
+            Context ctx, Function<CommandSpec, List<Class<? extends BaseCommand>>> commands) {
         CommandLine cl = new CommandLine(CorezfsCommand.class, new Factory(ctx));
         // Added before the settings below, which apply to the commands present when they are set.
         for (Class<? extends BaseCommand> command : commands.apply(cl.getCommandSpec())) {
@@ -101,7 +109,9 @@ public final class Main {
         boolean noColor = global.noColor || ctx.env().getenv("NO_COLOR").isPresent();
         if (noColor) {
             for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
-                p.commandSpec().commandLine().setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+                p.commandSpec()
+                        .commandLine()
+                        .setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
             }
         }
         int verbose = global.verbose;
@@ -115,7 +125,9 @@ public final class Main {
     private static int usage(CommandLine.ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
         PrintWriter err = cl.getErr();
-        String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage().strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        String msg = ex.getMessage() == null
+                ? ex.toString()
+                : ex.getMessage().strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
         err.println("corezfs: " + msg + " (see '" + cl.getCommandSpec().qualifiedName() + " --help')");
         // A mistyped command or option still gets picocli's "Did you mean" line: one line of error, one of help.
         CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);

@@ -1,8 +1,5 @@
 package io.corezfs.cli;
 
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -15,6 +12,8 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The one place option values are checked, before any command runs: each converter refuses a bad value with a
@@ -26,12 +25,12 @@ final class OptionValues {
     static final int MAX_PATH = 4096;
     /** A kernel release is at most 64 characters (the kernel's __NEW_UTS_LEN). */
     static final int MAX_KERNEL = 64;
+
     static final Pattern KERNEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]*");
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     static final Pattern VERSION = Pattern.compile("[0-9][A-Za-z0-9.~+-]{0,63}");
 
-    private OptionValues() {
-    }
+    private OptionValues() {}
 
     static String printable(String s) {
         StringBuilder b = new StringBuilder();
@@ -109,7 +108,9 @@ final class OptionValues {
                 throw bad(value, "no such file");
             }
             if (!a.isRegularFile()) {
-                throw bad(value, "not a regular file (" + (a.isDirectory() ? "a directory" : "a FIFO, socket or device") + ")");
+                throw bad(
+                        value,
+                        "not a regular file (" + (a.isDirectory() ? "a directory" : "a FIFO, socket or device") + ")");
             }
             return p;
         }
@@ -156,7 +157,8 @@ final class OptionValues {
                 throw bad(value, "longer than " + MAX_KERNEL + " characters, which no kernel release is");
             }
             if (!KERNEL.matcher(value).matches()) {
-                throw bad(value, "not a kernel release (letters, digits and . _ + ~ -, starting with a letter or digit)");
+                throw bad(
+                        value, "not a kernel release (letters, digits and . _ + ~ -, starting with a letter or digit)");
             }
             return value;
         }
@@ -292,7 +294,8 @@ final class OptionValues {
         }
 
         static URI check(String value, boolean fileAllowed) {
-            String expected = fileAllowed ? "expected http(s)://host[:port][/path] or file:///dir"
+            String expected = fileAllowed
+                    ? "expected http(s)://host[:port][/path] or file:///dir"
                     : "expected http(s)://host[:port][/path]";
             URI u;
             try {
@@ -301,13 +304,20 @@ final class OptionValues {
                 throw bad(value, "not a URL (" + e.getReason() + "); " + expected);
             }
             String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-            if (fileAllowed && scheme.equals("file") && !u.isOpaque() && u.getRawAuthority() == null
-                    && u.getRawPath() != null && u.getRawPath().startsWith("/")
-                    && u.getRawQuery() == null && u.getRawFragment() == null) {
+            if (fileAllowed
+                    && scheme.equals("file")
+                    && !u.isOpaque()
+                    && u.getRawAuthority() == null
+                    && u.getRawPath() != null
+                    && u.getRawPath().startsWith("/")
+                    && u.getRawQuery() == null
+                    && u.getRawFragment() == null) {
                 return u;
             }
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw bad(value, (scheme.isEmpty() ? "no scheme" : "scheme " + scheme + " is not supported") + "; " + expected);
+                throw bad(
+                        value,
+                        (scheme.isEmpty() ? "no scheme" : "scheme " + scheme + " is not supported") + "; " + expected);
             }
             if (u.isOpaque() || u.getHost() == null || u.getHost().isEmpty()) {
                 throw bad(value, "no host; " + expected);

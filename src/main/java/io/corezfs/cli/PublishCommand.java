@@ -3,25 +3,30 @@ package io.corezfs.cli;
 import io.corezfs.CorezfsException;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.store.MirrorIndex;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
-@Command(name = "publish", mixinStandardHelpOptions = true,
-        description = "Writes DIR/index.json describing every valid archive in DIR (OS, version, board, kernel, ZFS version,"
-                + " sha256), so DIR served over HTTP works as `corezfs install --mirror URL` for a whole fleet. Invalid"
-                + " archives are left out and named.",
+@Command(
+        name = "publish",
+        mixinStandardHelpOptions = true,
+        description =
+                "Writes DIR/index.json describing every valid archive in DIR (OS, version, board, kernel, ZFS version,"
+                        + " sha256), so DIR served over HTTP works as `corezfs install --mirror URL` for a whole fleet. Invalid"
+                        + " archives are left out and named.",
         footerHeading = "%nExample:%n",
-        footer = {"  corezfs publish /srv/www/corezfs",
-                "  sudo corezfs install --mirror http://archives.internal:8080/"})
+        footer = {"  corezfs publish /srv/www/corezfs", "  sudo corezfs install --mirror http://archives.internal:8080/"
+        })
 final class PublishCommand extends BaseCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DIR", converter = OptionValues.ExistingDir.class, description = "The directory of archives to describe.")
+    @Parameters(
+            paramLabel = "DIR",
+            converter = OptionValues.ExistingDir.class,
+            description = "The directory of archives to describe.")
     Path dir;
 
     PublishCommand(Context ctx) {
@@ -44,7 +49,8 @@ final class PublishCommand extends BaseCommand implements Callable<Integer> {
         for (String s : skipped) {
             reporter().warn("left out " + s);
         }
-        out().println("wrote " + d.resolve(MirrorIndex.FILE) + ": " + index.archives().size() + " archive(s)");
+        out().println("wrote " + d.resolve(MirrorIndex.FILE) + ": "
+                + index.archives().size() + " archive(s)");
         return 0;
     }
 }

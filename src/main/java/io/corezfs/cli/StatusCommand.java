@@ -5,21 +5,22 @@ import io.corezfs.activation.LiveState;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallState;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Shows what this host is (OS, version, board, channel, kernel), what corezfs installed on it and, on the running host, the live state: activation mode and unit, module, ZFS versions, pools and their health.",
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description =
+                "Shows what this host is (OS, version, board, channel, kernel), what corezfs installed on it and, on the running host, the live state: activation mode and unit, module, ZFS versions, pools and their health.",
         footerHeading = "%nExample:%n",
-        footer = {"  corezfs status --json",
-                "  corezfs status --root /mnt/image --kernel 6.6.95-flatcar"})
+        footer = {"  corezfs status --json", "  corezfs status --root /mnt/image --kernel 6.6.95-flatcar"})
 final class StatusCommand extends BaseCommand implements Callable<Integer> {
     @Mixin
     HostOptions host;
@@ -45,44 +46,84 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
         o.put("updateChannel", f.updateChannel());
         o.put("kernel", f.kernel());
         o.put("arch", f.arch());
-        o.put("installed", installed.map(s -> {
-            Map<String, Object> i = new LinkedHashMap<>();
-            i.put("archive", s.archive());
-            i.put("zfsVersion", s.manifest().zfsVersion());
-            i.put("kernel", s.manifest().kernel());
-            i.put("kernelMatches", s.manifest().kernel().equals(f.kernel()));
-            i.put("installedAt", s.installedAt());
-            return i;
-        }).orElse(null));
-        Optional<LiveState> live = isLive ? Optional.of(LiveState.probe(fs.root(), ctx.live().system())) : Optional.empty();
-        o.put("live", live.map(l -> {
-            Map<String, Object> i = new LinkedHashMap<>();
-            i.put("mode", l.mode().map(Activation::label).orElse(null));
-            i.put("active", l.active());
-            i.put("usrPresented", l.usrPresented());
-            i.put("moduleLoaded", l.moduleLoaded());
-            i.put("kmodVersion", l.kmodVersion().orElse(null));
-            i.put("zfsVersion", l.zfsVersion().orElse(null));
-            i.put("pools", l.pools().stream().map(p -> Map.of("name", p.name(), "health", p.health())).toList());
-            return i;
-        }).orElse(null));
+        o.put(
+                "installed",
+                installed
+                        .map(s -> {
+                            Map<String, Object> i = new LinkedHashMap<>();
+                            i.put("archive", s.archive());
+                            i.put("zfsVersion", s.manifest().zfsVersion());
+                            i.put("kernel", s.manifest().kernel());
+                            i.put("kernelMatches", s.manifest().kernel().equals(f.kernel()));
+                            i.put("installedAt", s.installedAt());
+                            return i;
+                        })
+                        .orElse(null));
+        Optional<LiveState> live =
+                isLive ? Optional.of(LiveState.probe(fs.root(), ctx.live().system())) : Optional.empty();
+        o.put(
+                "live",
+                live.map(l -> {
+                            Map<String, Object> i = new LinkedHashMap<>();
+                            i.put("mode", l.mode().map(Activation::label).orElse(null));
+                            i.put("active", l.active());
+                            i.put("usrPresented", l.usrPresented());
+                            i.put("moduleLoaded", l.moduleLoaded());
+                            i.put("kmodVersion", l.kmodVersion().orElse(null));
+                            i.put("zfsVersion", l.zfsVersion().orElse(null));
+                            i.put(
+                                    "pools",
+                                    l.pools().stream()
+                                            .map(p -> Map.of("name", p.name(), "health", p.health()))
+                                            .toList());
+                            return i;
+                        })
+                        .orElse(null));
         if (json) {
             out().println(Json.write(o));
         } else {
             out().printf("OS:        %s %s (%s)%n", f.os(), f.version(), f.board());
-            out().printf("Channel:   %s%s%n", f.channel().isEmpty() ? "-" : f.channel(),
-                    f.updateChannel().equals(f.channel()) ? "" : " (follows " + f.updateChannel() + " for updates)");
+            out().printf(
+                            "Channel:   %s%s%n",
+                            f.channel().isEmpty() ? "-" : f.channel(),
+                            f.updateChannel().equals(f.channel())
+                                    ? ""
+                                    : " (follows " + f.updateChannel() + " for updates)");
             out().printf("Kernel:    %s (%s)%n", f.kernel(), f.arch());
-            out().printf("Installed: %s%n", installed.map(s -> s.archive() + " (ZFS " + s.manifest().zfsVersion()
-                    + (s.manifest().kernel().equals(f.kernel()) ? "" : ", built for kernel " + s.manifest().kernel()
-                    + ": will not load on " + f.kernel()) + ")").orElse("nothing"));
+            out().printf(
+                            "Installed: %s%n",
+                            installed
+                                    .map(s -> s.archive() + " (ZFS "
+                                            + s.manifest().zfsVersion()
+                                            + (s.manifest().kernel().equals(f.kernel())
+                                                    ? ""
+                                                    : ", built for kernel "
+                                                            + s.manifest().kernel() + ": will not load on "
+                                                            + f.kernel())
+                                            + ")")
+                                    .orElse("nothing"));
             live.ifPresent(l -> {
-                out().printf("Mode:      %s%n", l.mode().map(m -> m.label() + " (" + m.unit() + " " + (l.active() ? "active" : "inactive") + ")")
-                        .orElse("-"));
-                out().printf("Module:    %s%n", l.moduleLoaded() ? "zfs " + l.kmodVersion().orElse("?") + " loaded" : "not loaded");
-                out().printf("Tools:     %s%n", l.zfsVersion().map(v -> "zfs " + v).orElse("not on /usr"));
-                out().printf("Pools:     %s%n", l.pools().isEmpty() ? "none imported"
-                        : String.join(", ", l.pools().stream().map(p -> p.name() + " " + p.health()).toList()));
+                out().printf(
+                                "Mode:      %s%n",
+                                l.mode()
+                                        .map(m -> m.label() + " (" + m.unit() + " "
+                                                + (l.active() ? "active" : "inactive") + ")")
+                                        .orElse("-"));
+                out().printf(
+                                "Module:    %s%n",
+                                l.moduleLoaded() ? "zfs " + l.kmodVersion().orElse("?") + " loaded" : "not loaded");
+                out().printf(
+                                "Tools:     %s%n",
+                                l.zfsVersion().map(v -> "zfs " + v).orElse("not on /usr"));
+                out().printf(
+                                "Pools:     %s%n",
+                                l.pools().isEmpty()
+                                        ? "none imported"
+                                        : String.join(
+                                                ", ",
+                                                l.pools().stream()
+                                                        .map(p -> p.name() + " " + p.health())
+                                                        .toList()));
             });
         }
         return 0;

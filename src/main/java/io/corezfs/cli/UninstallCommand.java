@@ -5,26 +5,36 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "uninstall", mixinStandardHelpOptions = true,
-        description = "Stops and disables the ZFS units, withdraws the /usr overlay or system extension, unloads the module"
-                + " and removes what corezfs installed. Pools and their data are never touched: while pools are imported"
-                + " it refuses, unless --export is given, which exports them first. With --root DIR it removes an offline"
-                + " install from the tree under DIR.",
+@Command(
+        name = "uninstall",
+        mixinStandardHelpOptions = true,
+        description =
+                "Stops and disables the ZFS units, withdraws the /usr overlay or system extension, unloads the module"
+                        + " and removes what corezfs installed. Pools and their data are never touched: while pools are imported"
+                        + " it refuses, unless --export is given, which exports them first. With --root DIR it removes an offline"
+                        + " install from the tree under DIR.",
         footerHeading = "%nExample:%n",
-        footer = {"  sudo corezfs uninstall", "  sudo corezfs uninstall --export", "  corezfs uninstall --root /mnt/image"})
+        footer = {
+            "  sudo corezfs uninstall",
+            "  sudo corezfs uninstall --export",
+            "  corezfs uninstall --root /mnt/image"
+        })
 final class UninstallCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--export", description = "Export imported pools first (they stay intact on their disks).")
     boolean export;
 
-    @Option(names = "--root", paramLabel = "DIR", converter = OptionValues.ExistingDir.class, description = "Remove an offline install from the host tree under DIR.")
+    @Option(
+            names = "--root",
+            paramLabel = "DIR",
+            converter = OptionValues.ExistingDir.class,
+            description = "Remove an offline install from the host tree under DIR.")
     Path root;
 
     UninstallCommand(Context ctx) {
@@ -33,8 +43,12 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RootInstaller files = new RootInstaller(new ArchiveReader(ctx.limits()), ctx.fileOps(), reporter(),
-                ctx.env().clock(), ctx.toolVersion());
+        RootInstaller files = new RootInstaller(
+                new ArchiveReader(ctx.limits()),
+                ctx.fileOps(),
+                reporter(),
+                ctx.env().clock(),
+                ctx.toolVersion());
         java.time.Duration wait = InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT"));
         if (root != null) {
             Path r = ctx.resolve(root);
@@ -48,8 +62,13 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
             out().println("removed corezfs from " + r);
             return 0;
         }
-        LiveInstaller live = new LiveInstaller(ctx.live().root(), ctx.live().system(), files, new ArchiveReader(ctx.limits()),
-                reporter(), ctx.live().launcher());
+        LiveInstaller live = new LiveInstaller(
+                ctx.live().root(),
+                ctx.live().system(),
+                files,
+                new ArchiveReader(ctx.limits()),
+                reporter(),
+                ctx.live().launcher());
         live.checkPreconditions();
         Optional<List<String>> removed;
         try (InstallLock lock = InstallLock.acquire(ctx.live().root(), "corezfs uninstall", wait)) {
@@ -60,8 +79,9 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
             return 0;
         }
         List<String> kept = removed.get();
-        out().println("uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
-                + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));
+        out().println(
+                        "uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
+                                + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));
         return 0;
     }
 }

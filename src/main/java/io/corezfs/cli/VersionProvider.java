@@ -5,6 +5,6 @@ import picocli.CommandLine.IVersionProvider;
 final class VersionProvider implements IVersionProvider {
     @Override
     public String[] getVersion() {
-        return new String[]{"corezfs " + Main.toolVersion()};
+        return new String[] {"corezfs " + Main.toolVersion()};
     }
 }

@@ -6,10 +6,6 @@ import io.corezfs.Reporter;
 import io.corezfs.archive.ArchivePaths;
 import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * One compile of OpenZFS in a throwaway container of the developer image: source and script copied in, no
@@ -70,7 +69,8 @@ public final class BuildRun {
     /** The owner token of this process on {@code host}. */
     static String owner(String host) {
         ProcessHandle me = ProcessHandle.current();
-        return host + ":" + me.pid() + ":" + me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+        return host + ":" + me.pid() + ":"
+                + me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
     }
 
     /**
@@ -85,7 +85,8 @@ public final class BuildRun {
         try {
             long pid = Long.parseLong(f[1]);
             long start = Long.parseLong(f[2]);
-            return ProcessHandle.of(pid).map(h -> h.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L) == start)
+            return ProcessHandle.of(pid)
+                    .map(h -> h.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L) == start)
                     .orElse(false);
         } catch (NumberFormatException e) {
             return false;
@@ -99,10 +100,18 @@ public final class BuildRun {
      * @param log      where the full build output goes
      * @param outDir   receives {@code destdir/}, {@code syslibs/}, {@code build.env}; must not exist
      */
-    public void run(String image, String kernel, List<Path> sources, String topDir, long epoch, int jobs,
-                    Path log, Path outDir) {
+    public void run(
+            String image,
+            String kernel,
+            List<Path> sources,
+            String topDir,
+            long epoch,
+            int jobs,
+            Path log,
+            Path outDir) {
         docker.ping();
-        for (Map.Entry<String, Map<String, String>> c : docker.containersLabelled(LABEL).entrySet()) {
+        for (Map.Entry<String, Map<String, String>> c :
+                docker.containersLabelled(LABEL).entrySet()) {
             // A build running beside this one (another shell, a CI job) owns its container: only a dead run's goes.
             if (ownerAlive.test(c.getValue().get(OWNER_LABEL))) {
                 continue;
@@ -118,16 +127,22 @@ public final class BuildRun {
         env.put("ZFS_TOP", topDir);
         env.put("JOBS", String.valueOf(jobs));
         env.put("SOURCE_DATE_EPOCH", String.valueOf(epoch));
-        String container = docker.create(new Docker.ContainerSpec(image, List.of("/bin/bash", "/corezfs/in/build-zfs.sh"),
-                Map.of(LABEL, id, OWNER_LABEL, owner), "none", env, "/corezfs"));
+        String container = docker.create(new Docker.ContainerSpec(
+                image,
+                List.of("/bin/bash", "/corezfs/in/build-zfs.sh"),
+                Map.of(LABEL, id, OWNER_LABEL, owner),
+                "none",
+                env,
+                "/corezfs"));
         Runnable withdrawCleanup = this.env.onExit("corezfs-build-cleanup", () -> docker.remove(container));
         try {
             docker.copyInto(container, "/", inputs(sources, log.getParent()));
             docker.start(container);
             int code = follow(container, log);
             if (code != 0) {
-                throw new CorezfsException(ExitCode.BUILD_FAILED, "the build failed (exit " + code + "); log: " + log
-                        + "\n" + tail(log, 30));
+                throw new CorezfsException(
+                        ExitCode.BUILD_FAILED,
+                        "the build failed (exit " + code + "); log: " + log + "\n" + tail(log, 30));
             }
             extract(docker.copyOut(container, "/corezfs/out"), outDir);
         } finally {
@@ -151,7 +166,8 @@ public final class BuildRun {
                 }
             });
         } catch (IOException | UncheckedIOException e) {
-            throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot write the build log " + log + ": " + e.getMessage());
+            throw new CorezfsException(
+                    ExitCode.BUILD_FAILED, "cannot write the build log " + log + ": " + e.getMessage());
         }
     }
 
@@ -176,7 +192,8 @@ public final class BuildRun {
     private static InputStream inputs(List<Path> sources, Path scratch) {
         try {
             Path tar = Files.createTempFile(scratch, "inputs", ".tar");
-            try (OutputStream out = Files.newOutputStream(tar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+            try (OutputStream out = Files.newOutputStream(tar);
+                    TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
                 t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                 byte[] script;
                 try (InputStream in = BuildRun.class.getResourceAsStream(SCRIPT)) {
@@ -202,7 +219,8 @@ public final class BuildRun {
         }
     }
 
-    private static void add(TarArchiveOutputStream t, String name, int mode, long size, InputStream in) throws IOException {
+    private static void add(TarArchiveOutputStream t, String name, int mode, long size, InputStream in)
+            throws IOException {
         TarArchiveEntry e = new TarArchiveEntry(name);
         e.setMode(mode);
         e.setSize(size);
@@ -217,7 +235,8 @@ public final class BuildRun {
      * nothing written through a link, and a hard link only to a file this output already brought.
      */
     static void extract(InputStream tarStream, Path outDir) {
-        try (InputStream in = tarStream; TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+        try (InputStream in = tarStream;
+                TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             Files.createDirectories(outDir);
             Path base = outDir.toRealPath();
             Set<String> files = new HashSet<>();
@@ -232,8 +251,9 @@ public final class BuildRun {
                 Path p = base.resolve(rel);
                 for (Path a = p.getParent(); a != null && !a.equals(base); a = a.getParent()) {
                     if (Files.isSymbolicLink(a)) {
-                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output writes through a link: "
-                                + ArchivePaths.printable(name));
+                        throw new CorezfsException(
+                                ExitCode.BUILD_FAILED,
+                                "build output writes through a link: " + ArchivePaths.printable(name));
                     }
                 }
                 if (e.isDirectory()) {
@@ -244,9 +264,12 @@ public final class BuildRun {
                 } else if (e.isLink()) {
                     String target = relative(e.getLinkName());
                     if (!files.contains(target)) {
-                        throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe link: "
-                                + ArchivePaths.printable(name) + " (a hard link to '" + ArchivePaths.printable(e.getLinkName())
-                                + "', which is not a file it brought before)");
+                        throw new CorezfsException(
+                                ExitCode.BUILD_FAILED,
+                                "build output has an unsafe link: "
+                                        + ArchivePaths.printable(name) + " (a hard link to '"
+                                        + ArchivePaths.printable(e.getLinkName())
+                                        + "', which is not a file it brought before)");
                     }
                     Files.createDirectories(p.getParent());
                     Files.createLink(p, base.resolve(target));
@@ -264,7 +287,8 @@ public final class BuildRun {
             }
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
-                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while copying the build output to " + outDir);
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION, "disk full while copying the build output to " + outDir);
             }
             throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot copy the build output: " + e.getMessage());
         }
@@ -278,8 +302,9 @@ public final class BuildRun {
         String n = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
         Optional<String> why = ArchivePaths.whyNotCanonical(n);
         if (why.isPresent()) {
-            throw new CorezfsException(ExitCode.BUILD_FAILED, "build output has an unsafe entry: "
-                    + ArchivePaths.printable(name) + " (" + why.get() + ")");
+            throw new CorezfsException(
+                    ExitCode.BUILD_FAILED,
+                    "build output has an unsafe entry: " + ArchivePaths.printable(name) + " (" + why.get() + ")");
         }
         int slash = n.indexOf('/');
         return slash < 0 ? "" : n.substring(slash + 1);

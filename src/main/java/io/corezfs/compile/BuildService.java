@@ -15,7 +15,6 @@ import io.corezfs.net.Downloader;
 import io.corezfs.zfs.ZfsReleases;
 import io.corezfs.zfs.ZfsSource;
 import io.corezfs.zfs.ZfsSourceResolver;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -38,10 +37,17 @@ public final class BuildService {
      * @param cacheDir  downloads, build logs and scratch space
      * @param jobs      parallel compile jobs; empty means the number of CPUs
      */
-    public record Request(Optional<String> zfsVersion, Optional<String> zfsSource, boolean insecureSource,
-                          Optional<URI> releaseMirror, Optional<URI> zfsMirror, Optional<String> devImage,
-                          Optional<Path> keyring, Path cacheDir, boolean keepBuild, OptionalInt jobs) {
-    }
+    public record Request(
+            Optional<String> zfsVersion,
+            Optional<String> zfsSource,
+            boolean insecureSource,
+            Optional<URI> releaseMirror,
+            Optional<URI> zfsMirror,
+            Optional<String> devImage,
+            Optional<Path> keyring,
+            Path cacheDir,
+            boolean keepBuild,
+            OptionalInt jobs) {}
 
     private final Environment env;
     private final String toolVersion;
@@ -54,8 +60,13 @@ public final class BuildService {
      * @param docker     the engine, created only when a build starts
      * @param downloader a downloader with the run's limits, made where one is needed
      */
-    public BuildService(Environment env, String toolVersion, Supplier<Docker> docker, DevImages.Factory devImages,
-                        Supplier<Downloader> downloader, Reporter reporter) {
+    public BuildService(
+            Environment env,
+            String toolVersion,
+            Supplier<Docker> docker,
+            DevImages.Factory devImages,
+            Supplier<Downloader> downloader,
+            Reporter reporter) {
         this.env = env;
         this.toolVersion = toolVersion;
         this.docker = docker;
@@ -77,27 +88,48 @@ public final class BuildService {
         ZfsSource source = resolveSource(r, facts, cache);
         Docker engine = docker.get();
         engine.ping();
-        String image = r.devImage().isPresent() ? checkedImage(engine, r.devImage().get())
-                : devImages.create(engine, cache, reporter, downloader.get())
-                .imageFor(DevContainerSource.of(facts.os(), facts.channelOrNone(), facts.board(), facts.version(),
-                        r.releaseMirror()), r.keyring());
-        Path out = archive.orElseGet(() -> dir.resolve(ArchiveName.of(facts, source.version().text()).fileName()));
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC)
+        String image = r.devImage().isPresent()
+                ? checkedImage(engine, r.devImage().get())
+                : devImages
+                        .create(engine, cache, reporter, downloader.get())
+                        .imageFor(
+                                DevContainerSource.of(
+                                        facts.os(),
+                                        facts.channelOrNone(),
+                                        facts.board(),
+                                        facts.version(),
+                                        r.releaseMirror()),
+                                r.keyring());
+        Path out = archive.orElseGet(
+                () -> dir.resolve(ArchiveName.of(facts, source.version().text()).fileName()));
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(ZoneOffset.UTC)
                 .format(env.clock().instant());
         long epoch = sourceDateEpoch().orElse(source.sourceDateEpoch());
-        Manifest m = new Builder(engine, reporter, toolVersion, env).build(image, facts, targetRoot,
-                source.version().text(), source.files(), source.topDir(), epoch,
-                r.jobs().orElse(Runtime.getRuntime().availableProcessors()),
-                cache.resolve("build/" + stamp), cache.resolve("logs/build-" + stamp + ".log"), out, r.keepBuild());
-        reporter.info("built " + out.getFileName() + ": " + m.entries().size() + " entries for kernel " + facts.kernel());
+        Manifest m = new Builder(engine, reporter, toolVersion, env)
+                .build(
+                        image,
+                        facts,
+                        targetRoot,
+                        source.version().text(),
+                        source.files(),
+                        source.topDir(),
+                        epoch,
+                        r.jobs().orElse(Runtime.getRuntime().availableProcessors()),
+                        cache.resolve("build/" + stamp),
+                        cache.resolve("logs/build-" + stamp + ".log"),
+                        out,
+                        r.keepBuild());
+        reporter.info(
+                "built " + out.getFileName() + ": " + m.entries().size() + " entries for kernel " + facts.kernel());
         return out;
     }
 
     private Optional<Long> sourceDateEpoch() {
         Optional<String> v = env.getenv("SOURCE_DATE_EPOCH");
         if (v.isPresent() && !v.get().strip().matches("[0-9]{1,18}")) {
-            throw new CorezfsException(ExitCode.USAGE, "SOURCE_DATE_EPOCH is not a number of seconds: '"
-                    + printable(v.get()) + "'");
+            throw new CorezfsException(
+                    ExitCode.USAGE, "SOURCE_DATE_EPOCH is not a number of seconds: '" + printable(v.get()) + "'");
         }
         return v.map(s -> Long.parseLong(s.strip()));
     }
@@ -128,8 +160,9 @@ public final class BuildService {
 
     private static String checkedImage(Docker docker, String devImage) {
         if (docker.image(devImage).isEmpty()) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "no local Docker image " + devImage
-                    + " (corezfs never pulls; import or build it first)");
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION,
+                    "no local Docker image " + devImage + " (corezfs never pulls; import or build it first)");
         }
         return devImage;
     }

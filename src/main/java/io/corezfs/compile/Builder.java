@@ -9,7 +9,6 @@ import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +37,19 @@ public final class Builder {
      * @param workDir    scratch space for this build; removed afterwards unless {@code keep}
      * @param target     the archive file to write
      */
-    public Manifest build(String image, HostFacts facts, RootFs targetRoot, String zfsVersion, List<Path> sources,
-                          String topDir, long epoch, int jobs, Path workDir, Path log, Path target, boolean keep) {
+    public Manifest build(
+            String image,
+            HostFacts facts,
+            RootFs targetRoot,
+            String zfsVersion,
+            List<Path> sources,
+            String topDir,
+            long epoch,
+            int jobs,
+            Path workDir,
+            Path log,
+            Path target,
+            boolean keep) {
         try {
             Files.createDirectories(workDir);
             Files.createDirectories(log.getParent());
@@ -47,12 +57,22 @@ public final class Builder {
             Path tree = workDir.resolve("tree");
             deleteTree(out);
             deleteTree(tree);
-            reporter.info("building ZFS " + zfsVersion + " for kernel " + facts.kernel() + " in " + image
-                    + " (log: " + log + ")");
+            reporter.info("building ZFS " + zfsVersion + " for kernel " + facts.kernel() + " in " + image + " (log: "
+                    + log + ")");
             new BuildRun(docker, reporter, env).run(image, facts.kernel(), sources, topDir, epoch, jobs, log, out);
             new TreeCollector(reporter).collect(out, targetRoot, facts.kernel(), tree);
-            Manifest header = new Manifest(Manifest.FORMAT, facts.os(), facts.version(), facts.board(), facts.channel(),
-                    facts.kernel(), facts.arch(), zfsVersion, toolVersion, epoch, List.of());
+            Manifest header = new Manifest(
+                    Manifest.FORMAT,
+                    facts.os(),
+                    facts.version(),
+                    facts.board(),
+                    facts.channel(),
+                    facts.kernel(),
+                    facts.arch(),
+                    zfsVersion,
+                    toolVersion,
+                    epoch,
+                    List.of());
             Manifest m = new ArchiveWriter(Math.max(1, jobs)).pack(tree, header, target);
             if (!keep) {
                 deleteTree(workDir);
@@ -63,8 +83,9 @@ public final class Builder {
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
                 cleanQuietly(workDir);
-                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while building in " + workDir
-                        + "; the partial files were removed");
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        "disk full while building in " + workDir + "; the partial files were removed");
             }
             throw new CorezfsException(ExitCode.BUILD_FAILED, "build failed: " + e);
         } catch (RuntimeException e) {

@@ -5,7 +5,6 @@ import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.host.KeyValueFile;
 import io.corezfs.host.RootFs;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -32,14 +31,32 @@ public final class TreeCollector {
     private static final Pattern C_RUNTIME = Pattern.compile(
             "(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|libnsl|libmvec|libBrokenLocale)\\.so.*");
     /** Development and test material: not needed to run ZFS. */
-    private static final Pattern DROP = Pattern.compile(String.join("|",
-            "usr/include(/.*)?", "usr/src(/.*)?", ".*\\.a", ".*\\.la", "usr/lib[^/]*/pkgconfig(/.*)?",
+    private static final Pattern DROP = Pattern.compile(String.join(
+            "|",
+            "usr/include(/.*)?",
+            "usr/src(/.*)?",
+            ".*\\.a",
+            ".*\\.la",
+            "usr/lib[^/]*/pkgconfig(/.*)?",
             "usr/lib[^/]*/[^/]*/pkgconfig(/.*)?",
-            "usr/share/zfs/(zfs-tests|test-runner|runfiles)(/.*)?", "usr/share/zfs/[^/]*\\.sh",
-            "usr/bin/raidz_test", "usr/lib/dracut(/.*)?", "usr/share/initramfs-tools(/.*)?", "etc/init\\.d(/.*)?",
-            "usr/lib/modules-load\\.d(/.*)?", "usr/share/zfs/(zfs-helpers|zloop|zimport)\\.sh"));
-    private static final List<String> LIB_DIRS = List.of("/usr/lib64", "/usr/lib", "/lib64", "/lib",
-            "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu");
+            "usr/share/zfs/(zfs-tests|test-runner|runfiles)(/.*)?",
+            "usr/share/zfs/[^/]*\\.sh",
+            "usr/bin/raidz_test",
+            "usr/lib/dracut(/.*)?",
+            "usr/share/initramfs-tools(/.*)?",
+            "etc/init\\.d(/.*)?",
+            "usr/lib/modules-load\\.d(/.*)?",
+            "usr/share/zfs/(zfs-helpers|zloop|zimport)\\.sh"));
+
+    private static final List<String> LIB_DIRS = List.of(
+            "/usr/lib64",
+            "/usr/lib",
+            "/lib64",
+            "/lib",
+            "/usr/lib/x86_64-linux-gnu",
+            "/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/lib/aarch64-linux-gnu");
 
     private final Reporter reporter;
 
@@ -68,7 +85,8 @@ public final class TreeCollector {
             bundleLibraries(buildOut.resolve("syslibs"), target, tree.resolve("opt/corezfs" + libdir));
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
-                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while assembling the archive tree in " + tree);
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION, "disk full while assembling the archive tree in " + tree);
             }
             throw new CorezfsException(ExitCode.BUILD_FAILED, "cannot assemble the archive tree: " + e);
         }
@@ -131,7 +149,8 @@ public final class TreeCollector {
                 for (Path u : s.sorted().toList()) {
                     // ZFS masks the names of its old init scripts with links to /dev/null. No archive may
                     // link outside itself, and these hosts never had those scripts: the masks are dropped.
-                    if (Files.isSymbolicLink(u) && Files.readSymbolicLink(u).toString().equals("/dev/null")) {
+                    if (Files.isSymbolicLink(u)
+                            && Files.readSymbolicLink(u).toString().equals("/dev/null")) {
                         Files.delete(u);
                         continue;
                     }
@@ -165,7 +184,8 @@ public final class TreeCollector {
         for (Path l : links) {
             String target = Files.readSymbolicLink(l).toString();
             String mapped = target.startsWith("/") ? map(target.substring(1)) : null;
-            if (mapped != null && mapped.startsWith("opt/corezfs/")
+            if (mapped != null
+                    && mapped.startsWith("opt/corezfs/")
                     && Files.exists(tree.resolve(mapped), LinkOption.NOFOLLOW_LINKS)) {
                 Files.delete(l);
                 Files.createSymbolicLink(l, Path.of("/" + mapped));

@@ -9,8 +9,6 @@ import io.corezfs.system.HostCommands;
 import io.corezfs.trust.DigestsFile;
 import io.corezfs.trust.SignatureVerifier;
 import io.corezfs.zfs.ZfsTarball;
-import org.apache.commons.io.file.PathUtils;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.commons.io.file.PathUtils;
 
 /**
  * The vendor's developer container as a Docker image: downloaded (resumably), verified (detached OpenPGP signature,
@@ -40,7 +39,8 @@ public final class DevContainerImages implements DevImages {
     private final Path cacheDir;
     private final Reporter reporter;
 
-    public DevContainerImages(Docker docker, Downloader downloader, HostCommands commands, Path cacheDir, Reporter reporter) {
+    public DevContainerImages(
+            Docker docker, Downloader downloader, HostCommands commands, Path cacheDir, Reporter reporter) {
         this.docker = docker;
         this.downloader = downloader;
         this.commands = commands;
@@ -60,8 +60,10 @@ public final class DevContainerImages implements DevImages {
             reporter.info("using the imported developer container " + ref);
             return ref;
         }
-        Path key = keyring.orElseThrow(() -> new CorezfsException(ExitCode.PRECONDITION,
-                "no signing key for " + source.osId() + " is bundled with this corezfs; pass --keyring FILE with the vendor's"
+        Path key = keyring.orElseThrow(() -> new CorezfsException(
+                ExitCode.PRECONDITION,
+                "no signing key for " + source.osId()
+                        + " is bundled with this corezfs; pass --keyring FILE with the vendor's"
                         + " image signing key (Flatcar: https://www.flatcar.org/security/image-signing-key/)"));
         Path dir = cacheDir.resolve("devcontainer").resolve(source.board()).resolve(source.version());
         Path verified = fetchVerified(source, key, dir);
@@ -98,13 +100,16 @@ public final class DevContainerImages implements DevImages {
             Files.move(unverified, finalName, StandardCopyOption.ATOMIC_MOVE);
             return finalName;
         } catch (IOException e) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "cannot fetch the developer container: " + e.getMessage());
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION, "cannot fetch the developer container: " + e.getMessage());
         }
     }
 
-    private void verify(SignatureVerifier verifier, Path file, Path sig, Path digests, String listedName) throws IOException {
+    private void verify(SignatureVerifier verifier, Path file, Path sig, Path digests, String listedName)
+            throws IOException {
         SignatureVerifier.Verified v = verifier.verify(file, sig);
-        reporter.info("signature OK: " + listedName + " signed by " + v.fingerprint() + v.userId().map(u -> " (" + u + ")").orElse(""));
+        reporter.info("signature OK: " + listedName + " signed by " + v.fingerprint()
+                + v.userId().map(u -> " (" + u + ")").orElse(""));
         if (digests != null) {
             DigestsFile.read(digests).verifySha512(file, listedName);
             reporter.info("SHA512 matches " + digests.getFileName());
@@ -120,14 +125,20 @@ public final class DevContainerImages implements DevImages {
             new SparseBz2Decompressor().decompress(bz2, raw);
             GptPartition root = GptReader.read(raw).findRoot();
             Files.createDirectories(mnt);
-            commands.run(List.of("mount", "-o", "loop,ro,offset=" + root.byteOffset() + ",sizelimit=" + root.byteLength(),
-                    raw.toString(), mnt.toString()));
+            commands.run(List.of(
+                    "mount",
+                    "-o",
+                    "loop,ro,offset=" + root.byteOffset() + ",sizelimit=" + root.byteLength(),
+                    raw.toString(),
+                    mnt.toString()));
             try {
                 reporter.info("importing the ROOT partition as " + ref);
-                HostCommands.Running tar = commands.start(List.of("tar", "--numeric-owner", "--xattrs", "-C", mnt.toString(), "-c", "."));
+                HostCommands.Running tar =
+                        commands.start(List.of("tar", "--numeric-owner", "--xattrs", "-C", mnt.toString(), "-c", "."));
                 try (InputStream stream = tar.stdout()) {
                     int colon = ref.lastIndexOf(':');
-                    docker.importImage(stream, ref.substring(0, colon), ref.substring(colon + 1), Map.of(SHA_LABEL, sha));
+                    docker.importImage(
+                            stream, ref.substring(0, colon), ref.substring(colon + 1), Map.of(SHA_LABEL, sha));
                 } catch (RuntimeException e) {
                     tar.kill();
                     throw e;
@@ -138,9 +149,11 @@ public final class DevContainerImages implements DevImages {
             }
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
-                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while unpacking the developer container in " + dir);
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION, "disk full while unpacking the developer container in " + dir);
             }
-            throw new CorezfsException(ExitCode.PRECONDITION, "cannot import the developer container: " + e.getMessage());
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION, "cannot import the developer container: " + e.getMessage());
         } finally {
             try {
                 Files.deleteIfExists(raw);

@@ -2,7 +2,6 @@ package io.corezfs.devcontainer;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.net.MirrorUrl;
-
 import java.net.URI;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,13 +37,15 @@ public record DevContainerSource(String osId, String board, String version, URI 
      * @param mirror  optional base URL replacing scheme and host, may carry a path prefix; http, https or file
      * @throws CorezfsException exit 3 for an unsupported OS, a malformed segment or a malformed mirror URL
      */
-    public static DevContainerSource of(String osId, String channel, String board, String version, Optional<URI> mirror) {
+    public static DevContainerSource of(
+            String osId, String channel, String board, String version, Optional<URI> mirror) {
         String os = osId == null ? "" : osId.toLowerCase(Locale.ROOT);
         String domain = switch (os) {
             case "flatcar" -> "flatcar-linux.net";
             case "coreos" -> "core-os.net";
-            default -> throw CorezfsException.precondition("no developer container is published for OS '" + osId
-                    + "': only flatcar and coreos are supported");
+            default ->
+                throw CorezfsException.precondition("no developer container is published for OS '" + osId
+                        + "': only flatcar and coreos are supported");
         };
         segment("board", board);
         segment("version", version);

@@ -1,7 +1,6 @@
 package io.corezfs.devcontainer;
 
 import io.corezfs.CorezfsException;
-
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,8 +38,7 @@ public final class GptReader {
     private static final long MAX_ARRAY_BYTES = 1 << 20;
     private static final int NAME_BYTES = 72;
 
-    private GptReader() {
-    }
+    private GptReader() {}
 
     /** Reads the table of the image at {@code image}. */
     public static GptTable read(Path image) throws IOException {
@@ -93,8 +91,7 @@ public final class GptReader {
         if (arrayBytes > MAX_ARRAY_BYTES) {
             throw fault(name, "GPT entry array of " + count + " x " + entrySize + " bytes is implausibly large");
         }
-        if (entriesLba < 2 || entriesLba > size / SECTOR_SIZE
-                || entriesLba * SECTOR_SIZE + arrayBytes > size) {
+        if (entriesLba < 2 || entriesLba > size / SECTOR_SIZE || entriesLba * SECTOR_SIZE + arrayBytes > size) {
             throw fault(name, "GPT entry array at LBA " + entriesLba + " lies outside the image");
         }
         ByteBuffer array = readAt(ch, entriesLba * SECTOR_SIZE, (int) arrayBytes, name);
@@ -115,8 +112,10 @@ public final class GptReader {
                 throw fault(name, "GPT partition " + number + " has an invalid range " + first + ".." + last);
             }
             if (last >= sectors) {
-                throw fault(name, "GPT partition " + number + " ends at sector " + last + " but the image has only "
-                        + sectors + " sectors (truncated?)");
+                throw fault(
+                        name,
+                        "GPT partition " + number + " ends at sector " + last + " but the image has only " + sectors
+                                + " sectors (truncated?)");
             }
             parts.add(new GptPartition(number, name(array, base + 56), guid(array, base), first, last));
         }

@@ -2,7 +2,6 @@ package io.corezfs.devcontainer;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -36,26 +35,34 @@ public record GptTable(UUID diskGuid, List<GptPartition> partitions) {
      * @throws CorezfsException exit 6 if no partition, or more than one, could be the root
      */
     public GptPartition findRoot() {
-        Optional<GptPartition> nine = partition(ROOT_NUMBER).filter(p -> p.name().equals(ROOT_LABEL));
+        Optional<GptPartition> nine =
+                partition(ROOT_NUMBER).filter(p -> p.name().equals(ROOT_LABEL));
         if (nine.isPresent()) {
             return nine.get();
         }
-        List<GptPartition> named = partitions.stream().filter(p -> p.name().equals(ROOT_LABEL)).toList();
+        List<GptPartition> named =
+                partitions.stream().filter(p -> p.name().equals(ROOT_LABEL)).toList();
         if (named.size() == 1) {
             return named.get(0);
         }
         if (named.isEmpty()) {
-            throw new CorezfsException(ExitCode.BUILD_FAILED, "no partition labelled " + ROOT_LABEL
-                    + " in the developer container (found: " + labels() + ")");
+            throw new CorezfsException(
+                    ExitCode.BUILD_FAILED,
+                    "no partition labelled " + ROOT_LABEL + " in the developer container (found: " + labels() + ")");
         }
-        throw new CorezfsException(ExitCode.BUILD_FAILED, "ambiguous developer container: partitions "
-                + named.stream().map(p -> String.valueOf(p.number())).toList() + " are all labelled " + ROOT_LABEL);
+        throw new CorezfsException(
+                ExitCode.BUILD_FAILED,
+                "ambiguous developer container: partitions "
+                        + named.stream().map(p -> String.valueOf(p.number())).toList() + " are all labelled "
+                        + ROOT_LABEL);
     }
 
     private String labels() {
         if (partitions.isEmpty()) {
             return "no partitions";
         }
-        return String.join(", ", partitions.stream().map(p -> p.number() + "='" + p.name() + "'").toList());
+        return String.join(
+                ", ",
+                partitions.stream().map(p -> p.number() + "='" + p.name() + "'").toList());
     }
 }

@@ -2,8 +2,6 @@ package io.corezfs.devcontainer;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
-
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Locale;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 
 // Kept hand-written: only this writes the image's zero blocks as holes, saving gigabytes of disk (no benchmark).
 /**
@@ -34,8 +33,8 @@ public final class SparseBz2Decompressor {
     }
 
     /** Plain files, created or truncated. */
-    public static final OutputOpener FILES = p -> Files.newByteChannel(p,
-            StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    public static final OutputOpener FILES = p -> Files.newByteChannel(
+            p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
 
     /**
      * What decompression did.
@@ -92,8 +91,11 @@ public final class SparseBz2Decompressor {
                 t.addSuppressed(d); // the original failure is the one worth reporting
             }
             if (t instanceof IOException e && isDiskFull(e)) {
-                throw new CorezfsException(ExitCode.PRECONDITION, "no space left on the device holding " + output
-                        + " while decompressing " + source + "; free space there or choose another work directory", e);
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        "no space left on the device holding " + output + " while decompressing " + source
+                                + "; free space there or choose another work directory",
+                        e);
             }
             throw t;
         }
@@ -105,7 +107,7 @@ public final class SparseBz2Decompressor {
         long position = 0;
         long written = 0;
         try (SeekableByteChannel out = opener.open(output);
-             InputStream in = open(bz2, source)) {
+                InputStream in = open(bz2, source)) {
             while (true) {
                 int n = read(in, buf, source);
                 if (n == 0) {
@@ -150,8 +152,11 @@ public final class SparseBz2Decompressor {
     }
 
     private static CorezfsException corrupt(String source, IOException e) {
-        return new CorezfsException(ExitCode.VERIFICATION_FAILED, source + ": not valid bzip2 data ("
-                + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").strip() + ")", e);
+        return new CorezfsException(
+                ExitCode.VERIFICATION_FAILED,
+                source + ": not valid bzip2 data ("
+                        + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").strip() + ")",
+                e);
     }
 
     private static boolean isDiskFull(Throwable e) {

@@ -47,13 +47,16 @@ public interface Docker {
     /** Removes an image; never fails for a missing one. */
     void removeImage(String ref);
 
-    record Image(String id, Map<String, String> labels) {
-    }
+    record Image(String id, Map<String, String> labels) {}
 
     /**
      * @param network {@code none} for builds; nothing a build does needs the network
      */
-    record ContainerSpec(String image, List<String> command, Map<String, String> labels, String network,
-                         Map<String, String> env, String workingDir) {
-    }
+    record ContainerSpec(
+            String image,
+            List<String> command,
+            Map<String, String> labels,
+            String network,
+            Map<String, String> env,
+            String workingDir) {}
 }

@@ -11,12 +11,11 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient.Request;
 import com.github.dockerjava.transport.DockerHttpClient.Response;
-import com.github.dockerjava.transport.DockerHttpClient;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -41,7 +40,8 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
         this.host = dockerHost;
         this.socket = SocketImport.unixSocket(dockerHost);
         DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(dockerHost).build();
+                .withDockerHost(dockerHost)
+                .build();
         this.http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(URI.create(dockerHost))
                 .connectionTimeout(Duration.ofSeconds(5))
@@ -60,8 +60,10 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
         try {
             client.pingCmd().exec();
         } catch (RuntimeException e) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "Docker is not running or not reachable at " + host
-                    + " (" + rootMessage(e) + "). Start it, e.g. 'systemctl start docker', or point DOCKER_HOST at it");
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION,
+                    "Docker is not running or not reachable at " + host + " (" + rootMessage(e)
+                            + "). Start it, e.g. 'systemctl start docker', or point DOCKER_HOST at it");
         }
     }
 
@@ -70,7 +72,8 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
         try {
             InspectImageResponse r = client.inspectImageCmd(ref).exec();
             Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null
-                    ? Map.of() : r.getConfig().getLabels();
+                    ? Map.of()
+                    : r.getConfig().getLabels();
             return Optional.of(new Image(r.getId(), labels));
         } catch (NotFoundException e) {
             return Optional.empty();
@@ -103,7 +106,8 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
             if (e instanceof CorezfsException c) {
                 throw c;
             }
-            throw new CorezfsException(ExitCode.BUILD_FAILED, "docker import of " + ref + " failed: " + rootMessage(e), e);
+            throw new CorezfsException(
+                    ExitCode.BUILD_FAILED, "docker import of " + ref + " failed: " + rootMessage(e), e);
         }
     }
 
@@ -124,7 +128,10 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
 
     @Override
     public void copyInto(String container, String dir, InputStream tar) {
-        client.copyArchiveToContainerCmd(container).withRemotePath(dir).withTarInputStream(tar).exec();
+        client.copyArchiveToContainerCmd(container)
+                .withRemotePath(dir)
+                .withTarInputStream(tar)
+                .exec();
     }
 
     @Override
@@ -141,7 +148,9 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
     public int follow(String container, Consumer<String> line) {
         StringBuilder partial = new StringBuilder();
         try (ResultCallback.Adapter<Frame> cb = client.logContainerCmd(container)
-                .withStdOut(true).withStdErr(true).withFollowStream(true)
+                .withStdOut(true)
+                .withStdErr(true)
+                .withFollowStream(true)
                 .exec(new ResultCallback.Adapter<>() {
                     @Override
                     public void onNext(Frame f) {
@@ -170,7 +179,10 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
     @Override
     public void remove(String container) {
         try {
-            client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
+            client.removeContainerCmd(container)
+                    .withForce(true)
+                    .withRemoveVolumes(true)
+                    .exec();
         } catch (NotFoundException e) {
             // already gone
         } catch (com.github.dockerjava.api.exception.ConflictException e) {
@@ -181,7 +193,10 @@ public final class DockerJavaEngine implements Docker, AutoCloseable {
     @Override
     public Map<String, Map<String, String>> containersLabelled(String label) {
         Map<String, Map<String, String>> out = new java.util.LinkedHashMap<>();
-        for (Container c : client.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
+        for (Container c : client.listContainersCmd()
+                .withShowAll(true)
+                .withLabelFilter(List.of(label))
+                .exec()) {
             out.put(c.getId(), c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()));
         }
         return out;

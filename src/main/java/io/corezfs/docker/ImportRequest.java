@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.JsonMapping;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
@@ -24,8 +23,7 @@ final class ImportRequest {
     private static final ObjectMapper JSON = JsonMapping.newMapper();
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]*");
 
-    private ImportRequest() {
-    }
+    private ImportRequest() {}
 
     /**
      * The request path. Labels become {@code LABEL "key"="value"} changes, which the engine applies to the
@@ -87,7 +85,7 @@ final class ImportRequest {
     }
 
     private static String message(JsonNode m) {
-        for (String field : new String[]{"message", "error"}) {
+        for (String field : new String[] {"message", "error"}) {
             if (m.hasNonNull(field)) {
                 return m.get(field).asText().strip();
             }

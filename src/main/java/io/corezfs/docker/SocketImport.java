@@ -34,8 +34,7 @@ final class SocketImport {
     /** The answer is progress messages and an id; anything beyond this is not kept. */
     private static final int MAX_ANSWER = 4 << 20;
 
-    private SocketImport() {
-    }
+    private SocketImport() {}
 
     /** The socket file named by a {@code unix://} DOCKER_HOST; empty for TCP and other schemes. */
     static Optional<Path> unixSocket(String dockerHost) {
@@ -147,8 +146,10 @@ final class SocketImport {
                 return i;
             }
         }
-        throw new IOException(raw.length == 0 ? "the engine closed the connection without an answer"
-                : "the engine's answer has no complete header");
+        throw new IOException(
+                raw.length == 0
+                        ? "the engine closed the connection without an answer"
+                        : "the engine's answer has no complete header");
     }
 
     static int status(byte[] raw) throws IOException {

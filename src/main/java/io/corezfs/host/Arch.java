@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Architecture names: uname form is canonical; Flatcar boards and the JVM use their own spellings. */
 public final class Arch {
-    private Arch() {
-    }
+    private Arch() {}
 
     public static String fromJvm(String osArch) {
         String a = osArch.toLowerCase(Locale.ROOT);

@@ -53,7 +53,8 @@ public interface Environment {
             @Override
             public String hostName() {
                 try {
-                    return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+                    return Files.readString(Path.of("/proc/sys/kernel/hostname"))
+                            .strip();
                 } catch (IOException e) {
                     return "unknown";
                 }
@@ -113,8 +114,7 @@ public interface Environment {
 
             @Override
             public Runnable onExit(String name, Runnable action) {
-                return () -> {
-                };
+                return () -> {};
             }
         };
     }

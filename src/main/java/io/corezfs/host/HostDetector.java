@@ -2,7 +2,6 @@ package io.corezfs.host;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +24,7 @@ public final class HostDetector {
     private static final Pattern GENERIC_VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.~-]*");
     /** At most 64 characters: the kernel's own limit for a release string (__NEW_UTS_LEN). */
     private static final Pattern KERNEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}");
+
     private static final Pattern GROUP = Pattern.compile("\\S+");
 
     private final Environment env;
@@ -52,20 +52,25 @@ public final class HostDetector {
             return containerLinux(fs, id, "COREOS", kv, "/usr/share/coreos", kernel);
         }
         if (osRelease.isEmpty()) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "cannot identify the OS: none of "
-                    + fs.describe("/usr/share/flatcar/release") + ", " + fs.describe("/usr/share/coreos/release")
-                    + ", " + fs.describe("/etc/os-release") + " or " + fs.describe("/usr/lib/os-release") + " exists");
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION,
+                    "cannot identify the OS: none of "
+                            + fs.describe("/usr/share/flatcar/release") + ", "
+                            + fs.describe("/usr/share/coreos/release")
+                            + ", " + fs.describe("/etc/os-release") + " or " + fs.describe("/usr/lib/os-release")
+                            + " exists");
         }
         Map<String, String> os = osRelease.get();
-        String file = fs.exists("/etc/os-release") ? fs.describe("/etc/os-release") : fs.describe("/usr/lib/os-release");
+        String file =
+                fs.exists("/etc/os-release") ? fs.describe("/etc/os-release") : fs.describe("/usr/lib/os-release");
         String id = require(os, "ID", file, TOKEN);
         String version = require(os, "VERSION_ID", file, GENERIC_VERSION);
         String arch = env.machineArch();
         return new HostFacts(id, version, Arch.board(arch), "", "", kernel, arch);
     }
 
-    private HostFacts containerLinux(RootFs fs, String id, String prefix, Map<String, String> release,
-                                     String dir, String kernel) {
+    private HostFacts containerLinux(
+            RootFs fs, String id, String prefix, Map<String, String> release, String dir, String kernel) {
         String file = fs.describe(dir + "/release");
         String version = require(release, prefix + "_RELEASE_VERSION", file, RELEASE_VERSION);
         String board = require(release, prefix + "_RELEASE_BOARD", file, TOKEN);
@@ -100,7 +105,10 @@ public final class HostDetector {
         Path modules = fs.resolve("/usr/lib/modules");
         if (!fs.isMachineRoot() && Files.isDirectory(modules)) {
             try (Stream<Path> s = Files.list(modules)) {
-                List<String> kernels = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+                List<String> kernels = s.filter(Files::isDirectory)
+                        .map(p -> p.getFileName().toString())
+                        .sorted()
+                        .toList();
                 if (kernels.size() == 1) {
                     return check(kernels.get(0), fs.describe("/usr/lib/modules"), KERNEL);
                 }
@@ -108,8 +116,10 @@ public final class HostDetector {
                 throw new CorezfsException(ExitCode.PRECONDITION, "cannot list " + fs.describe("/usr/lib/modules"), e);
             }
         }
-        throw new CorezfsException(ExitCode.PRECONDITION, "cannot tell the kernel release: "
-                + fs.describe("/proc/sys/kernel/osrelease") + " does not exist; pass --kernel RELEASE");
+        throw new CorezfsException(
+                ExitCode.PRECONDITION,
+                "cannot tell the kernel release: " + fs.describe("/proc/sys/kernel/osrelease")
+                        + " does not exist; pass --kernel RELEASE");
     }
 
     private static Optional<Map<String, String>> osRelease(RootFs fs) {

@@ -11,8 +11,8 @@ package io.corezfs.host;
  * @param kernel        the kernel release the archive must match
  * @param arch          uname architecture
  */
-public record HostFacts(String os, String version, String board, String channel, String updateChannel,
-                        String kernel, String arch) {
+public record HostFacts(
+        String os, String version, String board, String channel, String updateChannel, String kernel, String arch) {
 
     public boolean isContainerLinux() {
         return os.equals("flatcar") || os.equals("coreos");

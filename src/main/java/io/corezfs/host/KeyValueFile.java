@@ -2,7 +2,6 @@ package io.corezfs.host;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -15,8 +14,7 @@ import java.util.regex.Pattern;
 public final class KeyValueFile {
     private static final Pattern KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-    private KeyValueFile() {
-    }
+    private KeyValueFile() {}
 
     public static Map<String, String> parse(String text, String fileName) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -61,7 +59,7 @@ public final class KeyValueFile {
     }
 
     private static CorezfsException garbled(String fileName, int line, String why) {
-        return new CorezfsException(ExitCode.PRECONDITION,
-                fileName + ":" + (line + 1) + ": garbled line (" + why + ")");
+        return new CorezfsException(
+                ExitCode.PRECONDITION, fileName + ":" + (line + 1) + ": garbled line (" + why + ")");
     }
 }

@@ -2,17 +2,16 @@ package io.corezfs.host;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -60,7 +59,8 @@ public final class RootFs {
             Path candidate = machinePath(done).resolve(name);
             if (Files.isSymbolicLink(candidate)) {
                 if (++links > MAX_LINKS) {
-                    throw new CorezfsException(ExitCode.PRECONDITION,
+                    throw new CorezfsException(
+                            ExitCode.PRECONDITION,
                             "too many levels of symbolic links resolving " + hostPath + " under " + root);
                 }
                 String target = readLink(candidate);
@@ -94,12 +94,16 @@ public final class RootFs {
         if (!Files.exists(p)) {
             return Optional.empty();
         }
-        String name = describe(hostPath) + (p.equals(root.resolve(hostPath.replaceFirst("^/+", ""))) ? "" : " (" + p + ")");
+        String name =
+                describe(hostPath) + (p.equals(root.resolve(hostPath.replaceFirst("^/+", ""))) ? "" : " (" + p + ")");
         try {
             BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
             if (!a.isRegularFile()) {
-                throw new CorezfsException(ExitCode.PRECONDITION, name + " is not a regular file ("
-                        + (a.isDirectory() ? "a directory" : "a FIFO, socket or device") + "); refusing to read it");
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        name + " is not a regular file ("
+                                + (a.isDirectory() ? "a directory" : "a FIFO, socket or device")
+                                + "); refusing to read it");
             }
             if (a.size() > MAX_FILE_BYTES) {
                 throw tooLarge(name);
@@ -112,9 +116,12 @@ public final class RootFs {
             if (bytes.length > MAX_FILE_BYTES) {
                 throw tooLarge(name);
             }
-            return Optional.of(StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString());
+            return Optional.of(StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString());
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new CorezfsException(ExitCode.PRECONDITION, name + " is not UTF-8 text", e);
         } catch (IOException e) {
@@ -123,8 +130,10 @@ public final class RootFs {
     }
 
     private static CorezfsException tooLarge(String name) {
-        return new CorezfsException(ExitCode.PRECONDITION, name + " is larger than " + MAX_FILE_BYTES
-                + " bytes, which no host file corezfs reads is; refusing to read it");
+        return new CorezfsException(
+                ExitCode.PRECONDITION,
+                name + " is larger than " + MAX_FILE_BYTES
+                        + " bytes, which no host file corezfs reads is; refusing to read it");
     }
 
     public boolean exists(String hostPath) {

@@ -5,7 +5,6 @@ import io.corezfs.ExitCode;
 import io.corezfs.archive.ArchivePaths;
 import io.corezfs.archive.Modes;
 import io.corezfs.system.FileTrees;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,7 +63,8 @@ record EtcStep(String kind, String path, String other, String mode) {
             }
             // The staged file is gone exactly when the rename happened; the target never existed before it.
             case "movein" -> {
-                if (!Files.exists(RootPaths.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.exists(RootPaths.inRoot(root, other, "restore"), LinkOption.NOFOLLOW_LINKS)
+                        && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(p);
                 }
             }
@@ -74,7 +74,8 @@ record EtcStep(String kind, String path, String other, String mode) {
                 }
             }
             case "link" -> {
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(other)) {
+                if (Files.isSymbolicLink(p)
+                        && Files.readSymbolicLink(p).toString().equals(other)) {
                     Files.delete(p);
                 }
             }
@@ -85,7 +86,14 @@ record EtcStep(String kind, String path, String other, String mode) {
     static void write(Path journal, List<EtcStep> steps) throws IOException {
         StringBuilder b = new StringBuilder();
         for (EtcStep s : steps) {
-            b.append(s.kind).append('\t').append(s.path).append('\t').append(s.other).append('\t').append(s.mode).append('\n');
+            b.append(s.kind)
+                    .append('\t')
+                    .append(s.path)
+                    .append('\t')
+                    .append(s.other)
+                    .append('\t')
+                    .append(s.mode)
+                    .append('\n');
         }
         Files.writeString(journal, b.toString(), StandardCharsets.UTF_8);
     }
@@ -128,7 +136,9 @@ record EtcStep(String kind, String path, String other, String mode) {
     }
 
     private static CorezfsException bad(Path journal, String why) {
-        return new CorezfsException(ExitCode.ARCHIVE_INVALID, journal + ": invalid journal of an interrupted install ("
-                + why.lines().findFirst().orElse("") + "); move it aside to go on");
+        return new CorezfsException(
+                ExitCode.ARCHIVE_INVALID,
+                journal + ": invalid journal of an interrupted install ("
+                        + why.lines().findFirst().orElse("") + "); move it aside to go on");
     }
 }

@@ -3,7 +3,6 @@ package io.corezfs.install;
 import io.corezfs.system.Durability;
 import io.corezfs.system.LocalProcessRunner;
 import io.corezfs.system.ProcessRunner;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

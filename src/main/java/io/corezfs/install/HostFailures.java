@@ -4,7 +4,6 @@ import io.corezfs.CorezfsException;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestEntry;
-
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -15,22 +14,25 @@ import java.util.Optional;
 
 /** Failures of the target host's file systems, told as the host's problem they are. */
 final class HostFailures {
-    private HostFailures() {
-    }
+    private HostFailures() {}
 
     /**
      * A write the target refused, told as the host's problem it is (exit 3, naming the path), never as a bad
      * archive: a full disk, a read-only mount, an immutable file. Empty for any other failure.
      */
     static Optional<CorezfsException> hostFailure(IOException e, Path fallback, long neededBytes) {
-        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage());
+        String reason = e instanceof FileSystemException f && f.getReason() != null
+                ? f.getReason()
+                : String.valueOf(e.getMessage());
         Path where = e instanceof FileSystemException f && f.getFile() != null ? Path.of(f.getFile()) : fallback;
         if (reason.contains("No space left on device") || reason.contains("Disk quota exceeded")) {
             return Optional.of(CorezfsException.precondition("no space left on " + storeOf(where) + " writing " + where
                     + (neededBytes > 0 ? ": needs " + mb(neededBytes) + " MB" : "") + "; nothing was changed"));
         }
-        if (e instanceof AccessDeniedException || reason.contains("Read-only file system")
-                || reason.contains("Operation not permitted") || reason.contains("Permission denied")) {
+        if (e instanceof AccessDeniedException
+                || reason.contains("Read-only file system")
+                || reason.contains("Operation not permitted")
+                || reason.contains("Permission denied")) {
             return Optional.of(CorezfsException.precondition("cannot write " + where + ": "
                     + (e instanceof AccessDeniedException ? "permission denied" : reason)
                     + " (a read-only or immutable target?); nothing was changed"));

@@ -5,7 +5,6 @@ import io.corezfs.archive.EntryType;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.system.UnitLink;
 import io.corezfs.trust.Hashes;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,8 +19,7 @@ import java.util.stream.Stream;
 
 /** Whether an install under a root is still as its state says it was placed. */
 public final class InstallCheck {
-    private InstallCheck() {
-    }
+    private InstallCheck() {}
 
     /**
      * What of the install under {@code root} is missing or differs from what its state says was placed, as host
@@ -37,7 +35,7 @@ public final class InstallCheck {
             for (ManifestEntry e : state.manifest().entries()) {
                 shipped.add(e.path());
                 if (e.path().equals(ArchivePaths.EXTENSION_RELEASE)) {
-                    continue;   // rewritten by every live activation in sysext mode
+                    continue; // rewritten by every live activation in sysext mode
                 }
                 Path p = RootPaths.inRoot(root, e.path(), "check");
                 if (e.path().startsWith("etc/")) {
@@ -59,7 +57,8 @@ public final class InstallCheck {
                     for (Path p : all.toList()) {
                         String rel = root.relativize(p).toString();
                         // The state, and the sysext release file a live install writes, are corezfs's own.
-                        boolean own = rel.equals(ArchivePaths.STATE_DIR) || rel.startsWith(ArchivePaths.STATE_DIR + "/")
+                        boolean own = rel.equals(ArchivePaths.STATE_DIR)
+                                || rel.startsWith(ArchivePaths.STATE_DIR + "/")
                                 || (ArchivePaths.EXTENSION_RELEASE + "/").startsWith(rel + "/");
                         if (!shipped.contains(rel) && !own) {
                             out.add("/" + rel);
@@ -75,12 +74,14 @@ public final class InstallCheck {
     }
 
     /** Whether an entry under /opt/corezfs is in place as shipped; the hash only when its recorded stat moved. */
-    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded) throws IOException {
+    private static boolean placed(Path root, Path p, ManifestEntry e, InstallState.FileStat recorded)
+            throws IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         if (e.type() == EntryType.SYMLINK) {
-            return Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
+            return Files.isSymbolicLink(p)
+                    && Files.readSymbolicLink(p).toString().equals(e.target());
         }
         int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         if ((mode & 07777) != e.modeBits()) {
@@ -88,10 +89,13 @@ public final class InstallCheck {
         }
         return switch (e.type()) {
             case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-            case HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                    && Files.isSameFile(p, RootPaths.inRoot(root, e.target(), "check"));
-            case FILE -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == e.size()
-                    && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
+            case HARDLINK ->
+                Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.isSameFile(p, RootPaths.inRoot(root, e.target(), "check"));
+            case FILE ->
+                Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.size(p) == e.size()
+                        && (InstallState.FileStat.of(p).equals(recorded) || matches(p, e));
             case SYMLINK -> throw new IllegalStateException();
         };
     }
@@ -100,10 +104,14 @@ public final class InstallCheck {
     static boolean matches(Path p, ManifestEntry e) {
         try {
             return switch (e.type()) {
-                case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(e.target());
-                case FILE, HARDLINK -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                        && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
-                        && (e.type() == EntryType.HARDLINK || Hashes.sha256(p).equals(e.sha256()));
+                case SYMLINK ->
+                    Files.isSymbolicLink(p)
+                            && Files.readSymbolicLink(p).toString().equals(e.target());
+                case FILE, HARDLINK ->
+                    Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                            && (e.type() == EntryType.HARDLINK || Files.size(p) == e.size())
+                            && (e.type() == EntryType.HARDLINK
+                                    || Hashes.sha256(p).equals(e.sha256()));
                 case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
             };
         } catch (IOException ex) {

@@ -2,7 +2,6 @@ package io.corezfs.install;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,6 +28,7 @@ import java.time.Instant;
 public final class InstallLock implements AutoCloseable {
     /** How long a second run waits for the first by default; {@code COREZFS_LOCK_WAIT} (seconds) overrides it. */
     public static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
+
     private static final String RELEASED = "released\n";
     private static final long POLL_MILLIS = 100;
 
@@ -48,7 +48,9 @@ public final class InstallLock implements AutoCloseable {
      */
     public static Path pathFor(Path root) {
         Path run = root.resolve("run");
-        return Files.isDirectory(run, LinkOption.NOFOLLOW_LINKS) ? run.resolve("corezfs.lock") : root.resolve(".corezfs.lock");
+        return Files.isDirectory(run, LinkOption.NOFOLLOW_LINKS)
+                ? run.resolve("corezfs.lock")
+                : root.resolve(".corezfs.lock");
     }
 
     /**
@@ -65,8 +67,12 @@ public final class InstallLock implements AutoCloseable {
         String holder = "pid " + ProcessHandle.current().pid() + ": " + command + ", since " + Instant.now() + "\n";
         while (true) {
             try {
-                FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                FileChannel ch = FileChannel.open(
+                        file,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
                 FileLock lock = null;
                 try {
                     lock = ch.tryLock();
@@ -113,7 +119,8 @@ public final class InstallLock implements AutoCloseable {
             }
             return Duration.ofSeconds(s);
         } catch (NumberFormatException e) {
-            throw new CorezfsException(ExitCode.USAGE, "COREZFS_LOCK_WAIT must be a number of seconds, not '" + seconds.get() + "'");
+            throw new CorezfsException(
+                    ExitCode.USAGE, "COREZFS_LOCK_WAIT must be a number of seconds, not '" + seconds.get() + "'");
         }
     }
 
@@ -127,7 +134,9 @@ public final class InstallLock implements AutoCloseable {
         try {
             byte[] b = Files.readAllBytes(file);
             String s = new String(b, 0, Math.min(b.length, 500), StandardCharsets.UTF_8).strip();
-            return s.isEmpty() || s.equals(RELEASED.strip()) ? "holder unknown" : "held by " + s.replaceAll("[\\p{Cntrl}]", "?");
+            return s.isEmpty() || s.equals(RELEASED.strip())
+                    ? "holder unknown"
+                    : "held by " + s.replaceAll("[\\p{Cntrl}]", "?");
         } catch (IOException e) {
             return "holder unknown";
         }

@@ -12,7 +12,6 @@ import io.corezfs.archive.Manifest;
 import io.corezfs.archive.ManifestCodec;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.system.UnitLink;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -42,10 +41,25 @@ import java.util.regex.Pattern;
  * @param stats          size, mtime and inode of each file installed under {@code /opt/corezfs} as it was placed, so
  *                       a reinstall of the same archive hashes only files that look touched; null in older states
  */
-@JsonPropertyOrder({"archive", "manifestSha256", "installedAt", "toolVersion", "links", "createdDirs", "manifest", "stats"})
-public record InstallState(String archive, String manifestSha256, String installedAt, String toolVersion,
-                           List<UnitLink> links, List<String> createdDirs, Manifest manifest,
-                           Map<String, FileStat> stats) {
+@JsonPropertyOrder({
+    "archive",
+    "manifestSha256",
+    "installedAt",
+    "toolVersion",
+    "links",
+    "createdDirs",
+    "manifest",
+    "stats"
+})
+public record InstallState(
+        String archive,
+        String manifestSha256,
+        String installedAt,
+        String toolVersion,
+        List<UnitLink> links,
+        List<String> createdDirs,
+        Manifest manifest,
+        Map<String, FileStat> stats) {
 
     public static final String FILE = ArchivePaths.STATE_DIR + "/state.json";
 
@@ -66,7 +80,9 @@ public record InstallState(String archive, String manifestSha256, String install
         static FileStat of(Path p) throws IOException {
             BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             Object ino = Files.getAttribute(p, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-            return new FileStat(a.size(), a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
+            return new FileStat(
+                    a.size(),
+                    a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
                     ino instanceof Long l ? l : 0L);
         }
     }
@@ -80,7 +96,8 @@ public record InstallState(String archive, String manifestSha256, String install
         for (String part : FILE.split("/")) {
             // A symlinked /opt or /opt/corezfs would hand us a state (and a tree) from outside the root.
             if (Files.isSymbolicLink(file)) {
-                throw CorezfsException.precondition(file + " is a symlink; refusing to read or act on an install through it");
+                throw CorezfsException.precondition(
+                        file + " is a symlink; refusing to read or act on an install through it");
             }
             file = file.resolve(part);
         }
@@ -109,7 +126,9 @@ public record InstallState(String archive, String manifestSha256, String install
     }
 
     private void validate(Path file) {
-        if (archive == null || manifestSha256 == null || !SHA256.matcher(manifestSha256).matches()) {
+        if (archive == null
+                || manifestSha256 == null
+                || !SHA256.matcher(manifestSha256).matches()) {
             throw bad(file, "no archive name or manifest hash");
         }
         if (manifest == null) {
@@ -132,7 +151,8 @@ public record InstallState(String archive, String manifestSha256, String install
             if (e.type() == EntryType.HARDLINK) {
                 checkPath(file, e.target(), "hardlink target");
             }
-            if (e.type() == EntryType.SYMLINK && (e.target().indexOf('\0') >= 0 || e.target().length() > 4096)) {
+            if (e.type() == EntryType.SYMLINK
+                    && (e.target().indexOf('\0') >= 0 || e.target().length() > 4096)) {
                 throw bad(file, "malformed link target of '" + printable(e.path()) + "'");
             }
         }
@@ -187,8 +207,10 @@ public record InstallState(String archive, String manifestSha256, String install
     }
 
     private static CorezfsException bad(Path file, String why) {
-        return new CorezfsException(ExitCode.ARCHIVE_INVALID, file + ": invalid install state, refusing to act on it: "
-                + oneLine(why) + "; nothing was changed (move it aside and reinstall to recover)");
+        return new CorezfsException(
+                ExitCode.ARCHIVE_INVALID,
+                file + ": invalid install state, refusing to act on it: " + oneLine(why)
+                        + "; nothing was changed (move it aside and reinstall to recover)");
     }
 
     private static String printable(String s) {

@@ -5,7 +5,6 @@ import io.corezfs.ExitCode;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.system.UnitLink;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -24,7 +23,8 @@ record RemovalPlan(Path current, List<Path> delete, List<String> kept, List<Path
     static RemovalPlan of(Path root, InstallState state) {
         Path current = RootPaths.inRoot(root, "opt/corezfs", "remove");
         if (Files.isSymbolicLink(current)) {
-            throw CorezfsException.precondition(current + " is a symlink; refusing to remove through it; nothing was changed");
+            throw CorezfsException.precondition(
+                    current + " is a symlink; refusing to remove through it; nothing was changed");
         }
         List<Path> delete = new ArrayList<>();
         List<String> kept = new ArrayList<>();
@@ -32,7 +32,8 @@ record RemovalPlan(Path current, List<Path> delete, List<String> kept, List<Path
         try {
             for (UnitLink l : state.links()) {
                 Path p = RootPaths.inRoot(root, l.path(), "remove");
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                if (Files.isSymbolicLink(p)
+                        && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     delete.add(p);
                 }
             }
@@ -52,10 +53,13 @@ record RemovalPlan(Path current, List<Path> delete, List<String> kept, List<Path
                 }
             }
             // Only directories the install created: one the host had stays, even when empty.
-            for (String d : state.createdDirs().stream().sorted(Comparator.reverseOrder()).toList()) {
+            for (String d : state.createdDirs().stream()
+                    .sorted(Comparator.reverseOrder())
+                    .toList()) {
                 Path p = RootPaths.inRoot(root, d, "remove");
                 if (Files.isSymbolicLink(p)) {
-                    throw CorezfsException.precondition(p + " is a symlink; refusing to remove through it; nothing was changed");
+                    throw CorezfsException.precondition(
+                            p + " is a symlink; refusing to remove through it; nothing was changed");
                 }
                 dirs.add(p);
             }

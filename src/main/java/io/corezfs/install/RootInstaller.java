@@ -12,7 +12,6 @@ import io.corezfs.system.FileTrees;
 import io.corezfs.system.Presets;
 import io.corezfs.system.UnitEnabler;
 import io.corezfs.system.UnitLink;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,13 +39,14 @@ import java.util.stream.Collectors;
  * rename in reverse, so the root ends exactly as it was. Leftovers of a crashed run are recovered at the next start.
  */
 public final class RootInstaller {
-    private static final Set<String> UNIT_SUFFIXES = Set.of(".service", ".target", ".socket", ".timer", ".path",
-            ".mount", ".automount", ".swap", ".slice");
+    private static final Set<String> UNIT_SUFFIXES =
+            Set.of(".service", ".target", ".socket", ".timer", ".path", ".mount", ".automount", ".swap", ".slice");
     /**
      * An offline install is presented by the overlay unit at boot, as it always was, so its commit never enables the
      * sysext unit (the same rule {@code Activation.OVERLAY} gives a live install).
      */
     static final List<String> OFFLINE_PRESET_RULES = List.of("disable corezfs-sysext.service");
+
     static final String STAGE_PREFIX = ".corezfs-stage-";
     static final String OLD_PREFIX = ".corezfs-old-";
 
@@ -64,19 +64,23 @@ public final class RootInstaller {
         this.toolVersion = toolVersion;
     }
 
-    public enum Outcome { INSTALLED, REPLACED, UNCHANGED, REPAIRED }
+    public enum Outcome {
+        INSTALLED,
+        REPLACED,
+        UNCHANGED,
+        REPAIRED
+    }
 
     /**
      * @param keptModified files in /etc left as the user changed them, each with a {@code .corezfs-new} beside it
      * @param repaired     host paths that were missing or differed from the same archive's install, now as shipped
      */
-    public record Result(Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links,
-                         List<String> repaired) {
-    }
+    public record Result(
+            Outcome outcome, String archive, List<String> keptModified, List<UnitLink> links, List<String> repaired) {}
 
     /** An offline install (an image, a mounted root): the overlay unit presents the tree at boot, as it always has. */
     public Result install(Path archive, Path rootDir, HostFacts host, boolean force) {
-        return install(archive, rootDir, host, force, () -> { }, OFFLINE_PRESET_RULES);
+        return install(archive, rootDir, host, force, () -> {}, OFFLINE_PRESET_RULES);
     }
 
     /**
@@ -85,8 +89,13 @@ public final class RootInstaller {
      * @param presetRules  rules that win over the archive's and the host's presets: the live activation mode
      *                     passes its own, so the commit never enables the other mode's unit
      */
-    public Result install(Path archive, Path rootDir, HostFacts host, boolean force, Runnable beforeCommit,
-                          List<String> presetRules) {
+    public Result install(
+            Path archive,
+            Path rootDir,
+            HostFacts host,
+            boolean force,
+            Runnable beforeCommit,
+            List<String> presetRules) {
         Path root = realRoot(rootDir);
         ArchiveReader.Loaded head = reader.readManifest(archive);
         checkTarget(head.manifest(), host, force);
@@ -96,16 +105,23 @@ public final class RootInstaller {
         if (previous.isPresent() && previous.get().manifestSha256().equals(head.sha256())) {
             damage = InstallCheck.damage(root, previous.get());
             if (damage.isEmpty()) {
-                return new Result(Outcome.UNCHANGED, archive.getFileName().toString(), List.of(), previous.get().links(), List.of());
+                return new Result(
+                        Outcome.UNCHANGED,
+                        archive.getFileName().toString(),
+                        List.of(),
+                        previous.get().links(),
+                        List.of());
             }
         }
         try {
             Result r = new Transaction(archive, root, previous.orElse(null), presetRules).run(head, beforeCommit);
-            return damage.isEmpty() ? r
+            return damage.isEmpty()
+                    ? r
                     : new Result(Outcome.REPAIRED, r.archive(), r.keptModified(), r.links(), damage);
         } catch (IOException e) {
             throw HostFailures.hostFailure(e, root, HostFailures.spaceNeeded(head.manifest()))
-                    .orElseGet(() -> new CorezfsException(ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
+                    .orElseGet(() -> new CorezfsException(
+                            ExitCode.UNEXPECTED, "install into " + root + " failed and was rolled back: " + e, e));
         }
     }
 
@@ -133,7 +149,8 @@ public final class RootInstaller {
                 Files.delete(p);
             }
             if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
-                Path aside = root.resolve("opt").resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
+                Path aside = root.resolve("opt")
+                        .resolve(OLD_PREFIX + UUID.randomUUID().toString().substring(0, 8));
                 ops.move(current, aside);
                 FileTrees.deleteTree(aside);
             }
@@ -235,8 +252,17 @@ public final class RootInstaller {
 
         Result run(ArchiveReader.Loaded head, Runnable beforeCommit) throws IOException {
             checkSpace(head.manifest());
-            checkPaths(head.manifest().entries().stream().map(ManifestEntry::path).filter(p -> p.startsWith("etc/")).toList(), "write");
-            checkPaths(previousEntries().keySet().stream().filter(p -> p.startsWith("etc/")).toList(), "remove");
+            checkPaths(
+                    head.manifest().entries().stream()
+                            .map(ManifestEntry::path)
+                            .filter(p -> p.startsWith("etc/"))
+                            .toList(),
+                    "write");
+            checkPaths(
+                    previousEntries().keySet().stream()
+                            .filter(p -> p.startsWith("etc/"))
+                            .toList(),
+                    "remove");
             if (previous != null) {
                 checkPaths(previous.links().stream().map(UnitLink::path).toList(), "remove");
             }
@@ -257,9 +283,16 @@ public final class RootInstaller {
                 undo.push(() -> FileTrees.deleteTree(etcStage));
                 Files.createDirectory(optStage);
                 undo.push(() -> FileTrees.deleteTree(optStage));
-                StagingSink sink = new StagingSink(etcStage.resolve("files"), optStage, head.manifest().buildEpoch(), ops,
-                        (e, p) -> HostFailures.hostFailure(e, p, HostFailures.spaceNeeded(head.manifest())).orElseGet(() ->
-                                new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + p + " in staging: " + e.getMessage(), e)));
+                StagingSink sink = new StagingSink(
+                        etcStage.resolve("files"),
+                        optStage,
+                        head.manifest().buildEpoch(),
+                        ops,
+                        (e, p) -> HostFailures.hostFailure(e, p, HostFailures.spaceNeeded(head.manifest()))
+                                .orElseGet(() -> new CorezfsException(
+                                        ExitCode.UNEXPECTED,
+                                        "cannot write " + p + " in staging: " + e.getMessage(),
+                                        e)));
                 ArchiveReader.Loaded loaded = reader.read(archive, sink);
                 if (!loaded.sha256().equals(head.sha256())) {
                     throw CorezfsException.verification(archive + " changed while it was being installed");
@@ -270,8 +303,15 @@ public final class RootInstaller {
                 checkPaths(links.stream().map(UnitLink::path).toList(), "write");
                 List<EtcStep> etcSteps = planEtc(m, sink, links);
                 EtcStep.write(etcStage.resolve(EtcStep.JOURNAL), etcSteps);
-                InstallState state = new InstallState(archive.getFileName().toString(), loaded.sha256(),
-                        clock.instant().toString(), toolVersion, links, createdDirs(m, links), m, stats(m, sink));
+                InstallState state = new InstallState(
+                        archive.getFileName().toString(),
+                        loaded.sha256(),
+                        clock.instant().toString(),
+                        toolVersion,
+                        links,
+                        createdDirs(m, links),
+                        m,
+                        stats(m, sink));
                 state.write(optStage.resolve(".corezfs/state.json"));
                 sink.finish();
                 // Every staged byte on disk before any rename can expose it (see FileOps.syncFilesystem).
@@ -281,11 +321,15 @@ public final class RootInstaller {
 
                 placeEtc(etcSteps);
                 boolean replaced = swapOpt(current);
-                flush(root);    // the renames themselves; a failure is only reported, the install is complete
+                flush(root); // the renames themselves; a failure is only reported, the install is complete
                 cleanup();
                 reportKept();
-                return new Result(replaced ? Outcome.REPLACED : Outcome.INSTALLED, state.archive(),
-                        List.copyOf(keptModified), links, List.of());
+                return new Result(
+                        replaced ? Outcome.REPLACED : Outcome.INSTALLED,
+                        state.archive(),
+                        List.copyOf(keptModified),
+                        links,
+                        List.of());
             } catch (RuntimeException | IOException e) {
                 rollback(e);
                 throw e;
@@ -353,18 +397,22 @@ public final class RootInstaller {
             Map<String, Path> units = new LinkedHashMap<>();
             for (ManifestEntry e : m.entries()) {
                 String p = e.path();
-                if (e.type() == EntryType.FILE && p.startsWith("etc/systemd/system/")
-                        && p.indexOf('/', "etc/systemd/system/".length()) < 0 && isUnit(p)) {
+                if (e.type() == EntryType.FILE
+                        && p.startsWith("etc/systemd/system/")
+                        && p.indexOf('/', "etc/systemd/system/".length()) < 0
+                        && isUnit(p)) {
                     units.put(p.substring(p.lastIndexOf('/') + 1), sink.map(p));
                 }
             }
-            Presets presets = Presets.load(presetRules, List.of(
-                    sink.map("etc/systemd/system-preset"),
-                    root.resolve("etc/systemd/system-preset"),
-                    root.resolve("run/systemd/system-preset"),
-                    root.resolve("usr/local/lib/systemd/system-preset"),
-                    optStage.resolve("usr/lib/systemd/system-preset"),
-                    root.resolve("usr/lib/systemd/system-preset")));
+            Presets presets = Presets.load(
+                    presetRules,
+                    List.of(
+                            sink.map("etc/systemd/system-preset"),
+                            root.resolve("etc/systemd/system-preset"),
+                            root.resolve("run/systemd/system-preset"),
+                            root.resolve("usr/local/lib/systemd/system-preset"),
+                            optStage.resolve("usr/lib/systemd/system-preset"),
+                            root.resolve("usr/lib/systemd/system-preset")));
             return new UnitEnabler(reporter).plan(units, presets);
         }
 
@@ -394,7 +442,8 @@ public final class RootInstaller {
                         plan.dirs(target.getParent());
                         plan.mkdir(target, e.mode());
                     } else if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                        throw CorezfsException.precondition(target + " exists and is not a directory; the archive needs a directory there");
+                        throw CorezfsException.precondition(
+                                target + " exists and is not a directory; the archive needs a directory there");
                     }
                     continue;
                 }
@@ -438,14 +487,17 @@ public final class RootInstaller {
             if (previous != null) {
                 for (UnitLink l : previous.links()) {
                     Path p = RootPaths.inRoot(root, l.path(), "remove");
-                    if (!keep.contains(l) && Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                    if (!keep.contains(l)
+                            && Files.isSymbolicLink(p)
+                            && Files.readSymbolicLink(p).toString().equals(l.target())) {
                         plan.aside("aside", p);
                     }
                 }
             }
             for (UnitLink l : links) {
                 Path p = RootPaths.inRoot(root, l.path(), "write");
-                if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(l.target())) {
+                if (Files.isSymbolicLink(p)
+                        && Files.readSymbolicLink(p).toString().equals(l.target())) {
                     continue;
                 }
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -537,8 +589,11 @@ public final class RootInstaller {
             }
             if (!failed.isEmpty()) {
                 ExitCode code = cause instanceof CorezfsException c ? c.exitCode() : ExitCode.UNEXPECTED;
-                throw new CorezfsException(code, cause.getMessage() + "; and the rollback could not undo everything ("
-                        + String.join("; ", failed) + "): remove what is left under " + root + " by hand", cause);
+                throw new CorezfsException(
+                        code,
+                        cause.getMessage() + "; and the rollback could not undo everything ("
+                                + String.join("; ", failed) + "): remove what is left under " + root + " by hand",
+                        cause);
             }
         }
 
@@ -576,8 +631,9 @@ public final class RootInstaller {
             for (Map.Entry<java.nio.file.FileStore, Long> n : need.entrySet()) {
                 long free = ops.usableSpace(where.get(n.getKey()));
                 if (free < n.getValue()) {
-                    throw CorezfsException.precondition("no space left on " + n.getKey() + " for " + where.get(n.getKey())
-                            + ": needs " + HostFailures.mb(n.getValue()) + " MB, " + (free >> 20) + " MB free; nothing was changed");
+                    throw CorezfsException.precondition("no space left on " + n.getKey() + " for "
+                            + where.get(n.getKey()) + ": needs " + HostFailures.mb(n.getValue()) + " MB, "
+                            + (free >> 20) + " MB free; nothing was changed");
                 }
             }
         }
@@ -608,7 +664,4 @@ public final class RootInstaller {
     private interface Undo {
         void run() throws IOException;
     }
-
-
-
 }

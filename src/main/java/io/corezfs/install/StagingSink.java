@@ -3,7 +3,6 @@ package io.corezfs.install;
 import io.corezfs.archive.ArchiveSink;
 import io.corezfs.archive.ManifestEntry;
 import io.corezfs.archive.Modes;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -34,8 +32,12 @@ final class StagingSink implements ArchiveSink {
      * @param failure turns a failed write into the error to report: a full or read-only target is the host's
      *                problem, and must not reach the archive reader, which would blame the archive
      */
-    StagingSink(Path etcStage, Path optStage, long epochSeconds, FileOps ops,
-                BiFunction<IOException, Path, RuntimeException> failure) {
+    StagingSink(
+            Path etcStage,
+            Path optStage,
+            long epochSeconds,
+            FileOps ops,
+            BiFunction<IOException, Path, RuntimeException> failure) {
         this.ops = ops;
         this.failure = failure;
         this.etcStage = etcStage;
@@ -57,7 +59,7 @@ final class StagingSink implements ArchiveSink {
     public void directory(ManifestEntry e) {
         Path p = map(e.path());
         guarded(p, () -> parents(p.resolve("x")));
-        dirModes.add(new Object[]{p, e.modeBits()});
+        dirModes.add(new Object[] {p, e.modeBits()});
     }
 
     /** Creates the parents of {@code p} once; most entries share a directory with the one before. */
@@ -136,5 +138,4 @@ final class StagingSink implements ArchiveSink {
     static Set<PosixFilePermission> perms(int mode) {
         return Modes.perms(mode);
     }
-
 }

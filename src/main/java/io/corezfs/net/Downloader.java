@@ -2,7 +2,6 @@ package io.corezfs.net;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -46,25 +45,48 @@ public final class Downloader {
      * @param maxRedirects       how many redirects one download may follow
      * @param crossHostRedirects whether a redirect may leave the scheme, host and port first asked for
      */
-    public record Limits(Duration headerTimeout, Duration stallWindow, long minRate, Duration deadline, long deadlineRate,
-                         long maxBytes, int maxRedirects, boolean crossHostRedirects) {
-        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(30), Duration.ofSeconds(60), 1024,
-                Duration.ofMinutes(10), 64 * 1024, 16L << 30, 5, true);
+    public record Limits(
+            Duration headerTimeout,
+            Duration stallWindow,
+            long minRate,
+            Duration deadline,
+            long deadlineRate,
+            long maxBytes,
+            int maxRedirects,
+            boolean crossHostRedirects) {
+        public static final Limits DEFAULT = new Limits(
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(60),
+                1024,
+                Duration.ofMinutes(10),
+                64 * 1024,
+                16L << 30,
+                5,
+                true);
 
         public Limits {
-            if (headerTimeout.isNegative() || headerTimeout.isZero() || stallWindow.isNegative() || stallWindow.isZero()
-                    || deadline.isNegative() || deadline.isZero() || minRate < 0 || deadlineRate <= 0 || maxBytes < 0
+            if (headerTimeout.isNegative()
+                    || headerTimeout.isZero()
+                    || stallWindow.isNegative()
+                    || stallWindow.isZero()
+                    || deadline.isNegative()
+                    || deadline.isZero()
+                    || minRate < 0
+                    || deadlineRate <= 0
+                    || maxBytes < 0
                     || maxRedirects < 0) {
                 throw new IllegalArgumentException("download limits out of range: " + this);
             }
         }
 
         public Limits withStall(Duration window) {
-            return new Limits(headerTimeout, window, minRate, deadline, deadlineRate, maxBytes, maxRedirects, crossHostRedirects);
+            return new Limits(
+                    headerTimeout, window, minRate, deadline, deadlineRate, maxBytes, maxRedirects, crossHostRedirects);
         }
 
         public Limits withCrossHostRedirects(boolean allowed) {
-            return new Limits(headerTimeout, stallWindow, minRate, deadline, deadlineRate, maxBytes, maxRedirects, allowed);
+            return new Limits(
+                    headerTimeout, stallWindow, minRate, deadline, deadlineRate, maxBytes, maxRedirects, allowed);
         }
 
         /** How long a download of {@code size} bytes may take in all, once its headers are in. */
@@ -89,7 +111,8 @@ public final class Downloader {
     /** @param http a client that does not follow redirects itself ({@link #client}): they are checked here */
     public Downloader(HttpClient http, Progress progress, Limits limits) {
         if (http.followRedirects() != HttpClient.Redirect.NEVER) {
-            throw new IllegalArgumentException("the downloader follows redirects itself; give it a client that does not");
+            throw new IllegalArgumentException(
+                    "the downloader follows redirects itself; give it a client that does not");
         }
         this.http = http;
         this.progress = progress;
@@ -101,8 +124,10 @@ public final class Downloader {
     }
 
     public static HttpClient client(Limits limits) {
-        return HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(limits.headerTimeout()).build();
+        return HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(limits.headerTimeout())
+                .build();
     }
 
     public Limits limits() {
@@ -186,21 +211,41 @@ public final class Downloader {
                 deleteQuietly(part);
                 throw oversize(url, "the server announces " + total + " bytes, more than the " + cap + " allowed");
             }
-            copy(url, r.body(), part, append, have, total, cap, target.getFileName().toString(), hint);
+            copy(
+                    url,
+                    r.body(),
+                    part,
+                    append,
+                    have,
+                    total,
+                    cap,
+                    target.getFileName().toString(),
+                    hint);
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
         } catch (IOException e) {
             if (isDiskFull(e)) {
                 deleteQuietly(part);
-                throw new CorezfsException(ExitCode.PRECONDITION, "disk full while downloading " + url + " to "
-                        + target.getParent() + "; the partial file was removed");
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        "disk full while downloading " + url + " to " + target.getParent()
+                                + "; the partial file was removed");
             }
             throw network(url, (e.getMessage() == null ? e.toString() : e.getMessage()) + hint);
         }
     }
 
-    private void copy(URI url, InputStream body, Path part, boolean append, long have, long total, long cap,
-                      String what, String hint) throws IOException {
+    private void copy(
+            URI url,
+            InputStream body,
+            Path part,
+            boolean append,
+            long have,
+            long total,
+            long cap,
+            String what,
+            String hint)
+            throws IOException {
         // HttpClient's timeout covers the headers only; a server that stops sending, or sends too slowly, would hold
         // the read for ever, so a watchdog closes the stream when the rate or the deadline is not kept.
         AtomicLong received = new AtomicLong();
@@ -216,31 +261,38 @@ public final class Downloader {
             return th;
         });
         long period = Math.min(1000, Math.max(20, limits.stallWindow().toMillis() / 4));
-        watchdog.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            long bytes = received.get();
-            String why = null;
-            if (now - start > deadline.toNanos()) {
-                why = "did not finish within " + human(deadline) + " (" + (have + bytes) + " bytes in)";
-            } else if (now - window[0] >= windowNanos) {
-                if (bytes - window[1] < need) {
-                    why = (bytes == window[1] ? "no data" : "slower than " + limits.minRate() + " bytes/s")
-                            + " for " + human(limits.stallWindow()) + " after " + (have + bytes) + " bytes";
-                }
-                window[0] = now;
-                window[1] = bytes;
-            }
-            if (why != null && tripped.compareAndSet(null, why)) {
-                try {
-                    body.close();
-                } catch (IOException ignored) {
-                    // the reader sees the failure
-                }
-            }
-        }, period, period, TimeUnit.MILLISECONDS);
+        watchdog.scheduleAtFixedRate(
+                () -> {
+                    long now = System.nanoTime();
+                    long bytes = received.get();
+                    String why = null;
+                    if (now - start > deadline.toNanos()) {
+                        why = "did not finish within " + human(deadline) + " (" + (have + bytes) + " bytes in)";
+                    } else if (now - window[0] >= windowNanos) {
+                        if (bytes - window[1] < need) {
+                            why = (bytes == window[1] ? "no data" : "slower than " + limits.minRate() + " bytes/s")
+                                    + " for " + human(limits.stallWindow()) + " after " + (have + bytes) + " bytes";
+                        }
+                        window[0] = now;
+                        window[1] = bytes;
+                    }
+                    if (why != null && tripped.compareAndSet(null, why)) {
+                        try {
+                            body.close();
+                        } catch (IOException ignored) {
+                            // the reader sees the failure
+                        }
+                    }
+                },
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
         try (InputStream in = body;
-             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                OutputStream out = Files.newOutputStream(
+                        part,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[1 << 16];
             long done = have;
             int n;
@@ -283,7 +335,8 @@ public final class Downloader {
         for (int hops = 0; ; hops++) {
             HttpRequest.Builder req;
             try {
-                req = HttpRequest.newBuilder(current).timeout(limits.headerTimeout())
+                req = HttpRequest.newBuilder(current)
+                        .timeout(limits.headerTimeout())
                         .method(method, HttpRequest.BodyPublishers.noBody());
             } catch (IllegalArgumentException e) {
                 throw network(url, "cannot request " + current + ": " + e.getMessage());
@@ -295,7 +348,8 @@ public final class Downloader {
             try {
                 r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
             } catch (HttpTimeoutException e) {
-                throw network(url, "no response from " + current.getHost() + " within " + human(limits.headerTimeout()));
+                throw network(
+                        url, "no response from " + current.getHost() + " within " + human(limits.headerTimeout()));
             } catch (IOException e) {
                 throw network(url, e.getMessage() == null ? e.toString() : e.getMessage());
             } catch (InterruptedException e) {
@@ -325,8 +379,10 @@ public final class Downloader {
                 throw network(url, "redirected to " + next + ", which is not an http(s) URL; refused");
             }
             if (!limits.crossHostRedirects() && !origin(next).equals(origin(url))) {
-                throw network(url, "redirected to " + next + ", outside " + origin(url)
-                        + "; refused (allowed only with --allow-cross-host-redirects)");
+                throw network(
+                        url,
+                        "redirected to " + next + ", outside " + origin(url)
+                                + "; refused (allowed only with --allow-cross-host-redirects)");
             }
             current = next;
         }
@@ -353,7 +409,9 @@ public final class Downloader {
     }
 
     static boolean isDiskFull(IOException e) {
-        return Optional.ofNullable(e.getMessage()).map(m -> m.contains("No space left on device")).orElse(false);
+        return Optional.ofNullable(e.getMessage())
+                .map(m -> m.contains("No space left on device"))
+                .orElse(false);
     }
 
     private static void deleteQuietly(Path p) {

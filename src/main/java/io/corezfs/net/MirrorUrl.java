@@ -1,7 +1,6 @@
 package io.corezfs.net;
 
 import io.corezfs.CorezfsException;
-
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
@@ -11,8 +10,7 @@ import java.util.Locale;
  * the upstream path is kept, so a mirror is filled by copying files into the same folders they came from.
  */
 public final class MirrorUrl {
-    private MirrorUrl() {
-    }
+    private MirrorUrl() {}
 
     /**
      * @param mirror base URL: {@code http(s)://host[:port][/prefix]} or {@code file:///dir}
@@ -22,11 +20,13 @@ public final class MirrorUrl {
     public static URI rebase(URI mirror, String path) {
         String scheme = mirror.getScheme() == null ? "" : mirror.getScheme().toLowerCase(Locale.ROOT);
         boolean remote = scheme.equals("http") || scheme.equals("https");
-        if (!(remote || scheme.equals("file")) || mirror.isOpaque()
+        if (!(remote || scheme.equals("file"))
+                || mirror.isOpaque()
                 || (remote && (mirror.getHost() == null || mirror.getHost().isEmpty()))
-                || mirror.getRawQuery() != null || mirror.getRawFragment() != null) {
-            throw CorezfsException.precondition("invalid mirror URL '" + mirror
-                    + "': expected http(s)://host[:port][/prefix] or file:///dir");
+                || mirror.getRawQuery() != null
+                || mirror.getRawFragment() != null) {
+            throw CorezfsException.precondition(
+                    "invalid mirror URL '" + mirror + "': expected http(s)://host[:port][/prefix] or file:///dir");
         }
         String prefix = mirror.getRawPath() == null ? "" : mirror.getRawPath();
         while (prefix.endsWith("/")) {

@@ -12,11 +12,9 @@ public interface Progress {
 
     Progress NONE = new Progress() {
         @Override
-        public void update(String what, long done, long total) {
-        }
+        public void update(String what, long done, long total) {}
 
         @Override
-        public void done(String what) {
-        }
+        public void done(String what) {}
     };
 }

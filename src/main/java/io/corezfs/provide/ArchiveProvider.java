@@ -7,7 +7,6 @@ import io.corezfs.compile.BuildService;
 import io.corezfs.docker.Docker;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,9 +29,14 @@ public final class ArchiveProvider {
      * @param noBuild     fail instead of building when nothing matches
      * @param dryRun      change nothing: look, and say what a real run would do
      */
-    public record Request(Optional<Path> archive, List<ArchiveLocator.Place> archiveDirs, Path store, Path workDir,
-                          Optional<URI> mirror, boolean noBuild, boolean dryRun) {
-    }
+    public record Request(
+            Optional<Path> archive,
+            List<ArchiveLocator.Place> archiveDirs,
+            Path store,
+            Path workDir,
+            Optional<URI> mirror,
+            boolean noBuild,
+            boolean dryRun) {}
 
     /**
      * @param found the archive to install; empty only in a dry run in which nothing matched and a real run would build
@@ -54,8 +58,12 @@ public final class ArchiveProvider {
      * @param docker the engine a build needs, created only when nothing matched
      * @param build  how to build when nothing matched
      */
-    public ArchiveProvider(ArchiveLocator locator, Supplier<Docker> docker, BuildService builds,
-                           BuildService.Request build, Reporter reporter) {
+    public ArchiveProvider(
+            ArchiveLocator locator,
+            Supplier<Docker> docker,
+            BuildService builds,
+            BuildService.Request build,
+            Reporter reporter) {
         this.locator = locator;
         this.docker = docker;
         this.builds = builds;
@@ -66,13 +74,16 @@ public final class ArchiveProvider {
     /** @param fs the host the archive is for; a build bundles the libraries its base image lacks */
     public Provided provide(Request r, HostFacts facts, RootFs fs) {
         String what = facts.os() + " " + facts.version() + " (" + facts.board() + ") with kernel " + facts.kernel();
-        Optional<ArchiveLocator.Found> found = locator.find(r.archive(), places(r), r.mirror(), facts, r.store(), r.dryRun());
+        Optional<ArchiveLocator.Found> found =
+                locator.find(r.archive(), places(r), r.mirror(), facts, r.store(), r.dryRun());
         if (found.isPresent()) {
             return new Provided(found, what);
         }
         if (r.noBuild()) {
-            throw CorezfsException.precondition("no archive for " + what + " (looked in --archive-dir, the archive store, the current"
-                    + " directory" + (r.mirror().isPresent() ? " and the mirror" : "") + ") and --no-build was given; nothing was changed");
+            throw CorezfsException.precondition(
+                    "no archive for " + what + " (looked in --archive-dir, the archive store, the current"
+                            + " directory" + (r.mirror().isPresent() ? " and the mirror" : "")
+                            + ") and --no-build was given; nothing was changed");
         }
         if (r.dryRun()) {
             return new Provided(Optional.empty(), what);
@@ -80,8 +91,9 @@ public final class ArchiveProvider {
         try {
             docker.get().ping();
         } catch (CorezfsException | IllegalStateException e) {
-            throw CorezfsException.precondition("no archive for " + what + ", and building one needs Docker: " + e.getMessage()
-                    + ". Start Docker, or bring an archive built for this host (--archive, --archive-dir, --mirror); nothing was changed");
+            throw CorezfsException.precondition(
+                    "no archive for " + what + ", and building one needs Docker: " + e.getMessage()
+                            + ". Start Docker, or bring an archive built for this host (--archive, --archive-dir, --mirror); nothing was changed");
         }
         reporter.info("no archive for " + what + "; building one through Docker (this takes minutes)");
         Path built = builds.build(build, facts, fs, Optional.empty(), r.store());

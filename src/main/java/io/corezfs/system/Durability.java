@@ -1,6 +1,5 @@
 package io.corezfs.system;
 
-
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
@@ -15,8 +14,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * directory where not.
  */
 public final class Durability {
-    private Durability() {
-    }
+    private Durability() {}
 
     public static void syncFilesystem(Path path, ProcessRunner runner) throws IOException {
         if (!syncfs(path, runner)) {
@@ -29,7 +27,8 @@ public final class Durability {
      * few milliseconds where an fsync per file costs a disk flush each (1.2 s for 3,000 small files on the lab host).
      */
     private static boolean syncfs(Path path, ProcessRunner runner) {
-        return runner.run(ProcessRequest.of("sync", "-f", path.toString()).caps(0, 0)).ok();
+        return runner.run(ProcessRequest.of("sync", "-f", path.toString()).caps(0, 0))
+                .ok();
     }
 
     private static void fsyncTree(Path top) throws IOException {

@@ -2,7 +2,6 @@ package io.corezfs.system;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -39,7 +38,9 @@ public interface HostCommands {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
+            if (c == '\\'
+                    && i + 3 < field.length()
+                    && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
                 b.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
                 i += 3;
             } else {
@@ -65,7 +66,8 @@ public interface HostCommands {
 
             @Override
             public Running start(List<String> command) {
-                ProcessRunner.Streaming s = runner.start(ProcessRequest.of(command).timeout(STREAM_TIMEOUT));
+                ProcessRunner.Streaming s =
+                        runner.start(ProcessRequest.of(command).timeout(STREAM_TIMEOUT));
                 return new Running() {
                     @Override
                     public InputStream stdout() {

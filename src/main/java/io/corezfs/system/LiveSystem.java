@@ -1,6 +1,5 @@
 package io.corezfs.system;
 
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -32,7 +32,8 @@ public final class LocalProcessRunner implements ProcessRunner {
         try {
             c = new Child(request, true);
         } catch (IOException e) {
-            return ProcessResult.notStarted(request.argv(), "cannot run " + request.argv().get(0) + ": " + e.getMessage());
+            return ProcessResult.notStarted(
+                    request.argv(), "cannot run " + request.argv().get(0) + ": " + e.getMessage());
         }
         return c.finish();
     }
@@ -42,8 +43,8 @@ public final class LocalProcessRunner implements ProcessRunner {
         try {
             return new Child(request, false);
         } catch (IOException e) {
-            ProcessResult failed = ProcessResult.notStarted(request.argv(),
-                    "cannot run " + request.argv().get(0) + ": " + e.getMessage());
+            ProcessResult failed = ProcessResult.notStarted(
+                    request.argv(), "cannot run " + request.argv().get(0) + ": " + e.getMessage());
             return new Streaming() {
                 @Override
                 public InputStream stdout() {
@@ -56,8 +57,7 @@ public final class LocalProcessRunner implements ProcessRunner {
                 }
 
                 @Override
-                public void kill() {
-                }
+                public void kill() {}
             };
         }
     }
@@ -87,7 +87,9 @@ public final class LocalProcessRunner implements ProcessRunner {
                 daemon("stdin of " + name, () -> feed(process.getOutputStream(), b.data()));
             }
             err = new Drain(process.getErrorStream(), request.stderrTailBytes(), false, "stderr of " + name);
-            out = captureStdout ? new Drain(process.getInputStream(), request.maxStdoutBytes(), true, "stdout of " + name) : null;
+            out = captureStdout
+                    ? new Drain(process.getInputStream(), request.maxStdoutBytes(), true, "stdout of " + name)
+                    : null;
             daemon("deadline of " + name, this::watch);
         }
 
@@ -113,7 +115,8 @@ public final class LocalProcessRunner implements ProcessRunner {
                 long deadline = started + request.timeout().toNanos();
                 // The watchdog kills the tree at the deadline; a process stuck in the kernel (state D) survives even
                 // SIGKILL, so this wait is bounded too, and such a process is left behind and reported as timed out.
-                if (!process.waitFor(Math.max(0, deadline - System.nanoTime()) + GRACE.toNanos(), TimeUnit.NANOSECONDS)) {
+                if (!process.waitFor(
+                        Math.max(0, deadline - System.nanoTime()) + GRACE.toNanos(), TimeUnit.NANOSECONDS)) {
                     timedOut = true;
                     killTree();
                 }

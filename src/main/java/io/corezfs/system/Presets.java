@@ -17,8 +17,7 @@ import java.util.TreeMap;
  * No match means enable, as in systemd.
  */
 public final class Presets {
-    private record Rule(boolean enable, PathMatcher glob) {
-    }
+    private record Rule(boolean enable, PathMatcher glob) {}
 
     private final List<Rule> rules;
 

@@ -19,8 +19,14 @@ import java.util.Optional;
  * @param maxStdoutBytes stdout kept by {@link ProcessRunner#run}; the rest is read and dropped, so the child never stalls
  * @param stderrTailBytes the end of stderr kept for the one-line failure report; the rest is read and dropped
  */
-public record ProcessRequest(List<String> argv, Map<String, String> env, Optional<Path> workDir, Input stdin,
-                             Duration timeout, int maxStdoutBytes, int stderrTailBytes) {
+public record ProcessRequest(
+        List<String> argv,
+        Map<String, String> env,
+        Optional<Path> workDir,
+        Input stdin,
+        Duration timeout,
+        int maxStdoutBytes,
+        int stderrTailBytes) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     public static final int DEFAULT_MAX_STDOUT = 16 << 20;
     public static final int DEFAULT_STDERR_TAIL = 8 << 10;
@@ -43,7 +49,13 @@ public record ProcessRequest(List<String> argv, Map<String, String> env, Optiona
 
     /** {@code argv} with no input, the default deadline and caps. */
     public static ProcessRequest of(List<String> argv) {
-        return new ProcessRequest(argv, Map.of(), Optional.empty(), Input.none(), DEFAULT_TIMEOUT, DEFAULT_MAX_STDOUT,
+        return new ProcessRequest(
+                argv,
+                Map.of(),
+                Optional.empty(),
+                Input.none(),
+                DEFAULT_TIMEOUT,
+                DEFAULT_MAX_STDOUT,
                 DEFAULT_STDERR_TAIL);
     }
 
@@ -85,12 +97,12 @@ public record ProcessRequest(List<String> argv, Map<String, String> env, Optiona
             return new FromFile(file);
         }
 
-        enum None implements Input { INSTANCE }
-
-        record Bytes(byte[] data) implements Input {
+        enum None implements Input {
+            INSTANCE
         }
 
-        record FromFile(Path file) implements Input {
-        }
+        record Bytes(byte[] data) implements Input {}
+
+        record FromFile(Path file) implements Input {}
     }
 }

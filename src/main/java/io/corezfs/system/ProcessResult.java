@@ -12,13 +12,18 @@ import java.util.Locale;
  * @param stderrTail the end of standard error, up to the request's cap
  * @param duration   how long it ran; for a timeout, the deadline it overran
  */
-public record ProcessResult(List<String> argv, Outcome outcome, int exitCode, String stdout, String stderrTail,
-                            Duration duration) {
+public record ProcessResult(
+        List<String> argv, Outcome outcome, int exitCode, String stdout, String stderrTail, Duration duration) {
     public static final int TIMED_OUT = 124;
     public static final int NOT_STARTED = 127;
     public static final int INTERRUPTED = 130;
 
-    public enum Outcome { EXITED, TIMED_OUT, NOT_STARTED, INTERRUPTED }
+    public enum Outcome {
+        EXITED,
+        TIMED_OUT,
+        NOT_STARTED,
+        INTERRUPTED
+    }
 
     public ProcessResult {
         argv = List.copyOf(argv);
@@ -91,7 +96,12 @@ public record ProcessResult(List<String> argv, Outcome outcome, int exitCode, St
     }
 
     static String lastLine(String text) {
-        return text.strip().lines().map(String::strip).filter(l -> !l.isEmpty()).reduce((a, b) -> b).orElse("");
+        return text.strip()
+                .lines()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty())
+                .reduce((a, b) -> b)
+                .orElse("");
     }
 
     private static String human(Duration d) {

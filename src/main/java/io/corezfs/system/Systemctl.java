@@ -2,7 +2,6 @@ package io.corezfs.system;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-
 import java.util.List;
 
 /**
@@ -47,8 +46,9 @@ public final class Systemctl {
 
     private void requireOk(LiveSystem.Result r, String verb, String unit) {
         if (!r.ok()) {
-            throw new CorezfsException(ExitCode.ACTIVATION_FAILED, "systemctl " + verb + " " + unit + " failed: " + r.lastLine()
-                    + journalHint(unit));
+            throw new CorezfsException(
+                    ExitCode.ACTIVATION_FAILED,
+                    "systemctl " + verb + " " + unit + " failed: " + r.lastLine() + journalHint(unit));
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.corezfs.system;
 
 import io.corezfs.Reporter;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,8 +107,7 @@ public final class UnitEnabler {
                     case "Alias" -> add(s.alias, words);
                     case "Also" -> add(s.also, words);
                     case "DefaultInstance" -> s.defaultInstance = value.isEmpty() ? null : value;
-                    default -> {
-                    }
+                    default -> {}
                 }
             }
             return s;

@@ -6,5 +6,4 @@ package io.corezfs.system;
  * @param path   where the link lives, relative to the root, e.g. {@code etc/systemd/system/zfs.target.wants/x.service}
  * @param target the absolute host path it points to
  */
-public record UnitLink(String path, String target) {
-}
+public record UnitLink(String path, String target) {}

@@ -1,7 +1,6 @@
 package io.corezfs.trust;
 
 import io.corezfs.CorezfsException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -90,7 +89,8 @@ public final class DigestsFile {
                 throw garbled(source, i, algorithm + " hash has " + hex.length() + " hex digits, expected " + expected);
             }
             String name = normalize(e.group(2));
-            String previous = all.computeIfAbsent(algorithm, a -> new LinkedHashMap<>()).putIfAbsent(name, hex);
+            String previous =
+                    all.computeIfAbsent(algorithm, a -> new LinkedHashMap<>()).putIfAbsent(name, hex);
             if (previous != null && !previous.equals(hex)) {
                 throw garbled(source, i, "a second, different " + algorithm + " hash for '" + name + "'");
             }
@@ -105,7 +105,8 @@ public final class DigestsFile {
 
     /** The lower-case hex hash listed for {@code fileName} under {@code algorithm}, if any. */
     public Optional<String> hash(String algorithm, String fileName) {
-        Map<String, String> entries = byAlgorithm.get(algorithm.toUpperCase(Locale.ROOT).replace("-", ""));
+        Map<String, String> entries =
+                byAlgorithm.get(algorithm.toUpperCase(Locale.ROOT).replace("-", ""));
         return entries == null ? Optional.empty() : Optional.ofNullable(entries.get(normalize(fileName)));
     }
 
@@ -121,12 +122,14 @@ public final class DigestsFile {
      * @throws CorezfsException exit 5 if no SHA512 is listed for the name, or the file's hash differs
      */
     public void verifySha512(Path file, String listedName) throws IOException {
-        String expected = hash(SHA512, listedName).orElseThrow(() -> CorezfsException.verification(
-                source + ": no SHA512 hash listed for '" + listedName + "'"));
+        String expected = hash(SHA512, listedName)
+                .orElseThrow(() ->
+                        CorezfsException.verification(source + ": no SHA512 hash listed for '" + listedName + "'"));
         String actual = sha512(file);
-        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), actual.getBytes(StandardCharsets.US_ASCII))) {
-            throw CorezfsException.verification(file + ": SHA512 mismatch with " + source + ": expected " + expected
-                    + ", got " + actual);
+        if (!MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.US_ASCII), actual.getBytes(StandardCharsets.US_ASCII))) {
+            throw CorezfsException.verification(
+                    file + ": SHA512 mismatch with " + source + ": expected " + expected + ", got " + actual);
         }
     }
 

@@ -11,8 +11,7 @@ import java.util.HexFormat;
 
 /** SHA-256, as every check in corezfs writes it: lower-case hex. */
 public final class Hashes {
-    private Hashes() {
-    }
+    private Hashes() {}
 
     public static String sha256(byte[] bytes) {
         return HexFormat.of().formatHex(newSha256().digest(bytes));

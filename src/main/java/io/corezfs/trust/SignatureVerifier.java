@@ -2,6 +2,17 @@ package io.corezfs.trust;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.sig.IssuerFingerprint;
 import org.bouncycastle.openpgp.PGPCompressedData;
@@ -17,18 +28,6 @@ import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
-
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * Checks a detached OpenPGP signature over a file, in-process with BouncyCastle, so a build host needs no gpg and
@@ -50,8 +49,7 @@ public final class SignatureVerifier {
     private final PGPPublicKeyRingCollection keys;
 
     /** What a good signature says about who made it. */
-    public record Verified(String fingerprint, Instant created, Optional<String> userId) {
-    }
+    public record Verified(String fingerprint, Instant created, Optional<String> userId) {}
 
     private SignatureVerifier(PGPPublicKeyRingCollection keys) {
         this.keys = keys;
@@ -122,8 +120,10 @@ public final class SignatureVerifier {
                 continue;
             }
             if (s.getSignatureType() != PGPSignature.BINARY_DOCUMENT) {
-                throw fail(name, "signature type 0x" + Integer.toHexString(s.getSignatureType())
-                        + " is not a binary-document signature");
+                throw fail(
+                        name,
+                        "signature type 0x" + Integer.toHexString(s.getSignatureType())
+                                + " is not a binary-document signature");
             }
             if (s.getHashAlgorithm() == HashAlgorithmTags.MD5) {
                 throw fail(name, "signature uses MD5, which is not accepted");
@@ -156,8 +156,10 @@ public final class SignatureVerifier {
                 throw fail(name, "signature could not be checked (" + oneLine(e) + ")");
             }
             if (!good) {
-                throw fail(name, "BAD signature from key " + fingerprint(signers.get(i))
-                        + ": the file does not match what was signed");
+                throw fail(
+                        name,
+                        "BAD signature from key " + fingerprint(signers.get(i))
+                                + ": the file does not match what was signed");
             }
         }
         PGPPublicKey key = signers.get(0);
@@ -177,7 +179,8 @@ public final class SignatureVerifier {
         return out;
     }
 
-    private static void collect(BcPGPObjectFactory f, List<PGPSignature> out, int depth) throws IOException, PGPException {
+    private static void collect(BcPGPObjectFactory f, List<PGPSignature> out, int depth)
+            throws IOException, PGPException {
         for (Object o; (o = f.nextObject()) != null; ) {
             if (o instanceof PGPSignatureList list) {
                 list.forEach(out::add);

@@ -1,7 +1,6 @@
 package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -101,10 +100,15 @@ public final class ZfsMeta {
      * does not limit.
      */
     public boolean supportsKernel(String kernelRelease) {
-        int[] k = majorMinor(kernelRelease).orElseThrow(() -> CorezfsException.precondition(
-                "cannot read major.minor from kernel release '" + kernelRelease + "'"));
-        boolean aboveMin = linuxMinimum().map(v -> compare(k, bound("Linux-Minimum", v)) >= 0).orElse(true);
-        boolean belowMax = linuxMaximum().map(v -> compare(k, bound("Linux-Maximum", v)) <= 0).orElse(true);
+        int[] k = majorMinor(kernelRelease)
+                .orElseThrow(() -> CorezfsException.precondition(
+                        "cannot read major.minor from kernel release '" + kernelRelease + "'"));
+        boolean aboveMin = linuxMinimum()
+                .map(v -> compare(k, bound("Linux-Minimum", v)) >= 0)
+                .orElse(true);
+        boolean belowMax = linuxMaximum()
+                .map(v -> compare(k, bound("Linux-Maximum", v)) <= 0)
+                .orElse(true);
         return aboveMin && belowMax;
     }
 
@@ -122,13 +126,15 @@ public final class ZfsMeta {
     }
 
     private String required(String key) {
-        return field(key).orElseThrow(() -> CorezfsException.precondition(source + ": no '" + key
-                + ":' line (not an OpenZFS META file?)"));
+        return field(key)
+                .orElseThrow(() ->
+                        CorezfsException.precondition(source + ": no '" + key + ":' line (not an OpenZFS META file?)"));
     }
 
     private int[] bound(String key, String value) {
-        return majorMinor(value).orElseThrow(() -> CorezfsException.precondition(source + ": " + key + " '" + value
-                + "' is not major.minor"));
+        return majorMinor(value)
+                .orElseThrow(() ->
+                        CorezfsException.precondition(source + ": " + key + " '" + value + "' is not major.minor"));
     }
 
     private static Optional<int[]> majorMinor(String v) {
@@ -137,7 +143,7 @@ public final class ZfsMeta {
             return Optional.empty();
         }
         try {
-            return Optional.of(new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
+            return Optional.of(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
         } catch (NumberFormatException e) {
             return Optional.empty(); // more digits than an int holds
         }

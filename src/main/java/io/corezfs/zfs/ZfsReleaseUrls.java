@@ -13,8 +13,7 @@ import java.util.Optional;
 public final class ZfsReleaseUrls {
     private static final URI GITHUB = URI.create("https://github.com");
 
-    private ZfsReleaseUrls() {
-    }
+    private ZfsReleaseUrls() {}
 
     /** {@code …/zfs-X/zfs-X.tar.gz}. */
     public static URI zfs(ZfsVersion version, Optional<URI> mirror) {

@@ -1,7 +1,6 @@
 package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,15 +39,17 @@ public final class ZfsReleases {
      *
      * @param splSha256 sha256 of {@code spl-X.tar.gz}; present exactly for releases before 0.8
      */
-    public record Release(ZfsVersion version, String sha256, String linuxMinimum, String linuxMaximum,
-                          Optional<String> splSha256) {
+    public record Release(
+            ZfsVersion version, String sha256, String linuxMinimum, String linuxMaximum, Optional<String> splSha256) {
         /**
          * The range as a META file would state it, so the table and a real META are judged by the same code
          * ({@link ZfsMeta#supportsKernel}).
          */
         public ZfsMeta declaredMeta() {
-            return ZfsMeta.parse("Name: zfs\nVersion: " + version + "\nLinux-Minimum: " + linuxMinimum
-                    + "\nLinux-Maximum: " + linuxMaximum + "\n", "the pinned table's entry for " + version);
+            return ZfsMeta.parse(
+                    "Name: zfs\nVersion: " + version + "\nLinux-Minimum: " + linuxMinimum + "\nLinux-Maximum: "
+                            + linuxMaximum + "\n",
+                    "the pinned table's entry for " + version);
         }
 
         public boolean supportsKernel(String kernelRelease) {
@@ -102,8 +103,8 @@ public final class ZfsReleases {
             int eq = line.indexOf('=');
             Matcher k = eq < 0 ? null : KEY.matcher(line.substring(0, eq).strip());
             if (k == null || !k.matches()) {
-                throw CorezfsException.precondition(where + "expected '<version>.<sha256|spl-sha256|linux-minimum"
-                        + "|linux-maximum> = <value>'");
+                throw CorezfsException.precondition(
+                        where + "expected '<version>.<sha256|spl-sha256|linux-minimum" + "|linux-maximum> = <value>'");
             }
             String version = k.group(1);
             try {
@@ -154,7 +155,8 @@ public final class ZfsReleases {
 
     /** e.g. {@code 2.2.6 (Linux 4.18 to 6.10), 2.1.11 (Linux 3.10 to 6.2)}, for messages. */
     public String describe() {
-        return newestFirst.isEmpty() ? "(none)"
+        return newestFirst.isEmpty()
+                ? "(none)"
                 : newestFirst.stream().map(Release::describe).collect(Collectors.joining(", "));
     }
 
@@ -163,20 +165,20 @@ public final class ZfsReleases {
         String sha256 = required(where, f, "sha256");
         for (String key : List.of("sha256", "spl-sha256")) {
             if (f.containsKey(key) && !SHA256.matcher(f.get(key)).matches()) {
-                throw CorezfsException.precondition(where + key + " '" + f.get(key)
-                        + "' is not 64 lower-case hex digits");
+                throw CorezfsException.precondition(
+                        where + key + " '" + f.get(key) + "' is not 64 lower-case hex digits");
             }
         }
         Optional<String> spl = Optional.ofNullable(f.get("spl-sha256"));
         if (version.needsSpl() && spl.isEmpty()) {
-            throw CorezfsException.precondition(where + "releases before 0.8 need spl-sha256 (the SPL is a separate"
-                    + " tarball)");
+            throw CorezfsException.precondition(
+                    where + "releases before 0.8 need spl-sha256 (the SPL is a separate" + " tarball)");
         }
         if (!version.needsSpl() && spl.isPresent()) {
             throw CorezfsException.precondition(where + "spl-sha256 is only for releases before 0.8");
         }
-        Release r = new Release(version, sha256, required(where, f, "linux-minimum"),
-                required(where, f, "linux-maximum"), spl);
+        Release r = new Release(
+                version, sha256, required(where, f, "linux-minimum"), required(where, f, "linux-maximum"), spl);
         try {
             r.declaredMeta();
         } catch (CorezfsException e) {

@@ -2,7 +2,6 @@ package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.net.Downloader;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +41,12 @@ public final class ZfsSourceResolver {
      * @param mirror         {@code --zfs-mirror}: replaces {@code https://github.com}, keeping the release path
      * @param insecureSource {@code --insecure-source}: accept sources whose hash is not pinned
      */
-    public record Request(String kernelRelease, Optional<String> zfsVersion, Optional<String> zfsSource,
-                          Optional<URI> mirror, boolean insecureSource) {
+    public record Request(
+            String kernelRelease,
+            Optional<String> zfsVersion,
+            Optional<String> zfsSource,
+            Optional<URI> mirror,
+            boolean insecureSource) {
         public Request {
             Objects.requireNonNull(kernelRelease, "kernelRelease");
             Objects.requireNonNull(zfsVersion, "zfsVersion");
@@ -104,17 +107,20 @@ public final class ZfsSourceResolver {
         ZfsReleases.Release release;
         ZfsVersion version;
         if (asked.isEmpty()) {
-            release = releases.newestFor(request.kernelRelease()).orElseThrow(() -> CorezfsException.precondition(
-                    "no OpenZFS release corezfs knows supports kernel " + request.kernelRelease() + "; known: "
-                            + releases.describe() + ". Choose one with --zfs-version and --insecure-source,"
-                            + " or give a tarball with --zfs-source"));
+            release = releases.newestFor(request.kernelRelease())
+                    .orElseThrow(() -> CorezfsException.precondition(
+                            "no OpenZFS release corezfs knows supports kernel " + request.kernelRelease() + "; known: "
+                                    + releases.describe() + ". Choose one with --zfs-version and --insecure-source,"
+                                    + " or give a tarball with --zfs-source"));
             version = release.version();
         } else {
             version = asked.get();
             Optional<ZfsReleases.Release> pinned = releases.get(version);
             if (pinned.isEmpty()) {
-                requireInsecure(request, "OpenZFS " + version + " is not in corezfs's table of verified releases"
-                        + " (known: " + releases.describe() + ")");
+                requireInsecure(
+                        request,
+                        "OpenZFS " + version + " is not in corezfs's table of verified releases" + " (known: "
+                                + releases.describe() + ")");
                 release = null;
             } else {
                 release = pinned.get();
@@ -122,7 +128,9 @@ public final class ZfsSourceResolver {
                 release.declaredMeta().requireKernel(request.kernelRelease());
             }
         }
-        ZfsTarball zfs = fetchChecked(ZfsReleaseUrls.zfs(version, request.mirror()), "zfs-" + version + ".tar.gz",
+        ZfsTarball zfs = fetchChecked(
+                ZfsReleaseUrls.zfs(version, request.mirror()),
+                "zfs-" + version + ".tar.gz",
                 Optional.ofNullable(release).map(ZfsReleases.Release::sha256));
         return finish(request, version, zfs, release != null);
     }
@@ -152,9 +160,11 @@ public final class ZfsSourceResolver {
             if (downloaded) {
                 deleteQuietly(file);
             }
-            requireInsecure(request, "--zfs-source " + given + " has sha256 " + sha256 + ", which is not the"
-                    + " tarball of any release in corezfs's table of verified releases (known: "
-                    + releases.describe() + ")");
+            requireInsecure(
+                    request,
+                    "--zfs-source " + given + " has sha256 " + sha256 + ", which is not the"
+                            + " tarball of any release in corezfs's table of verified releases (known: "
+                            + releases.describe() + ")");
         }
         ZfsTarball zfs = ZfsTarball.read(file, sha256);
         ZfsVersion version = pinned.map(ZfsReleases.Release::version)
@@ -177,11 +187,11 @@ public final class ZfsSourceResolver {
         // insecure one: its trust does not depend on the other file's.
         Optional<String> splSha256 = releases.get(version).flatMap(ZfsReleases.Release::splSha256);
         if (splSha256.isEmpty()) {
-            requireInsecure(request, "the SPL of OpenZFS " + version + " is not in corezfs's table of verified"
-                    + " releases");
+            requireInsecure(
+                    request, "the SPL of OpenZFS " + version + " is not in corezfs's table of verified" + " releases");
         }
-        ZfsTarball spl = fetchChecked(ZfsReleaseUrls.spl(version, request.mirror()), "spl-" + version + ".tar.gz",
-                splSha256);
+        ZfsTarball spl =
+                fetchChecked(ZfsReleaseUrls.spl(version, request.mirror()), "spl-" + version + ".tar.gz", splSha256);
         requireVersion(spl, version);
         spl.meta().requireKernel(request.kernelRelease());
         return new ZfsSource(version, zfs, Optional.of(spl), zfsPinned && splSha256.isPresent());
@@ -192,8 +202,10 @@ public final class ZfsSourceResolver {
         Path target = sources.resolve(name);
         Path file = fetch(url, target);
         String actual = ZfsTarball.sha256(file);
-        if (expectedSha256.isPresent() && !MessageDigest.isEqual(
-                expectedSha256.get().getBytes(StandardCharsets.US_ASCII), actual.getBytes(StandardCharsets.US_ASCII))) {
+        if (expectedSha256.isPresent()
+                && !MessageDigest.isEqual(
+                        expectedSha256.get().getBytes(StandardCharsets.US_ASCII),
+                        actual.getBytes(StandardCharsets.US_ASCII))) {
             deleteQuietly(file);
             throw CorezfsException.verification(name + " from " + url + " has sha256 " + actual + ", but the pinned"
                     + " release has " + expectedSha256.get() + "; deleted " + file + ", run again to download it anew");
@@ -214,8 +226,7 @@ public final class ZfsSourceResolver {
         try {
             Files.createDirectories(target.getParent());
             Files.copy(from, part, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
         } catch (IOException e) {
             deleteQuietly(part);

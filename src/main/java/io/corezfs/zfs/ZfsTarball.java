@@ -2,10 +2,6 @@ package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.trust.Hashes;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
-
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * What a release tarball ({@code zfs-X.tar.gz}, or {@code spl-X.tar.gz} before 0.8) says about itself, read by
@@ -43,8 +42,8 @@ public record ZfsTarball(Path file, String sha256, String topDir, Instant newest
         String metaText = null;
         FileTime newest = null;
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-             GzipCompressorInputStream gz = new GzipCompressorInputStream(raw, true);
-             TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
+                GzipCompressorInputStream gz = new GzipCompressorInputStream(raw, true);
+                TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
                 String name = e.getName();
                 while (name.startsWith("./")) {
@@ -93,7 +92,6 @@ public record ZfsTarball(Path file, String sha256, String topDir, Instant newest
             throw CorezfsException.precondition("cannot read " + file + ": " + e.getMessage());
         }
     }
-
 
     private static CorezfsException notARelease(Path file, String why) {
         return CorezfsException.precondition(file + " is not an OpenZFS release tarball: " + why);

@@ -1,7 +1,6 @@
 package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -130,7 +129,9 @@ public record ZfsVersion(String text) implements Comparable<ZfsVersion> {
 
     private int[] numbers() {
         Matcher m = matcher();
-        return Arrays.stream(m.group(1).split("\\.")).mapToInt(Integer::parseInt).toArray();
+        return Arrays.stream(m.group(1).split("\\."))
+                .mapToInt(Integer::parseInt)
+                .toArray();
     }
 
     private Matcher matcher() {

@@ -1,5 +1,9 @@
 package io.corezfs.activation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.install.FileOps;
@@ -11,20 +15,15 @@ import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.StaticHttpServer;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code sudo corezfs install} on a running host: lookup, install, activation, verification, rollback, uninstall and
@@ -34,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LiveInstallTest {
     @TempDir
     Path tmp;
+
     Path root;
     Path work;
     FakeLiveSystem host;
@@ -61,7 +61,9 @@ class LiveInstallTest {
         Cli.Run r = corezfs("install", "--mode", "overlay");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().startsWith("installed and activated " + NAME + " (overlay mode)"), r::toString);
-        assertTrue(r.err().contains("archive: " + work.resolve(NAME) + " (newest archive for flatcar 3975.2.0"), r::toString);
+        assertTrue(
+                r.err().contains("archive: " + work.resolve(NAME) + " (newest archive for flatcar 3975.2.0"),
+                r::toString);
         assertTrue(r.err().contains("in the current directory"), "says where and why: " + r);
 
         assertTrue(host.moduleLoaded() && host.overlayMounted(), "module loaded and /usr presented");
@@ -70,10 +72,13 @@ class LiveInstallTest {
         List<String> calls = host.calls();
         assertTrue(calls.contains("systemctl daemon-reload"), calls::toString);
         assertTrue(calls.contains("systemctl enable --no-reload zfs-overlay.service"), calls::toString);
-        assertTrue(calls.contains("systemctl start --no-block zfs.target"), "pools import now and at every boot: " + calls);
+        assertTrue(
+                calls.contains("systemctl start --no-block zfs.target"),
+                "pools import now and at every boot: " + calls);
         assertTrue(calls.contains("zfs version"), "verified: " + calls);
         assertTrue(calls.contains("modprobe loop"), "a stock module still loads: " + calls);
-        assertTrue(calls.indexOf("systemctl enable --no-reload zfs-overlay.service") < calls.indexOf("systemctl start zfs-overlay.service"));
+        assertTrue(calls.indexOf("systemctl enable --no-reload zfs-overlay.service")
+                < calls.indexOf("systemctl start zfs-overlay.service"));
     }
 
     @Test
@@ -84,12 +89,15 @@ class LiveInstallTest {
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().contains("(sysext mode)"), r::toString);
         assertEquals(Path.of("/opt/corezfs"), Files.readSymbolicLink(root.resolve("var/lib/extensions/corezfs")));
-        String release = Files.readString(root.resolve("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs"));
+        String release =
+                Files.readString(root.resolve("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs"));
         assertTrue(release.contains("\nID=flatcar\nVERSION_ID=3975.2.0\nARCHITECTURE=x86-64\n"), release);
-        assertTrue(Files.isRegularFile(root.resolve("etc/systemd/system/corezfs-sysext.service")),
+        assertTrue(
+                Files.isRegularFile(root.resolve("etc/systemd/system/corezfs-sysext.service")),
                 "an archive without the sysext unit gets the tool's copy");
         assertTrue(host.calls().contains("systemctl disable --no-reload zfs-overlay.service"), host.calls()::toString);
-        assertTrue(host.calls().contains("systemctl enable --no-reload corezfs-sysext.service"), host.calls()::toString);
+        assertTrue(
+                host.calls().contains("systemctl enable --no-reload corezfs-sysext.service"), host.calls()::toString);
         assertFalse(host.overlayMounted(), "one mode at a time");
         assertTrue(host.extensionMerged() && host.moduleLoaded());
     }
@@ -101,9 +109,13 @@ class LiveInstallTest {
         archive(NAME);
         assertEquals(0, corezfs("install").exitCode());
         InstallState state = InstallState.read(root).orElseThrow();
-        assertTrue(state.links().stream().noneMatch(l -> l.path().endsWith("/zfs-overlay.service")), state.links()::toString);
+        assertTrue(
+                state.links().stream().noneMatch(l -> l.path().endsWith("/zfs-overlay.service")),
+                state.links()::toString);
         try (var links = Files.walk(root.resolve("etc/systemd/system"))) {
-            assertTrue(links.noneMatch(p -> p.getFileName().toString().equals("zfs-overlay.service") && Files.isSymbolicLink(p)),
+            assertTrue(
+                    links.noneMatch(
+                            p -> p.getFileName().toString().equals("zfs-overlay.service") && Files.isSymbolicLink(p)),
                     "no enablement link for the overlay unit anywhere");
         }
     }
@@ -144,9 +156,13 @@ class LiveInstallTest {
         int before = host.calls().size();
         Cli.Run again = corezfs("install");
         assertEquals(0, again.exitCode(), again::toString);
-        assertTrue(again.out().startsWith("unchanged: " + NAME + " is already installed and active (overlay mode)"), again::toString);
+        assertTrue(
+                again.out().startsWith("unchanged: " + NAME + " is already installed and active (overlay mode)"),
+                again::toString);
         List<String> later = host.calls().subList(before, host.calls().size());
-        assertEquals(List.of("systemctl is-active zfs-overlay.service"), later,
+        assertEquals(
+                List.of("systemctl is-active zfs-overlay.service"),
+                later,
                 "a no-op touches nothing and asks systemd one question: every program costs on a slow node");
     }
 
@@ -156,8 +172,14 @@ class LiveInstallTest {
         archive(NAME);
         assertEquals(0, corezfs("install").exitCode());
         List<String> calls = host.calls();
-        assertEquals(1, calls.stream().filter(c -> c.equals("systemctl daemon-reload")).count(), calls::toString);
-        assertTrue(calls.stream().filter(c -> c.matches("systemctl (enable|disable) .*")).allMatch(c -> c.contains(" --no-reload ")),
+        assertEquals(
+                1,
+                calls.stream().filter(c -> c.equals("systemctl daemon-reload")).count(),
+                calls::toString);
+        assertTrue(
+                calls.stream()
+                        .filter(c -> c.matches("systemctl (enable|disable) .*"))
+                        .allMatch(c -> c.contains(" --no-reload ")),
                 "an enable or disable that reloads on its own costs one more full reread of every unit: " + calls);
         int reload = calls.indexOf("systemctl daemon-reload");
         assertTrue(reload > calls.indexOf("systemctl enable --no-reload corezfs-sysext.service"), calls::toString);
@@ -191,7 +213,9 @@ class LiveInstallTest {
         Map<String, String> before = TreeSnapshot.of(tmp);
         Cli.Run r = corezfs("install", "--archive", "other.tar.gz");
         assertEquals(5, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("built for kernel 6.1.0-50-cloud-amd64 but this host runs " + HostRoots.KERNEL), r::toString);
+        assertTrue(
+                r.err().contains("built for kernel 6.1.0-50-cloud-amd64 but this host runs " + HostRoots.KERNEL),
+                r::toString);
         assertEquals(before, TreeSnapshot.of(tmp));
     }
 
@@ -202,7 +226,10 @@ class LiveInstallTest {
         host.override("zfs version", 127, "zfs: error while loading shared libraries: libtirpc.so.3");
         Cli.Run r = corezfs("install", "--mode", "overlay");
         assertEquals(8, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("activation failed and was rolled back: `zfs version` failed: zfs: error while loading shared libraries"),
+        assertTrue(
+                r.err()
+                        .contains(
+                                "activation failed and was rolled back: `zfs version` failed: zfs: error while loading shared libraries"),
                 r::toString);
         assertFalse(host.moduleLoaded(), "module unloaded");
         assertFalse(host.overlayMounted(), "/usr withdrawn");
@@ -228,7 +255,9 @@ class LiveInstallTest {
         assertTrue(r.out().contains("activate in overlay mode: enable and start zfs-overlay.service"), r::toString);
         assertTrue(r.out().contains("enable from presets"), r::toString);
         assertEquals(before, TreeSnapshot.of(tmp));
-        assertTrue(host.calls().stream().noneMatch(c -> c.matches("systemctl (start|stop|enable|disable).*|modprobe.*|umount.*")),
+        assertTrue(
+                host.calls().stream()
+                        .noneMatch(c -> c.matches("systemctl (start|stop|enable|disable).*|modprobe.*|umount.*")),
                 host.calls()::toString);
     }
 
@@ -243,14 +272,18 @@ class LiveInstallTest {
     void noArchiveAndNoBuildFailsClearly() {
         Cli.Run r = corezfs("install", "--no-build");
         assertEquals(3, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("no archive for flatcar 3975.2.0 (amd64-usr) with kernel " + HostRoots.KERNEL), r::toString);
+        assertTrue(
+                r.err().contains("no archive for flatcar 3975.2.0 (amd64-usr) with kernel " + HostRoots.KERNEL),
+                r::toString);
     }
 
     @Test
     void noArchiveAndNoDockerSaysWhatToDo() {
         Cli.Run r = corezfs("install");
         assertEquals(3, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("building one needs Docker") && r.err().contains("Start Docker, or bring an archive"), r::toString);
+        assertTrue(
+                r.err().contains("building one needs Docker") && r.err().contains("Start Docker, or bring an archive"),
+                r::toString);
         assertEquals(1, r.err().lines().filter(l -> l.startsWith("corezfs:")).count(), "one error line: " + r);
     }
 
@@ -259,7 +292,9 @@ class LiveInstallTest {
         Path mine = Files.createDirectories(tmp.resolve("mine"));
         TarBuilder.typicalTree().file("etc/zfs/which", "mine\n").writeTo(mine.resolve(NAME));
         Files.createDirectories(work.resolve("archives"));
-        TarBuilder.typicalTree().file("etc/zfs/which", "store\n").writeTo(work.resolve("archives").resolve(NAME));
+        TarBuilder.typicalTree()
+                .file("etc/zfs/which", "store\n")
+                .writeTo(work.resolve("archives").resolve(NAME));
         archive(NAME);
         Cli.Run r = corezfs("install", "--archive-dir", mine.toString(), "--mode", "overlay");
         assertEquals(0, r.exitCode(), r::toString);
@@ -270,11 +305,16 @@ class LiveInstallTest {
     @Test
     void anArchiveForAnotherKernelInADirectoryIsPassedOverWithTheReason() throws IOException {
         Files.createDirectories(work.resolve("archives"));
-        TarBuilder.typicalTree().kernel("6.1.0-50-cloud-amd64").writeTo(work.resolve("archives").resolve(NAME));
+        TarBuilder.typicalTree()
+                .kernel("6.1.0-50-cloud-amd64")
+                .writeTo(work.resolve("archives").resolve(NAME));
         Cli.Run r = corezfs("install", "--no-build");
         assertEquals(3, r.exitCode(), r::toString);
         Cli.Run verbose = corezfs("-v", "install", "--no-build");
-        assertTrue(verbose.err().contains("passed over " + work.resolve("archives").resolve(NAME) + ": built for kernel 6.1.0-50-cloud-amd64"),
+        assertTrue(
+                verbose.err()
+                        .contains("passed over " + work.resolve("archives").resolve(NAME)
+                                + ": built for kernel 6.1.0-50-cloud-amd64"),
                 verbose::toString);
     }
 
@@ -282,7 +322,9 @@ class LiveInstallTest {
     void aMirrorPublishedByCorezfsIsUsedLastAndVerified() throws Exception {
         Path served = Files.createDirectories(tmp.resolve("served"));
         TarBuilder.typicalTree().writeTo(served.resolve(NAME));
-        TarBuilder.typicalTree().kernel("6.1.0-50-cloud-amd64").writeTo(served.resolve("corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.12.tar.gz"));
+        TarBuilder.typicalTree()
+                .kernel("6.1.0-50-cloud-amd64")
+                .writeTo(served.resolve("corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.12.tar.gz"));
         Files.writeString(served.resolve("corezfs_amd64-usr_3975.2.0_stable_zfs-9.9.9.tar.gz"), "not an archive");
         Cli.Run pub = corezfs("publish", served.toString());
         assertEquals(0, pub.exitCode(), pub::toString);
@@ -291,7 +333,11 @@ class LiveInstallTest {
         try (StaticHttpServer http = new StaticHttpServer(served)) {
             Cli.Run r = corezfs("install", "--mirror", http.base().toString(), "--no-build", "--mode", "overlay");
             assertEquals(0, r.exitCode(), r::toString);
-            assertTrue(r.err().contains("(downloaded from " + http.base().toString().replaceFirst("/$", "") + "/" + NAME), r::toString);
+            assertTrue(
+                    r.err()
+                            .contains(
+                                    "(downloaded from " + http.base().toString().replaceFirst("/$", "") + "/" + NAME),
+                    r::toString);
             assertTrue(Files.isRegularFile(work.resolve("archives").resolve(NAME)), "kept in the store for next time");
             assertTrue(host.moduleLoaded());
         }
@@ -323,7 +369,9 @@ class LiveInstallTest {
         host.pool("tank", "ONLINE");
         Cli.Run refused = corezfs("uninstall");
         assertEquals(3, refused.exitCode(), refused::toString);
-        assertTrue(refused.err().contains("pools are imported (tank); export them first or pass --export"), refused::toString);
+        assertTrue(
+                refused.err().contains("pools are imported (tank); export them first or pass --export"),
+                refused::toString);
         assertTrue(host.moduleLoaded() && Files.isDirectory(root.resolve("opt/corezfs")), "nothing changed");
 
         Cli.Run r = corezfs("uninstall", "--export");
@@ -332,9 +380,13 @@ class LiveInstallTest {
         assertFalse(host.moduleLoaded() || host.overlayMounted());
         assertFalse(Files.exists(root.resolve("opt/corezfs")));
         assertFalse(Files.exists(root.resolve("etc/systemd/system/zfs-overlay.service")));
-        assertFalse(Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"), LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(
+                root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"),
+                LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(root.resolve("etc/corezfs")));
-        assertTrue(host.calls().indexOf("modprobe -r zfs") < host.calls().lastIndexOf("systemctl stop zfs-overlay.service corezfs-sysext.service"),
+        assertTrue(
+                host.calls().indexOf("modprobe -r zfs")
+                        < host.calls().lastIndexOf("systemctl stop zfs-overlay.service corezfs-sysext.service"),
                 "the module goes while the index that knows it is still on /usr");
     }
 
@@ -345,7 +397,8 @@ class LiveInstallTest {
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals("nothing to uninstall: corezfs is not installed on this host\n", r.out());
         assertEquals(before, TreeSnapshot.of(root));
-        assertTrue(host.calls().stream().noneMatch(c -> c.matches("systemctl (stop|disable|daemon-reload).*|modprobe.*")),
+        assertTrue(
+                host.calls().stream().noneMatch(c -> c.matches("systemctl (stop|disable|daemon-reload).*|modprobe.*")),
                 host.calls()::toString);
     }
 
@@ -402,7 +455,10 @@ class LiveInstallTest {
         assertFalse(Files.exists(root.resolve("etc/zfs/which")), "the running ZFS is untouched");
         assertTrue(Files.isRegularFile(root.resolve("var/lib/corezfs/pending/new.tar.gz")));
         String unit = Files.readString(root.resolve("etc/systemd/system/corezfs-pending.service"));
-        assertTrue(unit.contains("\"/opt/corezfs-tool/bin/corezfs\" install --at-boot --archive \"/var/lib/corezfs/pending/new.tar.gz\""), unit);
+        assertTrue(
+                unit.contains(
+                        "\"/opt/corezfs-tool/bin/corezfs\" install --at-boot --archive \"/var/lib/corezfs/pending/new.tar.gz\""),
+                unit);
         assertTrue(unit.contains("Before=zfs-overlay.service corezfs-sysext.service"), unit);
         assertTrue(host.calls().contains("systemctl enable --no-reload corezfs-pending.service"));
         assertTrue(host.calls().stream().noneMatch(c -> c.equals("modprobe -r zfs")), host.calls()::toString);
@@ -418,7 +474,8 @@ class LiveInstallTest {
         Cli.Run r = corezfs("install", "--at-boot", "--archive", "new.tar.gz");
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals("new\n", Files.readString(root.resolve("etc/zfs/which")));
-        assertTrue(host.calls().subList(before, host.calls().size()).stream().noneMatch(c -> c.startsWith("systemctl")),
+        assertTrue(
+                host.calls().subList(before, host.calls().size()).stream().noneMatch(c -> c.startsWith("systemctl")),
                 "at boot nothing is started from inside a unit");
     }
 
@@ -426,11 +483,21 @@ class LiveInstallTest {
     void aRunKilledAfterTheFilesWentInConvergesOnTheNextRun() {
         archive(NAME);
         // As if kill -9 hit right after the file commit: files in place, units enabled, nothing activated.
-        new RootInstaller(new io.corezfs.archive.ArchiveReader(io.corezfs.archive.ArchiveLimits.DEFAULT), FileOps.DEFAULT,
-                io.corezfs.Reporter.SILENT, java.time.Clock.systemUTC(), "t")
-                .install(work.resolve(NAME), root, io.corezfs.host.HostDetector.class.isInstance(null) ? null
-                        : new io.corezfs.host.HostDetector(io.corezfs.host.Environment.of(Map.of(), "x86_64", java.time.Clock.systemUTC()))
-                        .detect(new io.corezfs.host.RootFs(root), java.util.Optional.empty()), false);
+        new RootInstaller(
+                        new io.corezfs.archive.ArchiveReader(io.corezfs.archive.ArchiveLimits.DEFAULT),
+                        FileOps.DEFAULT,
+                        io.corezfs.Reporter.SILENT,
+                        java.time.Clock.systemUTC(),
+                        "t")
+                .install(
+                        work.resolve(NAME),
+                        root,
+                        io.corezfs.host.HostDetector.class.isInstance(null)
+                                ? null
+                                : new io.corezfs.host.HostDetector(io.corezfs.host.Environment.of(
+                                                Map.of(), "x86_64", java.time.Clock.systemUTC()))
+                                        .detect(new io.corezfs.host.RootFs(root), java.util.Optional.empty()),
+                        false);
         Cli.Run r = corezfs("install", "--mode", "overlay");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().startsWith("installed and activated"), "not mistaken for a no-op: " + r);

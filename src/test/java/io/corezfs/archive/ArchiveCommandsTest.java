@@ -1,17 +1,16 @@
 package io.corezfs.archive;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -22,16 +21,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code corezfs archive pack | verify | list}. */
 class ArchiveCommandsTest {
     @TempDir
     Path tmp;
+
     Path host;
     Path tree;
 
@@ -45,7 +45,10 @@ class ArchiveCommandsTest {
         write("opt/corezfs/usr/lib/libzfs.so.4.1.0", "x".repeat(300_000), "rwxr-xr-x");
         Files.createSymbolicLink(tree.resolve("opt/corezfs/usr/lib/libzfs.so.4"), Path.of("libzfs.so.4.1.0"));
         // Deeper than ustar's 100-character name field: needs a PAX header.
-        write("opt/corezfs/usr/share/man/man8/" + "a-very-long-manual-page-name-".repeat(6) + ".8", "man\n", "rw-r--r--");
+        write(
+                "opt/corezfs/usr/share/man/man8/" + "a-very-long-manual-page-name-".repeat(6) + ".8",
+                "man\n",
+                "rw-r--r--");
     }
 
     private void write(String rel, String content, String perms) throws IOException {
@@ -60,7 +63,8 @@ class ArchiveCommandsTest {
     }
 
     private Cli.Run pack(Cli cli, String... out) {
-        List<String> a = new ArrayList<>(List.of("archive", "pack", tree.toString(), "--root", host.toString(), "--zfs-version", "2.1.11"));
+        List<String> a = new ArrayList<>(
+                List.of("archive", "pack", tree.toString(), "--root", host.toString(), "--zfs-version", "2.1.11"));
         a.addAll(Arrays.asList(out));
         return cli.run(a.toArray(String[]::new));
     }
@@ -87,7 +91,8 @@ class ArchiveCommandsTest {
         try (var s = Files.walk(tree)) {
             for (Path p : s.toList()) {
                 if (!Files.isSymbolicLink(p)) {
-                    Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+                    Files.setLastModifiedTime(
+                            p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
                 }
             }
         }
@@ -115,7 +120,7 @@ class ArchiveCommandsTest {
 
         List<String> names = new ArrayList<>();
         try (InputStream in = new GZIPInputStream(Files.newInputStream(a));
-             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+                TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 names.add(e.getName());
@@ -141,7 +146,9 @@ class ArchiveCommandsTest {
         Path a = tmp.resolve("a.tar.gz");
         assertEquals(0, pack(cli(), "-o", a.toString()).exitCode());
         Path out = Files.createDirectories(tmp.resolve("gnutar"));
-        Process p = new ProcessBuilder("tar", "-xzf", a.toString(), "-C", out.toString()).inheritIO().start();
+        Process p = new ProcessBuilder("tar", "-xzf", a.toString(), "-C", out.toString())
+                .inheritIO()
+                .start();
         assertEquals(0, p.waitFor());
         Files.delete(out.resolve("corezfs-manifest.json"));
         Map<String, String> want = TreeSnapshot.of(tree);
@@ -171,7 +178,8 @@ class ArchiveCommandsTest {
     @Test
     void verifyJsonCarriesTheMetadata() throws IOException {
         Path a = tmp.resolve("a.tar.gz");
-        assertEquals(0, pack(cli(), "-o", a.toString(), "--kernel", "6.6.95-flatcar").exitCode());
+        assertEquals(
+                0, pack(cli(), "-o", a.toString(), "--kernel", "6.6.95-flatcar").exitCode());
         Cli.Run v = cli().run("archive", "verify", a.toString(), "--json");
         JsonNode j = new ObjectMapper().readTree(v.out());
         assertEquals("6.6.95-flatcar", j.get("kernel").asText());
@@ -207,7 +215,8 @@ class ArchiveCommandsTest {
 
     @Test
     void packRefusesFifos() throws Exception {
-        Process p = new ProcessBuilder("mkfifo", tree.resolve("opt/corezfs/fifo").toString()).start();
+        Process p =
+                new ProcessBuilder("mkfifo", tree.resolve("opt/corezfs/fifo").toString()).start();
         assertEquals(0, p.waitFor());
         Cli.Run r = pack(cli(), "-o", tmp.resolve("x.tar.gz").toString());
         assertEquals(4, r.exitCode(), r::toString);
@@ -220,29 +229,58 @@ class ArchiveCommandsTest {
         Path a = tmp.resolve("a.tar.gz");
         assertEquals(0, pack(cli(), "-o", a.toString()).exitCode());
         Path target = HostRoots.flatcar(tmp.resolve("target")).root();
-        assertEquals(0, cli().run("install", "--archive", a.toString(), "--root", target.toString()).exitCode());
-        assertTrue(Files.isSameFile(target.resolve("opt/corezfs/usr/sbin/zfs"), target.resolve("opt/corezfs/usr/sbin/zpool")));
+        assertEquals(
+                0,
+                cli().run("install", "--archive", a.toString(), "--root", target.toString())
+                        .exitCode());
+        assertTrue(Files.isSameFile(
+                target.resolve("opt/corezfs/usr/sbin/zfs"), target.resolve("opt/corezfs/usr/sbin/zpool")));
     }
 
     @Test
     void listShowsWhatMatchesThisHost() throws IOException {
         Path store = tmp.resolve("store");
         assertEquals(0, pack(cli(), "--archive-dir", store.toString()).exitCode());
-        TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64").zfs("2.1.12")
+        TarBuilder.typicalTree()
+                .kernel("6.1.0-47-cloud-amd64")
+                .zfs("2.1.12")
                 .writeTo(store.resolve("corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.12.tar.gz"));
-        TarBuilder.typicalTree().osVersion("3815.2.5").writeTo(store.resolve("corezfs_amd64-usr_3815.2.5_stable_zfs-2.1.11.tar.gz"));
-        Files.write(store.resolve("corezfs_amd64-usr_3975.2.0_stable.tar.gz"), TarBuilder.typicalTree().noManifest().gzBytes());
+        TarBuilder.typicalTree()
+                .osVersion("3815.2.5")
+                .writeTo(store.resolve("corezfs_amd64-usr_3815.2.5_stable_zfs-2.1.11.tar.gz"));
+        Files.write(
+                store.resolve("corezfs_amd64-usr_3975.2.0_stable.tar.gz"),
+                TarBuilder.typicalTree().noManifest().gzBytes());
         Files.writeString(store.resolve("notes.txt"), "not an archive");
 
         Cli.Run r = cli().run("archive", "list", "--archive-dir", store.toString(), "--root", host.toString());
         assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(r.out().contains("* corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.11.tar.gz  matches OS version and kernel"), r::toString);
-        assertTrue(r.out().contains("  corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.12.tar.gz  built for kernel 6.1.0-47-cloud-amd64"), r::toString);
-        assertTrue(r.out().contains("corezfs_amd64-usr_3975.2.0_stable.tar.gz  made by the original tool"), r::toString);
+        assertTrue(
+                r.out()
+                        .contains(
+                                "* corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.11.tar.gz  matches OS version and kernel"),
+                r::toString);
+        assertTrue(
+                r.out()
+                        .contains(
+                                "  corezfs_amd64-usr_3975.2.0_stable_zfs-2.1.12.tar.gz  built for kernel 6.1.0-47-cloud-amd64"),
+                r::toString);
+        assertTrue(
+                r.out().contains("corezfs_amd64-usr_3975.2.0_stable.tar.gz  made by the original tool"), r::toString);
         assertFalse(r.out().contains("notes.txt"));
 
-        JsonNode j = new ObjectMapper().readTree(cli().run("archive", "list", "--archive-dir", store.toString(),
-                "--root", host.toString(), "--kernel", "6.1.0-47-cloud-amd64", "--json").out());
+        JsonNode j = new ObjectMapper()
+                .readTree(cli().run(
+                                "archive",
+                                "list",
+                                "--archive-dir",
+                                store.toString(),
+                                "--root",
+                                host.toString(),
+                                "--kernel",
+                                "6.1.0-47-cloud-amd64",
+                                "--json")
+                        .out());
         assertEquals(4, j.size());
         for (JsonNode row : j) {
             boolean is212 = row.get("archive").asText().contains("zfs-2.1.12");
@@ -252,7 +290,8 @@ class ArchiveCommandsTest {
 
     @Test
     void listOfAMissingStoreSaysSo() {
-        Cli.Run r = cli().run("archive", "list", "--archive-dir", tmp.resolve("nope").toString(), "--root", host.toString());
+        Cli.Run r = cli().run(
+                        "archive", "list", "--archive-dir", tmp.resolve("nope").toString(), "--root", host.toString());
         assertEquals(0, r.exitCode());
         assertTrue(r.out().contains("No archives."));
     }

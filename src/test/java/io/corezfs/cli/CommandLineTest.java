@@ -1,16 +1,15 @@
 package io.corezfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line's contract: help that teaches, version, usage errors and the exit-code table. */
 class CommandLineTest {
@@ -25,17 +24,35 @@ class CommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "status", "archive", "archive pack", "archive verify", "archive list", "install", "uninstall",
-            "publish", "build"})
+    @ValueSource(
+            strings = {
+                "",
+                "status",
+                "archive",
+                "archive pack",
+                "archive verify",
+                "archive list",
+                "install",
+                "uninstall",
+                "publish",
+                "build"
+            })
     void everyHelpEndsWithARealExample(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
         Cli.Run r = new Cli(tmp).run(args);
         assertEquals(0, r.exitCode(), r::toString);
         String help = r.out().strip();
         String last = help.substring(help.lastIndexOf("Example:"));
-        assertTrue(last.lines().skip(1).allMatch(l -> l.startsWith("  corezfs ") || l.startsWith("  sudo corezfs ") || l.startsWith("      ")), help);
+        assertTrue(
+                last.lines()
+                        .skip(1)
+                        .allMatch(l -> l.startsWith("  corezfs ")
+                                || l.startsWith("  sudo corezfs ")
+                                || l.startsWith("      ")),
+                help);
         assertTrue(help.lines().allMatch(l -> l.length() <= 80), "fits 80 columns: " + help);
-        assertTrue(help.contains("--no-color") && help.contains("--verbose") && help.contains("--quiet"),
+        assertTrue(
+                help.contains("--no-color") && help.contains("--verbose") && help.contains("--quiet"),
                 "global options are on every command: " + help);
     }
 
@@ -64,7 +81,11 @@ class CommandLineTest {
     @Test
     void packNeedsAZfsVersionAndOneOutput() {
         assertEquals(2, new Cli(tmp).run("archive", "pack", "tree").exitCode());
-        assertEquals(2, new Cli(tmp).run("archive", "pack", "tree", "--zfs-version", "2.1.11", "-o", "a", "--archive-dir", "b").exitCode());
+        assertEquals(
+                2,
+                new Cli(tmp)
+                        .run("archive", "pack", "tree", "--zfs-version", "2.1.11", "-o", "a", "--archive-dir", "b")
+                        .exitCode());
         Cli.Run r = new Cli(tmp).run("archive", "pack", "tree", "--zfs-version", "../x");
         assertEquals(2, r.exitCode(), r::toString);
     }
@@ -79,7 +100,25 @@ class CommandLineTest {
 
     @Test
     void globalOptionsWorkAtEveryLevel() {
-        assertEquals(0, new Cli(tmp).run("-v", "archive", "--no-color", "list", "-q", "--kernel", "1.0", "--root", tmp.toString(),
-                "--archive-dir", tmp.toString()).exitCode() == 3 ? 0 : 1, "parses; fails only on the missing OS files");
+        assertEquals(
+                0,
+                new Cli(tmp)
+                                        .run(
+                                                "-v",
+                                                "archive",
+                                                "--no-color",
+                                                "list",
+                                                "-q",
+                                                "--kernel",
+                                                "1.0",
+                                                "--root",
+                                                tmp.toString(),
+                                                "--archive-dir",
+                                                tmp.toString())
+                                        .exitCode()
+                                == 3
+                        ? 0
+                        : 1,
+                "parses; fails only on the missing OS files");
     }
 }

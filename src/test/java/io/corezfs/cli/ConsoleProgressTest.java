@@ -1,16 +1,15 @@
 package io.corezfs.cli;
 
-import io.corezfs.Reporter;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.corezfs.Reporter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Download progress goes where it is told: a redrawn bar on a terminal, report lines otherwise. */
 class ConsoleProgressTest {

@@ -1,8 +1,8 @@
 package io.corezfs.cli;
 
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * bin/corezfs (src/dist/bin) in a bundle whose runtime is a script that prints what it was started with: the class
@@ -28,8 +27,9 @@ class LauncherTest {
     private static final byte[] ARCHIVE = new byte[1234];
     /** lib/classpath: the jars in class path order. */
     private static final String JARS = "corezfs.jar\npicocli.jar\na-dependency.jar\n";
-    private static final String CLASS_PATH = "/proc/self/fd/9/lib/corezfs.jar:/proc/self/fd/9/lib/picocli.jar"
-            + ":/proc/self/fd/9/lib/a-dependency.jar";
+
+    private static final String CLASS_PATH =
+            "/proc/self/fd/9/lib/corezfs.jar:/proc/self/fd/9/lib/picocli.jar" + ":/proc/self/fd/9/lib/a-dependency.jar";
     private static final String SHARED = "-XX:SharedArchiveFile=/proc/self/fd/9/lib/cds/corezfs.jsa";
 
     @TempDir
@@ -120,8 +120,14 @@ class LauncherTest {
     @Test
     void aDescriptor9OfTheCallerIsKept() throws Exception {
         Path lock = Files.writeString(tmp.resolve("lock"), "");
-        Started s = run(List.of("sh", "-c", "exec 9<\"$0\"; exec \"$1\" --version", lock.toString(),
-                home.resolve("bin/corezfs").toString()), Map.of());
+        Started s = run(
+                List.of(
+                        "sh",
+                        "-c",
+                        "exec 9<\"$0\"; exec \"$1\" --version",
+                        lock.toString(),
+                        home.resolve("bin/corezfs").toString()),
+                Map.of());
         assertPlain(s);
         assertEquals(lock.toString(), s.fd9, "the caller's descriptor 9 is passed on untouched");
     }
@@ -132,9 +138,12 @@ class LauncherTest {
     }
 
     private void assertPlain(Started s) {
-        assertFalse(s.args.stream().anyMatch(a -> a.startsWith("-XX:SharedArchiveFile") || a.startsWith("-Xlog:cds")), s.toString());
+        assertFalse(
+                s.args.stream().anyMatch(a -> a.startsWith("-XX:SharedArchiveFile") || a.startsWith("-Xlog:cds")),
+                s.toString());
         String lib = home.resolve("lib").toString();
-        assertEquals(lib + "/corezfs.jar:" + lib + "/picocli.jar:" + lib + "/a-dependency.jar", s.classPath(), s.toString());
+        assertEquals(
+                lib + "/corezfs.jar:" + lib + "/picocli.jar:" + lib + "/a-dependency.jar", s.classPath(), s.toString());
         assertEquals("", s.err);
     }
 
@@ -156,7 +165,8 @@ class LauncherTest {
     }
 
     private Started start(Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/corezfs").toString()));
+        List<String> command =
+                new ArrayList<>(List.of(home.resolve("bin/corezfs").toString()));
         command.addAll(List.of(args));
         return run(command, env);
     }

@@ -1,15 +1,14 @@
 package io.corezfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +16,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every option that takes a path, a name or a number is checked before anything runs: a bad value is exit 2 and one
@@ -30,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OptionValidationTest {
     @TempDir
     Path tmp;
+
     Path root;
     Path tree;
 
@@ -59,8 +59,16 @@ class OptionValidationTest {
         List<List<String>> commands = List.of(
                 List.of("status", "--root", root.toString()),
                 List.of("archive", "list", "--root", root.toString()),
-                List.of("archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(),
-                        "-o", tmp.resolve("out.tar.gz").toString()),
+                List.of(
+                        "archive",
+                        "pack",
+                        tree.toString(),
+                        "--zfs-version",
+                        "2.1.11",
+                        "--root",
+                        root.toString(),
+                        "-o",
+                        tmp.resolve("out.tar.gz").toString()),
                 List.of("install", "--root", root.toString(), "--no-build", "--dry-run"),
                 List.of("build", "--root", root.toString()));
         for (List<String> c : commands) {
@@ -77,8 +85,17 @@ class OptionValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"6.1.0-55-cloud-amd64-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "6.1/../../x", "6.1 x",
-            "6.1\n", "", ".6.1", "6.1;reboot", "ü6"})
+    @ValueSource(
+            strings = {
+                "6.1.0-55-cloud-amd64-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "6.1/../../x",
+                "6.1 x",
+                "6.1\n",
+                "",
+                ".6.1",
+                "6.1;reboot",
+                "ü6"
+            })
     void aKernelReleaseIsShortAndPlain(String kernel) {
         everywhere("--kernel", kernel);
     }
@@ -94,7 +111,12 @@ class OptionValidationTest {
     void theRootMustBeAnExistingDirectory(String value) throws IOException {
         Files.writeString(tmp.resolve("FILE"), "x");
         everywhere("--root", value.equals("FILE") ? tmp.resolve("FILE").toString() : value);
-        usage(run("uninstall", "--root", value.equals("FILE") ? tmp.resolve("FILE").toString() : value), "--root");
+        usage(
+                run(
+                        "uninstall",
+                        "--root",
+                        value.equals("FILE") ? tmp.resolve("FILE").toString() : value),
+                "--root");
     }
 
     @ParameterizedTest
@@ -105,11 +127,27 @@ class OptionValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--header-timeout=0", "--header-timeout=-1s", "--stall-timeout=abc", "--stall-timeout=8d",
-            "--min-rate=-1", "--min-rate=1X", "--download-deadline=", "--deadline-rate=0", "--max-download-size=2T",
-            "--max-redirects=-1", "--max-redirects=21", "--max-index-size=lots", "--max-index-size=0", "--max-download-size=0K"})
+    @ValueSource(
+            strings = {
+                "--header-timeout=0",
+                "--header-timeout=-1s",
+                "--stall-timeout=abc",
+                "--stall-timeout=8d",
+                "--min-rate=-1",
+                "--min-rate=1X",
+                "--download-deadline=",
+                "--deadline-rate=0",
+                "--max-download-size=2T",
+                "--max-redirects=-1",
+                "--max-redirects=21",
+                "--max-index-size=lots",
+                "--max-index-size=0",
+                "--max-download-size=0K"
+            })
     void downloadLimitsAreCheckedNumbers(String option) {
-        usage(run("install", "--root", root.toString(), "--no-build", option), option.substring(0, option.indexOf('=')));
+        usage(
+                run("install", "--root", root.toString(), "--no-build", option),
+                option.substring(0, option.indexOf('=')));
         // Before anything else: a live install as non-root would otherwise fail its root check first.
         usage(run("install", option), option.substring(0, option.indexOf('=')));
     }
@@ -117,19 +155,35 @@ class OptionValidationTest {
     @ParameterizedTest
     @ValueSource(strings = {"--board=../x", "--channel=Stable Channel", "--os=", "--zfs-version=../2.1"})
     void namesAreTokens(String option) {
-        usage(run("build", "--os-version", "3975.2.0", "--kernel", "6.1.0", option), option.substring(0, option.indexOf('=')));
+        usage(
+                run("build", "--os-version", "3975.2.0", "--kernel", "6.1.0", option),
+                option.substring(0, option.indexOf('=')));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--release-mirror=ftp://x/", "--zfs-mirror=mirror.local/zfs", "--zfs-mirror=http:///x",
-            "--release-mirror=file:relative"})
+    @ValueSource(
+            strings = {
+                "--release-mirror=ftp://x/",
+                "--zfs-mirror=mirror.local/zfs",
+                "--zfs-mirror=http:///x",
+                "--release-mirror=file:relative"
+            })
     void buildMirrorsAreUrls(String option) {
         usage(run("build", "--root", root.toString(), option), option.substring(0, option.indexOf('=')));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--dev-image=", "--dev-image=img name", "--dev-image=-rm", "--dev-image=a\nb", "--zfs-source=",
-            "--zfs-source=missing.tar.gz", "--zfs-source=FIFO", "--zfs-source=http://x/a\nb"})
+    @ValueSource(
+            strings = {
+                "--dev-image=",
+                "--dev-image=img name",
+                "--dev-image=-rm",
+                "--dev-image=a\nb",
+                "--zfs-source=",
+                "--zfs-source=missing.tar.gz",
+                "--zfs-source=FIFO",
+                "--zfs-source=http://x/a\nb"
+            })
     void buildSourcesAreCheckedUpFront(String option) throws Exception {
         Path fifo = tmp.resolve("src.fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
@@ -161,32 +215,55 @@ class OptionValidationTest {
     @Test
     void anEmptyPathIsNeverTheCurrentDirectory() {
         usage(run("archive", "list", "--root", root.toString(), "--archive-dir", ""), "--archive-dir");
-        usage(run("archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(), "-o", ""), "--output");
+        usage(
+                run("archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(), "-o", ""),
+                "--output");
         usage(run("install", "--root", root.toString(), "--archive-dir", "", "--no-build"), "--archive-dir");
         usage(run("build", "--root", root.toString(), "--cache-dir", ""), "--cache-dir");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-o=TREE/x.tar.gz", "-o=TREE/etc/new/../x.tar.gz", "-o=TREE/../tree/x.tar.gz", "-o=LINK/x.tar.gz",
-            "-o=FILELINK", "-o=DANGLING", "--archive-dir=TREE/archives", "--archive-dir=LINK", "-o=TREE"})
+    @ValueSource(
+            strings = {
+                "-o=TREE/x.tar.gz",
+                "-o=TREE/etc/new/../x.tar.gz",
+                "-o=TREE/../tree/x.tar.gz",
+                "-o=LINK/x.tar.gz",
+                "-o=FILELINK",
+                "-o=DANGLING",
+                "--archive-dir=TREE/archives",
+                "--archive-dir=LINK",
+                "-o=TREE"
+            })
     void packNeverWritesIntoTheTreeItPacks(String option) throws IOException {
         Files.createSymbolicLink(tmp.resolve("link"), tree);
         Files.createSymbolicLink(tmp.resolve("filelink"), tree.resolve("etc/zfs/zed.rc"));
         Files.createSymbolicLink(tmp.resolve("dangling"), tree.resolve("etc/zfs/new.tar.gz"));
-        String value = option.substring(option.indexOf('=') + 1).replace("TREE", tree.toString())
-                .replace("FILELINK", tmp.resolve("filelink").toString()).replace("DANGLING", tmp.resolve("dangling").toString())
+        String value = option.substring(option.indexOf('=') + 1)
+                .replace("TREE", tree.toString())
+                .replace("FILELINK", tmp.resolve("filelink").toString())
+                .replace("DANGLING", tmp.resolve("dangling").toString())
                 .replace("LINK", tmp.resolve("link").toString());
         String name = option.substring(0, option.indexOf('='));
         Map<String, String> before = TreeSnapshot.of(tree);
-        Cli.Run r = run("archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(), name, value);
+        Cli.Run r = run(
+                "archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(), name, value);
         usage(r, "inside the tree");
         assertEquals(before, TreeSnapshot.of(tree), "the tree is untouched");
     }
 
     @Test
     void packBesideTheTreeStillWorks() {
-        Cli.Run r = run("archive", "pack", tree.toString(), "--zfs-version", "2.1.11", "--root", root.toString(),
-                "-o", tree.resolveSibling("tree.tar.gz").toString());
+        Cli.Run r = run(
+                "archive",
+                "pack",
+                tree.toString(),
+                "--zfs-version",
+                "2.1.11",
+                "--root",
+                root.toString(),
+                "-o",
+                tree.resolveSibling("tree.tar.gz").toString());
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(Files.isRegularFile(tmp.resolve("tree.tar.gz")));
     }
@@ -201,8 +278,9 @@ class OptionValidationTest {
     @ParameterizedTest
     @ValueSource(strings = {"", " ", "a\u0000b"})
     void anArchiveStoreFromTheEnvironmentIsCheckedLikeAnOption(String value) {
-        Cli.Run r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new Cli(tmp).env("COREZFS_ARCHIVE_DIR", value)
-                .run("archive", "list", "--root", root.toString()));
+        Cli.Run r = assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () -> new Cli(tmp).env("COREZFS_ARCHIVE_DIR", value).run("archive", "list", "--root", root.toString()));
         usage(r, "COREZFS_ARCHIVE_DIR");
     }
 

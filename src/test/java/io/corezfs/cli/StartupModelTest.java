@@ -1,16 +1,13 @@
 package io.corezfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.archive.ArchiveLimits;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
 import io.corezfs.testing.Cli;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,10 +16,12 @@ import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
  * A run builds only the command it names, yet says exactly what the whole command line would; and the global
@@ -33,7 +32,8 @@ class StartupModelTest {
     Path tmp;
 
     private static final Set<String> ALL = CorezfsCommand.COMMANDS.stream()
-            .map(c -> c.getAnnotation(Command.class).name()).collect(Collectors.toSet());
+            .map(c -> c.getAnnotation(Command.class).name())
+            .collect(Collectors.toSet());
 
     @Test
     void helpStillListsEveryCommand() {
@@ -57,29 +57,72 @@ class StartupModelTest {
 
     /** Whatever the arguments, the reply is the whole command line's, word for word and with its exit code. */
     @ParameterizedTest
-    @ValueSource(strings = {"", "--help", "-h", "--version", "-V", "-qv --version", "-vV", "bogus", "-v bogus", "--bogus",
-            "-x", "-vx", "--", "-- status", "-", "@no-such-file", "--help status", "--version status", "--version bogus",
-            "--verbose=true status", "status --help", "-v status -h", "--no-color status --bogus", "status bogus",
-            "status --version", "archive", "archive --help", "archive paxk", "archive pack", "archive pack --help",
-            "archive verify", "archive list --help", "install --help", "install --archive", "uninstall --help",
-            "publish", "publish --help", "build --help", "help", "help status", "STATUS",
-            "-q archive verify no-such.tar.gz", "-vv archive verify no-such.tar.gz"})
+    @ValueSource(
+            strings = {
+                "",
+                "--help",
+                "-h",
+                "--version",
+                "-V",
+                "-qv --version",
+                "-vV",
+                "bogus",
+                "-v bogus",
+                "--bogus",
+                "-x",
+                "-vx",
+                "--",
+                "-- status",
+                "-",
+                "@no-such-file",
+                "--help status",
+                "--version status",
+                "--version bogus",
+                "--verbose=true status",
+                "status --help",
+                "-v status -h",
+                "--no-color status --bogus",
+                "status bogus",
+                "status --version",
+                "archive",
+                "archive --help",
+                "archive paxk",
+                "archive pack",
+                "archive pack --help",
+                "archive verify",
+                "archive list --help",
+                "install --help",
+                "install --archive",
+                "uninstall --help",
+                "publish",
+                "publish --help",
+                "build --help",
+                "help",
+                "help status",
+                "STATUS",
+                "-q archive verify no-such.tar.gz",
+                "-vv archive verify no-such.tar.gz"
+            })
     void repliesAsTheWholeCommandLineWould(String line) {
         String[] args = line.isEmpty() ? new String[0] : line.split(" ");
-        assertEquals(new Cli(tmp).everyCommand().run(args).toString(), new Cli(tmp).run(args).toString(), line);
+        assertEquals(
+                new Cli(tmp).everyCommand().run(args).toString(),
+                new Cli(tmp).run(args).toString(),
+                line);
     }
 
     @Test
     void theVersionAloneIsAnsweredBeforeAnyModelIsBuiltAndReadsTheSame() {
-        for (String flag : new String[]{"--version", "-V"}) {
+        for (String flag : new String[] {"--version", "-V"}) {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            assertTrue(Main.printedVersion(new String[]{flag}, new java.io.PrintStream(out, true)), flag);
+            assertTrue(Main.printedVersion(new String[] {flag}, new java.io.PrintStream(out, true)), flag);
             Cli.Run full = new Cli(tmp).everyCommand().run(flag);
             assertEquals(0, full.exitCode());
             assertEquals(full.out(), out.toString(), flag);
         }
-        for (String[] other : new String[][]{{}, {"-v", "--version"}, {"--version", "status"}, {"-vV"}, {"status"}}) {
-            assertFalse(Main.printedVersion(other, new java.io.PrintStream(new java.io.ByteArrayOutputStream())),
+        for (String[] other : new String[][] {{}, {"-v", "--version"}, {"--version", "status"}, {"-vV"}, {"status"}}) {
+            assertFalse(
+                    Main.printedVersion(other, new java.io.PrintStream(new java.io.ByteArrayOutputStream())),
                     String.join(" ", other));
         }
     }
@@ -90,8 +133,9 @@ class StartupModelTest {
         assertEquals(Set.of("archive"), built("-v", "--no-color", "-qv", "archive", "list", "--help"));
         assertEquals(Set.of(), built("--version"), "the version needs no command");
         assertEquals(Set.of(), built("-vV"));
-        for (String[] args : new String[][]{{}, {"-v"}, {"--help"}, {"-hv"}, {"bogus"}, {"--bogus"}, {"--"}, {"@file"},
-                {"--verbose=true", "status"}}) {
+        for (String[] args : new String[][] {
+            {}, {"-v"}, {"--help"}, {"-hv"}, {"bogus"}, {"--bogus"}, {"--"}, {"@file"}, {"--verbose=true", "status"}
+        }) {
             assertEquals(ALL, built(args), String.join(" ", args));
         }
     }
@@ -100,7 +144,8 @@ class StartupModelTest {
     void globalOptionsAddUpAcrossLevels() {
         CommandLine cl = Main.commandLine(context(), "-v", "archive", "-v", "list", "-v", "--no-color");
         CommandLine.ParseResult pr = cl.parseArgs("-v", "archive", "-v", "list", "-v", "--no-color");
-        BaseCommand list = (BaseCommand) pr.subcommand().subcommand().commandSpec().userObject();
+        BaseCommand list =
+                (BaseCommand) pr.subcommand().subcommand().commandSpec().userObject();
         assertEquals(3, list.verbosity());
         assertTrue(list.global().noColor);
 
@@ -123,7 +168,11 @@ class StartupModelTest {
     }
 
     private Context context() {
-        return new Context(Environment.of(Map.of(), "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
-                FileOps.DEFAULT, ArchiveLimits.DEFAULT, tmp, "0.0.0-test");
+        return new Context(
+                Environment.of(Map.of(), "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
+                FileOps.DEFAULT,
+                ArchiveLimits.DEFAULT,
+                tmp,
+                "0.0.0-test");
     }
 }

@@ -1,22 +1,15 @@
 package io.corezfs.compile;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.cli.Context;
 import io.corezfs.cli.Main;
 import io.corezfs.docker.DockerJavaEngine;
 import io.corezfs.testing.Lab;
 import io.corezfs.testing.StaticHttpServer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -30,11 +23,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
 
 /**
  * {@code corezfs build} for real: the lab's Flatcar-format developer container, served from 127.0.0.1 in the
@@ -74,13 +73,18 @@ class BuildIT {
         }
     }
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     Run corezfs(String... args) {
-        Context ctx = new Context(io.corezfs.host.Environment.system(), io.corezfs.install.FileOps.DEFAULT,
-                io.corezfs.archive.ArchiveLimits.DEFAULT, work, "it",
-                () -> docker, Main.devImages(new io.corezfs.system.LocalProcessRunner()), Context.Live.NONE);
+        Context ctx = new Context(
+                io.corezfs.host.Environment.system(),
+                io.corezfs.install.FileOps.DEFAULT,
+                io.corezfs.archive.ArchiveLimits.DEFAULT,
+                work,
+                "it",
+                () -> docker,
+                Main.devImages(new io.corezfs.system.LocalProcessRunner()),
+                Context.Live.NONE);
         CommandLine cl = Main.commandLine(ctx);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -91,9 +95,20 @@ class BuildIT {
     }
 
     Run build(Path cacheDir, Path output, String... extra) {
-        List<String> a = new ArrayList<>(List.of("build", "--root", Lab.hostRoot().toString(),
-                "--release-mirror", mirror.base().toString(), "--zfs-mirror", mirror.base().toString(),
-                "--keyring", Lab.signingKey().toString(), "--cache-dir", cacheDir.toString(), "-o", output.toString()));
+        List<String> a = new ArrayList<>(List.of(
+                "build",
+                "--root",
+                Lab.hostRoot().toString(),
+                "--release-mirror",
+                mirror.base().toString(),
+                "--zfs-mirror",
+                mirror.base().toString(),
+                "--keyring",
+                Lab.signingKey().toString(),
+                "--cache-dir",
+                cacheDir.toString(),
+                "-o",
+                output.toString()));
         a.addAll(Arrays.asList(extra));
         return corezfs(a.toArray(String[]::new));
     }
@@ -116,16 +131,25 @@ class BuildIT {
         for (String tool : List.of("zpool", "zfs", "mount.zfs")) {
             assertTrue(names.contains("opt/corezfs/usr/sbin/" + tool), tool);
         }
-        for (String lib : List.of("libtirpc.so.3", "libgssapi_krb5.so.2", "libkrb5.so.3", "libk5crypto.so.3",
-                "libkrb5support.so.0", "libkeyutils.so.1")) {
-            assertTrue(names.stream().anyMatch(n -> n.startsWith("opt/corezfs/usr/lib") && n.endsWith("/" + lib)),
+        for (String lib : List.of(
+                "libtirpc.so.3",
+                "libgssapi_krb5.so.2",
+                "libkrb5.so.3",
+                "libk5crypto.so.3",
+                "libkrb5support.so.0",
+                "libkeyutils.so.1")) {
+            assertTrue(
+                    names.stream().anyMatch(n -> n.startsWith("opt/corezfs/usr/lib") && n.endsWith("/" + lib)),
                     lib + " is bundled: the lab host root has no libraries");
         }
         // Only the test suite (mmap_libaio) needs libaio, and the archive drops the test suite: its needs are not
         // carried either, so nothing extra shadows the node's own libraries.
-        assertFalse(names.stream().anyMatch(n -> n.endsWith("/libaio.so.1")), "libaio is needed by the dropped test suite only");
+        assertFalse(
+                names.stream().anyMatch(n -> n.endsWith("/libaio.so.1")),
+                "libaio is needed by the dropped test suite only");
         assertFalse(names.stream().anyMatch(n -> n.endsWith("/libc.so.6")), "never the C runtime");
-        for (String unit : List.of("zfs-overlay.service", "zfs-import-cache.service", "zfs-mount.service", "zfs.target")) {
+        for (String unit :
+                List.of("zfs-overlay.service", "zfs-import-cache.service", "zfs-mount.service", "zfs.target")) {
             assertTrue(names.contains("etc/systemd/system/" + unit), unit);
         }
         String dep = entry(first, mods + "modules.dep");
@@ -157,25 +181,41 @@ class BuildIT {
         Files.createDirectories(dir);
         Path src = Lab.mirror().resolve(Lab.board() + "/" + Lab.flatcarVersion());
         for (String f : List.of(".sig", ".DIGESTS", "")) {
-            Files.copy(src.resolve("flatcar_developer_container.bin.bz2" + f), dir.resolve("flatcar_developer_container.bin.bz2" + f),
+            Files.copy(
+                    src.resolve("flatcar_developer_container.bin.bz2" + f),
+                    dir.resolve("flatcar_developer_container.bin.bz2" + f),
                     StandardCopyOption.REPLACE_EXISTING);
         }
-        try (var ch = java.nio.channels.FileChannel.open(dir.resolve("flatcar_developer_container.bin.bz2"),
-                java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[]{0x42}), 1_000_000);
+        try (var ch = java.nio.channels.FileChannel.open(
+                dir.resolve("flatcar_developer_container.bin.bz2"), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x42}), 1_000_000);
         }
         Path badCache = work.resolve("bad-cache");
         try (StaticHttpServer evil = new StaticHttpServer(bad)) {
-            List<String> a = List.of("build", "--root", Lab.hostRoot().toString(), "--release-mirror", evil.base().toString(),
-                    "--zfs-source", Lab.dir().resolve("zfs-source/zfs-linux_" + Lab.zfsVersion() + ".orig.tar.gz").toString(),
-                    "--keyring", Lab.signingKey().toString(), "--cache-dir", badCache.toString(), "-o", work.resolve("bad.tar.gz").toString());
+            List<String> a = List.of(
+                    "build",
+                    "--root",
+                    Lab.hostRoot().toString(),
+                    "--release-mirror",
+                    evil.base().toString(),
+                    "--zfs-source",
+                    Lab.dir()
+                            .resolve("zfs-source/zfs-linux_" + Lab.zfsVersion() + ".orig.tar.gz")
+                            .toString(),
+                    "--keyring",
+                    Lab.signingKey().toString(),
+                    "--cache-dir",
+                    badCache.toString(),
+                    "-o",
+                    work.resolve("bad.tar.gz").toString());
             docker.removeImage(IMAGE);
             Run r = corezfs(a.toArray(String[]::new));
             assertEquals(5, r.code(), () -> r.out() + r.err());
             assertTrue(docker.image(IMAGE).isEmpty(), "nothing imported");
             assertFalse(Files.exists(work.resolve("bad.tar.gz")));
             try (var s = Files.walk(badCache)) {
-                assertTrue(s.noneMatch(p -> p.getFileName().toString().equals("flatcar_developer_container.bin.bz2")),
+                assertTrue(
+                        s.noneMatch(p -> p.getFileName().toString().equals("flatcar_developer_container.bin.bz2")),
                         "nothing cached under the real name");
             }
         }
@@ -185,9 +225,20 @@ class BuildIT {
     @Order(4)
     void aKernelOutsideTheSourcesRangeIsRefusedBeforeAnyCompile() {
         long before = docker.containersLabelled(BuildRun.LABEL).size();
-        Run r = corezfs("build", "--root", Lab.hostRoot().toString(), "--kernel", "6.9.0-1-cloud-amd64",
-                "--zfs-source", Lab.dir().resolve("zfs-source/zfs-linux_" + Lab.zfsVersion() + ".orig.tar.gz").toString(),
-                "--cache-dir", work.resolve("cache-k").toString(), "-o", work.resolve("k.tar.gz").toString());
+        Run r = corezfs(
+                "build",
+                "--root",
+                Lab.hostRoot().toString(),
+                "--kernel",
+                "6.9.0-1-cloud-amd64",
+                "--zfs-source",
+                Lab.dir()
+                        .resolve("zfs-source/zfs-linux_" + Lab.zfsVersion() + ".orig.tar.gz")
+                        .toString(),
+                "--cache-dir",
+                work.resolve("cache-k").toString(),
+                "-o",
+                work.resolve("k.tar.gz").toString());
         assertEquals(3, r.code(), () -> r.out() + r.err());
         assertTrue(r.err().contains("6.9") && r.err().contains("6.2"), r::err);
         assertEquals(before, docker.containersLabelled(BuildRun.LABEL).size());
@@ -195,17 +246,22 @@ class BuildIT {
 
     static List<String> names(Path archive) throws IOException {
         List<String> names = new ArrayList<>();
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(archive)); TarArchiveInputStream t = new TarArchiveInputStream(in)) {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(archive));
+                TarArchiveInputStream t = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;
             while ((e = t.getNextEntry()) != null) {
-                names.add(e.getName().endsWith("/") ? e.getName().substring(0, e.getName().length() - 1) : e.getName());
+                names.add(
+                        e.getName().endsWith("/")
+                                ? e.getName().substring(0, e.getName().length() - 1)
+                                : e.getName());
             }
         }
         return names;
     }
 
     static String entry(Path archive, String name) throws IOException {
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(archive)); TarArchiveInputStream t = new TarArchiveInputStream(in)) {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(archive));
+                TarArchiveInputStream t = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;
             while ((e = t.getNextEntry()) != null) {
                 if (e.getName().equals(name)) {

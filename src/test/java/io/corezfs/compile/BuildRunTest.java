@@ -1,11 +1,26 @@
 package io.corezfs.compile;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.testing.FakeDocker;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -13,26 +28,11 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.LinkOption;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The build container's life: isolated, labelled, fed, followed, emptied and always removed. */
 class BuildRunTest {
     @TempDir
     Path tmp;
+
     final FakeDocker docker = new FakeDocker();
     final List<String> told = new ArrayList<>();
     final Reporter reporter = new Reporter() {
@@ -49,6 +49,7 @@ class BuildRunTest {
 
     /** The exit actions registered and not yet withdrawn, by name. */
     final Map<String, Runnable> exitActions = new java.util.LinkedHashMap<>();
+
     final List<String> exitLog = new ArrayList<>();
     final Environment env = new Environment() {
         final Environment base = Environment.of(Map.of(), "x86_64", java.time.Clock.systemUTC());
@@ -88,8 +89,16 @@ class BuildRunTest {
 
     private void run() throws IOException {
         Path src = Files.writeString(tmp.resolve("zfs-2.1.11.tar.gz"), "tarball");
-        new BuildRun(docker, reporter, env).run("corezfs/devcontainer:flatcar-9999.0.0", "6.1.0-56-cloud-amd64",
-                List.of(src), "zfs-2.1.11", 1700000000L, 2, tmp.resolve("build.log"), tmp.resolve("out"));
+        new BuildRun(docker, reporter, env)
+                .run(
+                        "corezfs/devcontainer:flatcar-9999.0.0",
+                        "6.1.0-56-cloud-amd64",
+                        List.of(src),
+                        "zfs-2.1.11",
+                        1700000000L,
+                        2,
+                        tmp.resolve("build.log"),
+                        tmp.resolve("out"));
     }
 
     @Test
@@ -115,20 +124,43 @@ class BuildRunTest {
         // As if the JVM were ended right after the container was made: the action removes that container.
         List<String> byTheAction = new ArrayList<>();
         Environment endsAtOnce = new Environment() {
-            public java.util.Optional<String> getenv(String n) { return env.getenv(n); }
-            public String machineArch() { return env.machineArch(); }
-            public java.time.Clock clock() { return env.clock(); }
-            public String hostName() { return env.hostName(); }
-            public java.util.Optional<java.io.PrintWriter> terminal() { return env.terminal(); }
+            public java.util.Optional<String> getenv(String n) {
+                return env.getenv(n);
+            }
+
+            public String machineArch() {
+                return env.machineArch();
+            }
+
+            public java.time.Clock clock() {
+                return env.clock();
+            }
+
+            public String hostName() {
+                return env.hostName();
+            }
+
+            public java.util.Optional<java.io.PrintWriter> terminal() {
+                return env.terminal();
+            }
+
             public Runnable onExit(String name, Runnable action) {
                 int before = docker.calls.size();
                 action.run();
                 byTheAction.addAll(docker.calls.subList(before, docker.calls.size()));
-                return () -> { };
+                return () -> {};
             }
         };
-        new BuildRun(docker, reporter, endsAtOnce).run("img", "k", List.of(tmp.resolve("zfs-2.1.11.tar.gz")), "zfs", 1L, 1,
-                tmp.resolve("build2.log"), tmp.resolve("out2"));
+        new BuildRun(docker, reporter, endsAtOnce)
+                .run(
+                        "img",
+                        "k",
+                        List.of(tmp.resolve("zfs-2.1.11.tar.gz")),
+                        "zfs",
+                        1L,
+                        1,
+                        tmp.resolve("build2.log"),
+                        tmp.resolve("out2"));
         assertEquals(1, byTheAction.size(), byTheAction.toString());
         assertTrue(byTheAction.get(0).startsWith("remove "), byTheAction.toString());
     }
@@ -162,7 +194,8 @@ class BuildRunTest {
     void aContainerOfABuildStillRunningBesideThisOneIsLeftAlone() throws IOException {
         String dead = BuildRun.owner("builder-1").replaceFirst(":[0-9]+:", ":999999999:");
         docker.containers.put("mine-earlier", Map.of(BuildRun.LABEL, "old", BuildRun.OWNER_LABEL, dead));
-        docker.containers.put("running-now", Map.of(BuildRun.LABEL, "other", BuildRun.OWNER_LABEL, BuildRun.owner("builder-1")));
+        docker.containers.put(
+                "running-now", Map.of(BuildRun.LABEL, "other", BuildRun.OWNER_LABEL, BuildRun.owner("builder-1")));
         docker.containers.put("other-host", Map.of(BuildRun.LABEL, "x", BuildRun.OWNER_LABEL, "elsewhere:1:2"));
         run();
         assertFalse(docker.containers.containsKey("mine-earlier"), "its process is gone");
@@ -181,7 +214,10 @@ class BuildRunTest {
         CorezfsException e = assertThrows(CorezfsException.class, this::run);
         assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
         assertTrue(e.getMessage().contains(tmp.resolve("build.log").toString()));
-        assertTrue(e.getMessage().contains("line 49") && e.getMessage().contains("line 20") && !e.getMessage().contains("line 19\n"),
+        assertTrue(
+                e.getMessage().contains("line 49")
+                        && e.getMessage().contains("line 20")
+                        && !e.getMessage().contains("line 19\n"),
                 e.getMessage());
         assertTrue(docker.containers.isEmpty(), "removed on failure too");
         assertFalse(Files.exists(tmp.resolve("out")), "no output from a failed build");
@@ -213,20 +249,25 @@ class BuildRunTest {
             link(t, "out/destdir/s", outside.toString(), TarConstants.LF_SYMLINK);
             link(t, "out/destdir/h", "out/destdir/s/secret", TarConstants.LF_LINK);
         });
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> BuildRun.extract(new ByteArrayInputStream(tar), tmp.resolve("out")));
+        CorezfsException e = assertThrows(
+                CorezfsException.class, () -> BuildRun.extract(new ByteArrayInputStream(tar), tmp.resolve("out")));
         assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
         assertFalse(Files.exists(tmp.resolve("out/destdir/h"), LinkOption.NOFOLLOW_LINKS), "no link to a host file");
     }
 
     @Test
     void buildOutputNamesFollowTheArchiveRules() throws IOException {
-        for (String bad : List.of("out/destdir/./x", "out/destdir//x", "out/destdir/a\\b", "out/destdir/bell\u0007",
-                "out/destdir/../../escape", "out//etc/x")) {
+        for (String bad : List.of(
+                "out/destdir/./x",
+                "out/destdir//x",
+                "out/destdir/a\\b",
+                "out/destdir/bell\u0007",
+                "out/destdir/../../escape",
+                "out//etc/x")) {
             byte[] tar = tar(t -> file(t, bad, "x"));
             Path out = tmp.resolve("out-" + Math.abs(bad.hashCode()));
-            CorezfsException e = assertThrows(CorezfsException.class, () -> BuildRun.extract(new ByteArrayInputStream(tar), out),
-                    bad);
+            CorezfsException e = assertThrows(
+                    CorezfsException.class, () -> BuildRun.extract(new ByteArrayInputStream(tar), out), bad);
             assertEquals(ExitCode.BUILD_FAILED, e.exitCode(), bad);
             assertTrue(e.getMessage().startsWith("build output has an unsafe entry"), e.getMessage());
         }

@@ -1,19 +1,18 @@
 package io.corezfs.compile;
 
-import io.corezfs.Reporter;
-import io.corezfs.host.RootFs;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.corezfs.Reporter;
+import io.corezfs.host.RootFs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** From `make install` output to the archive layout. */
 class TreeCollectorTest {
@@ -30,7 +29,8 @@ class TreeCollectorTest {
         file("out/build.env", "LIBDIR=/usr/lib/x86_64-linux-gnu\nKERNEL_TREE=/usr/lib/modules/6.1.0-56-cloud-amd64\n");
         file("out/destdir/usr/sbin/zpool", "zpool");
         file("out/destdir/usr/lib/x86_64-linux-gnu/libzfs.so.4.1.0", "lib");
-        Files.createSymbolicLink(tmp.resolve("out/destdir/usr/lib/x86_64-linux-gnu/libzfs.so.4"), Path.of("libzfs.so.4.1.0"));
+        Files.createSymbolicLink(
+                tmp.resolve("out/destdir/usr/lib/x86_64-linux-gnu/libzfs.so.4"), Path.of("libzfs.so.4.1.0"));
         file("out/destdir/usr/lib/x86_64-linux-gnu/libzfs.a", "static");
         file("out/destdir/usr/lib/x86_64-linux-gnu/libzfs.la", "libtool");
         file("out/destdir/usr/include/libzfs.h", "header");
@@ -45,8 +45,10 @@ class TreeCollectorTest {
         file("out/destdir/etc/init.d/zfs-import", "sysv");
         file("out/destdir/usr/libexec/zfs/zpool.d/iostat", "#!/bin/sh\n");
         Files.createDirectories(tmp.resolve("out/destdir/etc/zfs/zpool.d"));
-        Files.createSymbolicLink(tmp.resolve("out/destdir/etc/zfs/zpool.d/iostat"), Path.of("/usr/libexec/zfs/zpool.d/iostat"));
-        Files.createSymbolicLink(tmp.resolve("out/destdir/usr/lib/systemd/system/zfs-import.service"), Path.of("/dev/null"));
+        Files.createSymbolicLink(
+                tmp.resolve("out/destdir/etc/zfs/zpool.d/iostat"), Path.of("/usr/libexec/zfs/zpool.d/iostat"));
+        Files.createSymbolicLink(
+                tmp.resolve("out/destdir/usr/lib/systemd/system/zfs-import.service"), Path.of("/dev/null"));
         file("out/syslibs/libtirpc.so.3", "tirpc");
         file("out/syslibs/libuuid.so.1", "uuid");
         file("out/syslibs/libc.so.6", "libc");
@@ -64,13 +66,19 @@ class TreeCollectorTest {
     void userlandGoesUnderOptCorezfsAndConfigurationUnderEtc() throws IOException {
         Path tree = collect(Files.createDirectories(tmp.resolve("target")));
         assertTrue(Files.exists(tree.resolve("opt/corezfs/usr/sbin/zpool")));
-        assertEquals(Path.of("libzfs.so.4.1.0"), Files.readSymbolicLink(tree.resolve("opt/corezfs/usr/lib/x86_64-linux-gnu/libzfs.so.4")));
-        assertTrue(Files.exists(tree.resolve("opt/corezfs/usr/lib/modules/6.1.0-56-cloud-amd64/extra/zfs.ko")), "split /lib merges into /usr/lib");
+        assertEquals(
+                Path.of("libzfs.so.4.1.0"),
+                Files.readSymbolicLink(tree.resolve("opt/corezfs/usr/lib/x86_64-linux-gnu/libzfs.so.4")));
+        assertTrue(
+                Files.exists(tree.resolve("opt/corezfs/usr/lib/modules/6.1.0-56-cloud-amd64/extra/zfs.ko")),
+                "split /lib merges into /usr/lib");
         assertTrue(Files.exists(tree.resolve("opt/corezfs/usr/lib/modules/6.1.0-56-cloud-amd64/modules.dep")));
         assertTrue(Files.exists(tree.resolve("etc/zfs/zed.d/zed.rc")));
         assertEquals("6.1.0-56-cloud-amd64\n", Files.readString(tree.resolve("opt/corezfs/kernel-release")));
         try (var s = Files.list(tree)) {
-            assertEquals(List.of("etc", "opt"), s.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(
+                    List.of("etc", "opt"),
+                    s.map(p -> p.getFileName().toString()).sorted().toList());
         }
     }
 
@@ -83,7 +91,8 @@ class TreeCollectorTest {
         assertFalse(Files.exists(tree.resolve("opt/corezfs/usr/share/zfs/zfs-tests")));
         assertFalse(Files.exists(tree.resolve("opt/corezfs/usr/share/zfs/zfs-tests.sh")));
         assertFalse(Files.exists(tree.resolve("etc/init.d")));
-        assertFalse(Files.exists(tree.resolve("opt/corezfs/usr/lib/modules-load.d")),
+        assertFalse(
+                Files.exists(tree.resolve("opt/corezfs/usr/lib/modules-load.d")),
                 "the overlay unit loads the module; modules-load.d would try before the overlay exists");
     }
 
@@ -93,8 +102,11 @@ class TreeCollectorTest {
         assertTrue(Files.exists(tree.resolve("etc/systemd/system/zfs-import-cache.service")));
         assertTrue(Files.exists(tree.resolve("etc/systemd/system-preset/50-zfs.preset")));
         assertFalse(Files.exists(tree.resolve("opt/corezfs/usr/lib/systemd/system")));
-        assertTrue(Files.exists(tree.resolve("etc/systemd/system/zfs-overlay.service")), "corezfs's own unit from units/");
-        assertTrue(Files.readString(tree.resolve("etc/systemd/system-preset/40-corezfs.preset")).contains("enable zfs-overlay.service"),
+        assertTrue(
+                Files.exists(tree.resolve("etc/systemd/system/zfs-overlay.service")), "corezfs's own unit from units/");
+        assertTrue(
+                Files.readString(tree.resolve("etc/systemd/system-preset/40-corezfs.preset"))
+                        .contains("enable zfs-overlay.service"),
                 "static files from overlay/");
     }
 
@@ -114,8 +126,11 @@ class TreeCollectorTest {
     @Test
     void absoluteLinksIntoUsrPointIntoOptCorezfsAndMasksAreDropped() throws IOException {
         Path tree = collect(Files.createDirectories(tmp.resolve("target")));
-        assertEquals(Path.of("/opt/corezfs/usr/libexec/zfs/zpool.d/iostat"), Files.readSymbolicLink(tree.resolve("etc/zfs/zpool.d/iostat")));
-        assertFalse(Files.exists(tree.resolve("etc/systemd/system/zfs-import.service"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals(
+                Path.of("/opt/corezfs/usr/libexec/zfs/zpool.d/iostat"),
+                Files.readSymbolicLink(tree.resolve("etc/zfs/zpool.d/iostat")));
+        assertFalse(Files.exists(
+                tree.resolve("etc/systemd/system/zfs-import.service"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test

@@ -1,5 +1,10 @@
 package io.corezfs.devcontainer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
@@ -10,12 +15,6 @@ import io.corezfs.testing.FakeDocker;
 import io.corezfs.testing.StaticHttpServer;
 import io.corezfs.testing.TestPgp;
 import io.corezfs.trust.DigestsFile;
-import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,11 +25,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Developer container acquisition against a loopback release server, a fake engine and recorded host commands. */
 class DevContainerImagesTest {
@@ -38,6 +37,7 @@ class DevContainerImagesTest {
 
     @TempDir
     Path tmp;
+
     Path served;
     StaticHttpServer server;
     final FakeDocker docker = new FakeDocker();
@@ -62,12 +62,10 @@ class DevContainerImagesTest {
                 }
 
                 @Override
-                public void finish() {
-                }
+                public void finish() {}
 
                 @Override
-                public void kill() {
-                }
+                public void kill() {}
             };
         }
 
@@ -81,13 +79,18 @@ class DevContainerImagesTest {
     void releaseServer() throws IOException {
         served = tmp.resolve("mirror");
         Path dir = Files.createDirectories(served.resolve("amd64-usr/9999.0.0"));
-        Path raw = new TestGpt(8192).partition(1, "EFI-SYSTEM", 64, 2047).partition(9, "ROOT", 4096, 8000).write(tmp.resolve("disk.bin"));
+        Path raw = new TestGpt(8192)
+                .partition(1, "EFI-SYSTEM", 64, 2047)
+                .partition(9, "ROOT", 4096, 8000)
+                .write(tmp.resolve("disk.bin"));
         try (OutputStream out = new BZip2CompressorOutputStream(Files.newOutputStream(dir.resolve(NAME)))) {
             Files.copy(raw, out);
         }
         vendor = TestPgp.generate("Lab Buildbot <lab@example.invalid>");
         Files.write(dir.resolve(NAME + ".sig"), vendor.sign(Files.readAllBytes(dir.resolve(NAME)), false));
-        Files.writeString(dir.resolve(NAME + ".DIGESTS"), "# SHA512 HASH\n" + DigestsFile.sha512(dir.resolve(NAME)) + "  " + NAME + "\n");
+        Files.writeString(
+                dir.resolve(NAME + ".DIGESTS"),
+                "# SHA512 HASH\n" + DigestsFile.sha512(dir.resolve(NAME)) + "  " + NAME + "\n");
         keyring = Files.write(tmp.resolve("vendor.asc"), vendor.publicKeyring(true));
         server = new StaticHttpServer(served);
     }
@@ -98,8 +101,12 @@ class DevContainerImagesTest {
     }
 
     private DevContainerImages images() {
-        return new DevContainerImages(docker, new Downloader(Downloader.defaultClient(), Progress.NONE), recorded,
-                tmp.resolve("cache"), Reporter.SILENT);
+        return new DevContainerImages(
+                docker,
+                new Downloader(Downloader.defaultClient(), Progress.NONE),
+                recorded,
+                tmp.resolve("cache"),
+                Reporter.SILENT);
     }
 
     private DevContainerSource source() {
@@ -110,12 +117,15 @@ class DevContainerImagesTest {
     void downloadsVerifiesMountsTheRootPartitionAndImportsWithTheHashLabel() throws Exception {
         String ref = images().imageFor(source(), Optional.of(keyring));
         assertEquals("corezfs/devcontainer:flatcar-9999.0.0", ref);
-        String sha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(Files.readAllBytes(served.resolve("amd64-usr/9999.0.0/" + NAME))));
+        String sha = HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(Files.readAllBytes(served.resolve("amd64-usr/9999.0.0/" + NAME))));
         assertEquals(sha, docker.images.get(ref).labels().get(DevContainerImages.SHA_LABEL));
         List<String> mount = commands.get(0);
         assertEquals("mount", mount.get(0));
-        assertTrue(mount.get(2).contains("offset=" + 4096 * 512) && mount.get(2).contains("sizelimit=" + (8000 - 4096 + 1) * 512L),
+        assertTrue(
+                mount.get(2).contains("offset=" + 4096 * 512)
+                        && mount.get(2).contains("sizelimit=" + (8000 - 4096 + 1) * 512L),
                 "the ROOT partition is found in the GPT, not assumed: " + mount);
         assertEquals("tar", commands.get(1).get(0));
         assertEquals("umount", commands.get(2).get(0));
@@ -150,27 +160,35 @@ class DevContainerImagesTest {
         byte[] b = Files.readAllBytes(bz2);
         b[b.length / 2] ^= 0x01;
         Files.write(bz2, b);
-        CorezfsException e = assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(keyring)));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(keyring)));
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(docker.images.isEmpty());
         assertTrue(commands.isEmpty());
         try (var s = Files.walk(tmp.resolve("cache"))) {
-            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(NAME + ".unverified") || p.getFileName().toString().equals(NAME)));
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(NAME + ".unverified")
+                    || p.getFileName().toString().equals(NAME)));
         }
     }
 
     @Test
     void aSignatureByAnotherKeyIsRefused() throws IOException {
-        Path other = Files.write(tmp.resolve("other.asc"), TestPgp.generate("Someone Else <x@example.invalid>").publicKeyring(true));
-        CorezfsException e = assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(other)));
+        Path other = Files.write(
+                tmp.resolve("other.asc"),
+                TestPgp.generate("Someone Else <x@example.invalid>").publicKeyring(true));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(other)));
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(docker.images.isEmpty());
     }
 
     @Test
     void aDigestMismatchIsRefused() throws IOException {
-        Files.writeString(served.resolve("amd64-usr/9999.0.0/" + NAME + ".DIGESTS"), "# SHA512 HASH\n" + "ab".repeat(64) + "  " + NAME + "\n");
-        CorezfsException e = assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(keyring)));
+        Files.writeString(
+                served.resolve("amd64-usr/9999.0.0/" + NAME + ".DIGESTS"),
+                "# SHA512 HASH\n" + "ab".repeat(64) + "  " + NAME + "\n");
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.of(keyring)));
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(docker.images.isEmpty());
     }

@@ -1,11 +1,12 @@
 package io.corezfs.devcontainer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.testing.Requirements;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +16,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GptReaderTest {
     private static final long MIB_SECTORS = 2048;
@@ -38,9 +37,11 @@ class GptReaderTest {
         GptTable t = GptReader.read(img);
 
         assertEquals(UUID.fromString("00112233-4455-6677-8899-aabbccddeeff"), t.diskGuid());
-        assertEquals(List.of(
-                new GptPartition(1, "EFI-SYSTEM", efi, 2048, 4095),
-                new GptPartition(9, "ROOT", TestGpt.LINUX_FS, 4096, 16 * MIB_SECTORS - 34)), t.partitions());
+        assertEquals(
+                List.of(
+                        new GptPartition(1, "EFI-SYSTEM", efi, 2048, 4095),
+                        new GptPartition(9, "ROOT", TestGpt.LINUX_FS, 4096, 16 * MIB_SECTORS - 34)),
+                t.partitions());
         GptPartition efiPart = t.partition(1).orElseThrow();
         assertEquals(2048L * 512, efiPart.byteOffset());
         assertEquals(2048L * 512, efiPart.byteLength());
@@ -73,9 +74,11 @@ class GptReaderTest {
 
     @Test
     void findRootWithoutAnyRootLabelIsABuildFailureListingWhatWasFound() throws IOException {
-        Path img = new TestGpt(8 * MIB_SECTORS).partition(1, "USR-A", 2048, 4095).write(dir.resolve("disk.img"));
+        Path img =
+                new TestGpt(8 * MIB_SECTORS).partition(1, "USR-A", 2048, 4095).write(dir.resolve("disk.img"));
 
-        CorezfsException e = assertThrows(CorezfsException.class, () -> GptReader.read(img).findRoot());
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> GptReader.read(img).findRoot());
 
         assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
         assertTrue(e.getMessage().contains("1='USR-A'"), e.getMessage());
@@ -88,8 +91,10 @@ class GptReaderTest {
                 .partition(3, "ROOT", 4096, 6143)
                 .write(dir.resolve("disk.img"));
 
-        assertEquals(ExitCode.BUILD_FAILED, assertThrows(CorezfsException.class,
-                () -> GptReader.read(img).findRoot()).exitCode());
+        assertEquals(
+                ExitCode.BUILD_FAILED,
+                assertThrows(CorezfsException.class, () -> GptReader.read(img).findRoot())
+                        .exitCode());
     }
 
     @Test
@@ -102,7 +107,9 @@ class GptReaderTest {
         GptTable t = GptReader.read(img);
 
         assertEquals("Ünïcødé-名前", t.partition(1).orElseThrow().name());
-        assertEquals("thirty-six-characters-long-label-xyz", t.partition(2).orElseThrow().name());
+        assertEquals(
+                "thirty-six-characters-long-label-xyz",
+                t.partition(2).orElseThrow().name());
     }
 
     @Test
@@ -129,7 +136,9 @@ class GptReaderTest {
     void aTinyFileIsAVerificationFailure() throws IOException {
         Path img = Files.write(dir.resolve("tiny.bin"), "hello".getBytes(StandardCharsets.US_ASCII));
 
-        assertEquals(ExitCode.VERIFICATION_FAILED, assertThrows(CorezfsException.class, () -> GptReader.read(img)).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> GptReader.read(img)).exitCode());
     }
 
     @Test
@@ -156,7 +165,9 @@ class GptReaderTest {
 
     @Test
     void aPartitionPastTheEndOfTheImageMeansItWasTruncated() throws IOException {
-        Path img = new TestGpt(8 * MIB_SECTORS).partition(9, "ROOT", 4096, 8 * MIB_SECTORS + 100).write(dir.resolve("disk.img"));
+        Path img = new TestGpt(8 * MIB_SECTORS)
+                .partition(9, "ROOT", 4096, 8 * MIB_SECTORS + 100)
+                .write(dir.resolve("disk.img"));
 
         CorezfsException e = assertThrows(CorezfsException.class, () -> GptReader.read(img));
 
@@ -180,7 +191,9 @@ class GptReaderTest {
         Path img = new TestGpt(8 * MIB_SECTORS).partition(9, "ROOT", 4096, 8191).write(dir.resolve("disk.img"));
         TestGpt.patchHeaderInt(img, 84, 100);
 
-        assertEquals(ExitCode.VERIFICATION_FAILED, assertThrows(CorezfsException.class, () -> GptReader.read(img)).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> GptReader.read(img)).exitCode());
     }
 
     @Test
@@ -195,7 +208,9 @@ class GptReaderTest {
                 + "dev.img1 : start=2048, size=1024, name=\"EFI-SYSTEM\"\n"
                 + "dev.img9 : start=4096, size=8192, name=\"ROOT\"\n";
         Process p = new ProcessBuilder(sfdisk.get().toString(), "--quiet", "--no-reread", "--no-tell-kernel", "dev.img")
-                .directory(dir.toFile()).redirectErrorStream(true).start();
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().write(script.getBytes(StandardCharsets.US_ASCII));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -209,7 +224,8 @@ class GptReaderTest {
         assertEquals(TestGpt.LINUX_FS, root.typeGuid());
         assertEquals(2097152L, root.byteOffset());
         assertEquals(8192L * 512, root.byteLength());
-        assertEquals(List.of(1, 9), t.partitions().stream().map(GptPartition::number).toList());
+        assertEquals(
+                List.of(1, 9), t.partitions().stream().map(GptPartition::number).toList());
     }
 
     /** Finds a tool on PATH or in the sbin directories, which a non-login root shell may not have on PATH. */

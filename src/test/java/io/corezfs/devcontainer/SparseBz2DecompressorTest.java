@@ -1,12 +1,13 @@
 package io.corezfs.devcontainer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,22 +21,22 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SparseBz2DecompressorTest {
     private static final int MIB = 1 << 20;
 
     /** A disk image in miniature: data, a big hole, data at an unaligned offset, and a hole to the very end. */
     private static final long[][] DATA_RANGES = {{0, 100_000}, {20L * MIB + 12_345, 20L * MIB + 112_345}};
+
     private static final long IMAGE_SIZE = 32L * MIB;
 
     @TempDir
     static Path shared;
+
     private static Path original;
     private static Path compressed;
 
@@ -84,8 +85,8 @@ class SparseBz2DecompressorTest {
         Path out = dir.resolve("small.img");
         Files.write(out, filled(3 * MIB, (byte) 0x55));
 
-        SparseBz2Decompressor.Result r = new SparseBz2Decompressor().decompress(
-                new ByteArrayInputStream(bz2(new byte[100_000])), "zeros.bz2", out);
+        SparseBz2Decompressor.Result r = new SparseBz2Decompressor()
+                .decompress(new ByteArrayInputStream(bz2(new byte[100_000])), "zeros.bz2", out);
 
         assertEquals(100_000, Files.size(out));
         assertArrayEquals(new byte[100_000], Files.readAllBytes(out));
@@ -96,8 +97,8 @@ class SparseBz2DecompressorTest {
     void anEmptyStreamGivesAnEmptyFile() throws IOException {
         Path out = dir.resolve("empty.img");
 
-        SparseBz2Decompressor.Result r = new SparseBz2Decompressor().decompress(
-                new ByteArrayInputStream(bz2(new byte[0])), "empty.bz2", out);
+        SparseBz2Decompressor.Result r =
+                new SparseBz2Decompressor().decompress(new ByteArrayInputStream(bz2(new byte[0])), "empty.bz2", out);
 
         assertEquals(new SparseBz2Decompressor.Result(0, 0), r);
         assertEquals(0, Files.size(out));
@@ -120,9 +121,11 @@ class SparseBz2DecompressorTest {
     @Test
     void aFullDiskDeletesThePartialOutputAndIsAPreconditionFailure() {
         Path out = dir.resolve("disk.img");
-        SparseBz2Decompressor.OutputOpener fillsUpAfter100k = p -> new FullDisk(SparseBz2Decompressor.FILES.open(p), 100_000);
+        SparseBz2Decompressor.OutputOpener fillsUpAfter100k =
+                p -> new FullDisk(SparseBz2Decompressor.FILES.open(p), 100_000);
 
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> new SparseBz2Decompressor(fillsUpAfter100k, 64 * 1024).decompress(compressed, out));
 
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
@@ -140,8 +143,8 @@ class SparseBz2DecompressorTest {
             }
         };
 
-        IOException e = assertThrows(IOException.class,
-                () -> new SparseBz2Decompressor(broken, 64 * 1024).decompress(compressed, out));
+        IOException e = assertThrows(
+                IOException.class, () -> new SparseBz2Decompressor(broken, 64 * 1024).decompress(compressed, out));
 
         assertEquals("Input/output error", e.getMessage());
         assertFalse(Files.exists(out));
@@ -152,8 +155,9 @@ class SparseBz2DecompressorTest {
         Path out = dir.resolve("x.img");
         byte[] garbage = "BZh9 but not really a bzip2 stream at all".getBytes(StandardCharsets.US_ASCII);
 
-        CorezfsException e = assertThrows(CorezfsException.class, () -> new SparseBz2Decompressor()
-                .decompress(new ByteArrayInputStream(garbage), "x.bz2", out));
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> new SparseBz2Decompressor().decompress(new ByteArrayInputStream(garbage), "x.bz2", out));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(e.getMessage().startsWith("x.bz2: not valid bzip2 data"), e.getMessage());
@@ -166,15 +170,22 @@ class SparseBz2DecompressorTest {
         byte[] cut = Arrays.copyOf(whole, whole.length / 2);
         Path out = dir.resolve("cut.img");
 
-        assertEquals(ExitCode.VERIFICATION_FAILED, assertThrows(CorezfsException.class,
-                () -> new SparseBz2Decompressor().decompress(new ByteArrayInputStream(cut), "cut.bz2", out)).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(
+                                CorezfsException.class,
+                                () -> new SparseBz2Decompressor()
+                                        .decompress(new ByteArrayInputStream(cut), "cut.bz2", out))
+                        .exitCode());
         assertFalse(Files.exists(out));
     }
 
     @Test
     void blockSizeMustBeAPowerOfTwoOfAtLeastAPage() {
-        assertThrows(IllegalArgumentException.class, () -> new SparseBz2Decompressor(SparseBz2Decompressor.FILES, 1000));
-        assertThrows(IllegalArgumentException.class, () -> new SparseBz2Decompressor(SparseBz2Decompressor.FILES, 2048));
+        assertThrows(
+                IllegalArgumentException.class, () -> new SparseBz2Decompressor(SparseBz2Decompressor.FILES, 1000));
+        assertThrows(
+                IllegalArgumentException.class, () -> new SparseBz2Decompressor(SparseBz2Decompressor.FILES, 2048));
     }
 
     /** A channel on a disk that fills up after {@code capacity} bytes, failing the way Linux reports ENOSPC. */
@@ -266,7 +277,9 @@ class SparseBz2DecompressorTest {
 
     /** Allocated size from stat(1): the JDK exposes no st_blocks. */
     private static long allocatedBytes(Path file) throws Exception {
-        Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
         assertTrue(p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0, "stat failed: " + out);
         String[] parts = out.split(" ");

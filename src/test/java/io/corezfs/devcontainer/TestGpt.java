@@ -20,8 +20,7 @@ final class TestGpt {
     static final int ENTRIES = 128;
     static final int ENTRY_SIZE = 128;
 
-    private record Entry(int number, String name, UUID type, long first, long last) {
-    }
+    private record Entry(int number, String name, UUID type, long first, long last) {}
 
     private final long sectors;
     private final List<Entry> entries = new ArrayList<>();

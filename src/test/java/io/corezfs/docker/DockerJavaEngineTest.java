@@ -1,15 +1,14 @@
 package io.corezfs.docker;
 
-import io.corezfs.CorezfsException;
-import io.corezfs.ExitCode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DockerJavaEngineTest {
     @TempDir

@@ -1,12 +1,12 @@
 package io.corezfs.docker;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,11 +27,10 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The hand-written import request against a small fake engine on a unix socket in the test's directory, driven
@@ -52,13 +51,17 @@ class SocketImportTest {
     }
 
     /** What the fake engine saw of one request. */
-    record Seen(String requestLine, List<String> headers, List<Integer> chunkSizes, byte[] body) {
-    }
+    record Seen(String requestLine, List<String> headers, List<Integer> chunkSizes, byte[] body) {}
 
     /** How the fake engine answers a request whose head it has read. */
     interface Behaviour {
-        void handle(InputStream in, OutputStream out, CompletableFuture<Seen> seen, String requestLine,
-                    List<String> headers) throws IOException;
+        void handle(
+                InputStream in,
+                OutputStream out,
+                CompletableFuture<Seen> seen,
+                String requestLine,
+                List<String> headers)
+                throws IOException;
     }
 
     @Test
@@ -73,21 +76,31 @@ class SocketImportTest {
 
         String id;
         try (DockerJavaEngine engine = new DockerJavaEngine("unix://" + dir.resolve("engine.sock"))) {
-            id = engine.importImage(new ByteArrayInputStream(tar), "corezfs/devcontainer", "flatcar-1.2.3",
+            id = engine.importImage(
+                    new ByteArrayInputStream(tar),
+                    "corezfs/devcontainer",
+                    "flatcar-1.2.3",
                     Map.of("corezfs.source-sha256", "abc"));
         }
 
         assertEquals("sha256:feedbeef", id);
         Seen s = seen.get(5, TimeUnit.SECONDS);
         String target = s.requestLine().split(" ")[1];
-        assertEquals("POST " + ImportRequest.path("corezfs/devcontainer", "flatcar-1.2.3",
-                Map.of("corezfs.source-sha256", "abc")) + " HTTP/1.1", s.requestLine());
+        assertEquals(
+                "POST "
+                        + ImportRequest.path(
+                                "corezfs/devcontainer", "flatcar-1.2.3", Map.of("corezfs.source-sha256", "abc"))
+                        + " HTTP/1.1",
+                s.requestLine());
         String query = URLDecoder.decode(target, StandardCharsets.UTF_8);
         assertTrue(query.contains("repo=corezfs/devcontainer"), query);
         assertTrue(query.contains("tag=flatcar-1.2.3"), query);
         assertTrue(query.contains("changes=LABEL \"corezfs.source-sha256\"=\"abc\""), query);
-        assertTrue(s.headers().contains("transfer-encoding: chunked"), s.headers().toString());
-        assertTrue(s.headers().contains("content-type: application/x-tar"), s.headers().toString());
+        assertTrue(
+                s.headers().contains("transfer-encoding: chunked"), s.headers().toString());
+        assertTrue(
+                s.headers().contains("content-type: application/x-tar"),
+                s.headers().toString());
         assertArrayEquals(tar, s.body());
         assertEquals(List.of(SocketImport.CHUNK, SocketImport.CHUNK, SocketImport.CHUNK, 12345), s.chunkSizes());
     }
@@ -101,9 +114,14 @@ class SocketImportTest {
         serve((in, out, s, line, headers) -> {
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
-            Seen got = readChunked(in, line, headers, 4096, () -> out.write(
-                    "{\"status\":\"Importing\",\"progressDetail\":{\"current\":1},\"progress\":\"[=====>   ]\"}\r\n"
-                            .getBytes(StandardCharsets.US_ASCII)));
+            Seen got = readChunked(
+                    in,
+                    line,
+                    headers,
+                    4096,
+                    () -> out.write(
+                            "{\"status\":\"Importing\",\"progressDetail\":{\"current\":1},\"progress\":\"[=====>   ]\"}\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII)));
             out.write("{\"status\":\"sha256:0123\"}\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             s.complete(got);
@@ -120,7 +138,8 @@ class SocketImportTest {
             byte[] msg = "{\"message\":\"invalid reference format: repository name must be lowercase\"}\n"
                     .getBytes(StandardCharsets.US_ASCII);
             out.write(("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " + msg.length
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.write(msg);
             out.flush();
             s.complete(null);
@@ -128,12 +147,15 @@ class SocketImportTest {
         byte[] tar = new byte[32 << 20]; // far more than the socket buffers: the write fails once the engine hangs up
 
         try (DockerJavaEngine engine = new DockerJavaEngine("unix://" + dir.resolve("engine.sock"))) {
-            CorezfsException e = assertThrows(CorezfsException.class,
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
                     () -> engine.importImage(new ByteArrayInputStream(tar), "Bad", "t", Map.of()));
 
             assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
-            assertEquals("docker import of Bad:t failed: HTTP 400: invalid reference format: repository name must be"
-                    + " lowercase", e.getMessage());
+            assertEquals(
+                    "docker import of Bad:t failed: HTTP 400: invalid reference format: repository name must be"
+                            + " lowercase",
+                    e.getMessage());
         }
     }
 
@@ -146,10 +168,12 @@ class SocketImportTest {
         });
 
         try (DockerJavaEngine engine = new DockerJavaEngine("unix://" + dir.resolve("engine.sock"))) {
-            CorezfsException e = assertThrows(CorezfsException.class,
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
                     () -> engine.importImage(new ByteArrayInputStream(new byte[1000]), "r", "t", Map.of()));
             assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
-            assertEquals("docker import of r:t failed: HTTP 500: Error processing tar file(exit status 1): unexpected EOF",
+            assertEquals(
+                    "docker import of r:t failed: HTTP 500: Error processing tar file(exit status 1): unexpected EOF",
                     e.getMessage());
         }
     }
@@ -157,7 +181,8 @@ class SocketImportTest {
     @Test
     void noEngineOnTheSocketIsABuildFailureNamingTheImage() throws Exception {
         try (DockerJavaEngine engine = new DockerJavaEngine("unix://" + dir.resolve("nobody.sock"))) {
-            CorezfsException e = assertThrows(CorezfsException.class,
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
                     () -> engine.importImage(new ByteArrayInputStream(new byte[10]), "r", "t", Map.of()));
             assertEquals(ExitCode.BUILD_FAILED, e.exitCode());
             assertTrue(e.getMessage().startsWith("docker import of r:t failed: "), e.getMessage());
@@ -166,7 +191,8 @@ class SocketImportTest {
 
     @Test
     void onlyUnixHostsGoStraightToTheSocket() {
-        assertEquals(Optional.of(Path.of("/var/run/docker.sock")), SocketImport.unixSocket("unix:///var/run/docker.sock"));
+        assertEquals(
+                Optional.of(Path.of("/var/run/docker.sock")), SocketImport.unixSocket("unix:///var/run/docker.sock"));
         assertEquals(Optional.empty(), SocketImport.unixSocket("tcp://127.0.0.1:2375"));
         assertEquals(Optional.empty(), SocketImport.unixSocket("unix://"));
     }
@@ -177,20 +203,22 @@ class SocketImportTest {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(dir.resolve("engine.sock")));
         CompletableFuture<Seen> seen = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try (SocketChannel c = server.accept()) {
-                InputStream in = Channels.newInputStream(c);
-                OutputStream out = Channels.newOutputStream(c);
-                String line = line(in);
-                List<String> headers = new ArrayList<>();
-                for (String h; !(h = line(in)).isEmpty(); ) {
-                    headers.add(h.toLowerCase());
-                }
-                behaviour.handle(in, out, seen, line, headers);
-            } catch (IOException | RuntimeException e) {
-                seen.completeExceptionally(e);
-            }
-        }, "fake-engine");
+        Thread t = new Thread(
+                () -> {
+                    try (SocketChannel c = server.accept()) {
+                        InputStream in = Channels.newInputStream(c);
+                        OutputStream out = Channels.newOutputStream(c);
+                        String line = line(in);
+                        List<String> headers = new ArrayList<>();
+                        for (String h; !(h = line(in)).isEmpty(); ) {
+                            headers.add(h.toLowerCase());
+                        }
+                        behaviour.handle(in, out, seen, line, headers);
+                    } catch (IOException | RuntimeException e) {
+                        seen.completeExceptionally(e);
+                    }
+                },
+                "fake-engine");
         t.setDaemon(true);
         t.start();
         return seen;
@@ -201,7 +229,7 @@ class SocketImportTest {
     }
 
     private static Seen readChunked(InputStream in, String line, List<String> headers) throws IOException {
-        return readChunked(in, line, headers, Integer.MAX_VALUE, () -> { });
+        return readChunked(in, line, headers, Integer.MAX_VALUE, () -> {});
     }
 
     /** Decodes the chunked request body, calling {@code tick} for every {@code every} bytes read. */

@@ -1,17 +1,16 @@
 package io.corezfs.host;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code corezfs status --root DIR --json} reads exactly the files each OS provides. */
 class HostDetectionTest {
@@ -58,7 +57,8 @@ class HostDetectionTest {
         Path root = HostRoots.at(tmp.resolve("r"))
                 .fixture("flatcar-3975.2.0/release", "/usr/share/coreos/release")
                 .fixture("flatcar-3975.2.0/update.conf", "/usr/share/coreos/update.conf")
-                .kernel("6.6.95-flatcar").root();
+                .kernel("6.6.95-flatcar")
+                .root();
         JsonNode s = status(root);
         assertEquals("flatcar", s.get("os").asText());
         assertEquals("3975.2.0", s.get("version").asText());
@@ -72,7 +72,8 @@ class HostDetectionTest {
                 .fixture("flatcar-2191.5.0/update.conf", "/usr/share/coreos/update.conf")
                 .fixture("flatcar-2191.5.0/os-release", "/usr/lib/os-release")
                 .symlink("/etc/os-release", "../usr/lib/os-release")
-                .kernel("4.19.66-flatcar").root();
+                .kernel("4.19.66-flatcar")
+                .root();
         JsonNode s = status(root);
         assertEquals("flatcar", s.get("os").asText());
         assertEquals("2191.5.0", s.get("version").asText());
@@ -85,7 +86,8 @@ class HostDetectionTest {
                 .fixture("coreos-2512.3.0/update.conf", "/usr/share/coreos/update.conf")
                 .fixture("coreos-2512.3.0/os-release", "/usr/lib/os-release")
                 .symlink("/etc/os-release", "../usr/lib/os-release")
-                .kernel("4.19.123-coreos").root();
+                .kernel("4.19.123-coreos")
+                .root();
         JsonNode s = status(root);
         assertEquals("coreos", s.get("os").asText());
         assertEquals("2512.3.0", s.get("version").asText());
@@ -96,7 +98,8 @@ class HostDetectionTest {
     @Test
     void updateChannelFromEtcIsReportedApartFromTheReleaseChannel() throws Exception {
         Path root = HostRoots.flatcar(tmp.resolve("r"))
-                .file("/etc/flatcar/update.conf", "# follow beta from now on\nGROUP=\"beta\"\n").root();
+                .file("/etc/flatcar/update.conf", "# follow beta from now on\nGROUP=\"beta\"\n")
+                .root();
         JsonNode s = status(root);
         assertEquals("stable", s.get("channel").asText());
         assertEquals("beta", s.get("updateChannel").asText());
@@ -104,20 +107,27 @@ class HostDetectionTest {
 
     @Test
     void legacyEtcCoreosUpdateConfIsHonoured() throws Exception {
-        Path root = HostRoots.flatcar(tmp.resolve("r")).file("/etc/coreos/update.conf", "GROUP=alpha\n").root();
+        Path root = HostRoots.flatcar(tmp.resolve("r"))
+                .file("/etc/coreos/update.conf", "GROUP=alpha\n")
+                .root();
         assertEquals("alpha", status(root).get("updateChannel").asText());
     }
 
     @Test
     void ltsStreamChannel() throws Exception {
-        Path root = HostRoots.flatcar(tmp.resolve("r")).file("/usr/share/flatcar/update.conf", "GROUP=lts-2024\n").root();
+        Path root = HostRoots.flatcar(tmp.resolve("r"))
+                .file("/usr/share/flatcar/update.conf", "GROUP=lts-2024\n")
+                .root();
         assertEquals("lts-2024", status(root).get("channel").asText());
     }
 
     @Test
     void genericSystemdHostUsesOsRelease() throws Exception {
-        Path root = HostRoots.at(tmp.resolve("r")).fixture("debian-12/os-release", "/usr/lib/os-release")
-                .symlink("/etc/os-release", "../usr/lib/os-release").kernel("6.1.0-55-cloud-amd64").root();
+        Path root = HostRoots.at(tmp.resolve("r"))
+                .fixture("debian-12/os-release", "/usr/lib/os-release")
+                .symlink("/etc/os-release", "../usr/lib/os-release")
+                .kernel("6.1.0-55-cloud-amd64")
+                .root();
         JsonNode s = status(root);
         assertEquals("debian", s.get("os").asText());
         assertEquals("12", s.get("version").asText());
@@ -127,8 +137,10 @@ class HostDetectionTest {
 
     @Test
     void usrLibOsReleaseIsTheFallback() throws Exception {
-        Path root = HostRoots.at(tmp.resolve("r")).fixture("debian-12/os-release", "/usr/lib/os-release")
-                .kernel("6.1.0-55-cloud-amd64").root();
+        Path root = HostRoots.at(tmp.resolve("r"))
+                .fixture("debian-12/os-release", "/usr/lib/os-release")
+                .kernel("6.1.0-55-cloud-amd64")
+                .root();
         assertEquals("debian", status(root).get("os").asText());
     }
 
@@ -138,7 +150,8 @@ class HostDetectionTest {
         Path root = HostRoots.at(tmp.resolve("r"))
                 .file("/usr/lib/os-release", "ID=insideroot\nVERSION_ID=7\n")
                 .symlink("/etc/os-release", "/usr/lib/os-release")
-                .kernel("6.1.0-55-cloud-amd64").root();
+                .kernel("6.1.0-55-cloud-amd64")
+                .root();
         JsonNode s = status(root);
         assertEquals("insideroot", s.get("os").asText());
         assertEquals("7", s.get("version").asText());
@@ -150,10 +163,12 @@ class HostDetectionTest {
                 .fixture("flatcar-3975.2.0/release", "/usr/share/flatcar/release")
                 .fixture("flatcar-3975.2.0/update.conf", "/usr/share/flatcar/update.conf")
                 .symlink("/usr/share/coreos", "/usr/share/flatcar")
-                .kernel(HostRoots.KERNEL).root();
+                .kernel(HostRoots.KERNEL)
+                .root();
         Files.delete(root.resolve("usr/share/flatcar/release"));
         Files.move(root.resolve("usr/share/flatcar"), root.resolve("usr/share/real-flatcar"));
-        HostRoots.at(root).symlink("/usr/share/flatcar", "/../../../usr/share/real-flatcar")
+        HostRoots.at(root)
+                .symlink("/usr/share/flatcar", "/../../../usr/share/real-flatcar")
                 .fixture("flatcar-3975.2.0/release", "/usr/share/real-flatcar/release");
         JsonNode s = status(root);
         assertEquals("3975.2.0", s.get("version").asText(), "'..' above the root stays at the root");
@@ -163,7 +178,8 @@ class HostDetectionTest {
     void dotDotInSymlinksCannotClimbOutOfTheRoot() throws Exception {
         Path root = HostRoots.at(tmp.resolve("a/b/r"))
                 .symlink("/etc/os-release", "../../../../../../../../r-outside/os-release")
-                .kernel("6.1.0-55-cloud-amd64").root();
+                .kernel("6.1.0-55-cloud-amd64")
+                .root();
         HostRoots.at(tmp.resolve("r-outside")).file("/os-release", "ID=outside\nVERSION_ID=1\n");
         Cli.Run r = statusFails(root);
         assertTrue(r.err().contains("cannot identify the OS"), r::toString);
@@ -171,8 +187,10 @@ class HostDetectionTest {
 
     @Test
     void symlinkLoopIsAClearError() {
-        Path root = HostRoots.at(tmp.resolve("r")).symlink("/etc/os-release", "/etc/os-release")
-                .kernel("6.1.0-55-cloud-amd64").root();
+        Path root = HostRoots.at(tmp.resolve("r"))
+                .symlink("/etc/os-release", "/etc/os-release")
+                .kernel("6.1.0-55-cloud-amd64")
+                .root();
         assertTrue(statusFails(root).err().contains("too many levels of symbolic links"));
     }
 
@@ -206,27 +224,37 @@ class HostDetectionTest {
     @Test
     void garbledReleaseFileNamesFileAndLine() {
         Path root = HostRoots.flatcar(tmp.resolve("r"))
-                .file("/usr/share/flatcar/release", "FLATCAR_RELEASE_VERSION=3975.2.0\nthis is not a key value line\n").root();
+                .file("/usr/share/flatcar/release", "FLATCAR_RELEASE_VERSION=3975.2.0\nthis is not a key value line\n")
+                .root();
         Cli.Run r = statusFails(root);
         assertTrue(r.err().contains("usr/share/flatcar/release:2: garbled line"), r::toString);
     }
 
     @Test
     void missingVersionKeyIsNamed() {
-        Path root = HostRoots.flatcar(tmp.resolve("r")).file("/usr/share/flatcar/release", "FLATCAR_RELEASE_BOARD=amd64-usr\n").root();
+        Path root = HostRoots.flatcar(tmp.resolve("r"))
+                .file("/usr/share/flatcar/release", "FLATCAR_RELEASE_BOARD=amd64-usr\n")
+                .root();
         assertTrue(statusFails(root).err().contains("missing FLATCAR_RELEASE_VERSION"));
     }
 
     @Test
     void malformedVersionIsRejected() {
         Path root = HostRoots.flatcar(tmp.resolve("r"))
-                .file("/usr/share/flatcar/release", "FLATCAR_RELEASE_VERSION=../../x\nFLATCAR_RELEASE_BOARD=amd64-usr\n").root();
+                .file(
+                        "/usr/share/flatcar/release",
+                        "FLATCAR_RELEASE_VERSION=../../x\nFLATCAR_RELEASE_BOARD=amd64-usr\n")
+                .root();
         assertTrue(statusFails(root).err().contains("malformed value"));
     }
 
     @Test
     void humanStatusIsReadable() {
-        Cli.Run r = new Cli(tmp).run("status", "--root", HostRoots.flatcar(tmp.resolve("r")).root().toString());
+        Cli.Run r = new Cli(tmp)
+                .run(
+                        "status",
+                        "--root",
+                        HostRoots.flatcar(tmp.resolve("r")).root().toString());
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().contains("OS:        flatcar 3975.2.0 (amd64-usr)"), r::toString);
         assertTrue(r.out().contains("Installed: nothing"), r::toString);

@@ -1,21 +1,20 @@
 package io.corezfs.host;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Host files are read with a size cap and only when they are regular files: a huge release file, or a FIFO or
@@ -26,8 +25,8 @@ class HostileHostFilesTest {
     Path tmp;
 
     private Cli.Run status(Path root) {
-        return assertTimeoutPreemptively(Duration.ofSeconds(30),
-                () -> new Cli(tmp).run("status", "--root", root.toString(), "--json"));
+        return assertTimeoutPreemptively(
+                Duration.ofSeconds(30), () -> new Cli(tmp).run("status", "--root", root.toString(), "--json"));
     }
 
     private static void refused(Cli.Run r, Path file, String why) {
@@ -39,10 +38,18 @@ class HostileHostFilesTest {
 
     /** Every file detection reads on a Flatcar node (os-release through the /etc link). */
     @ParameterizedTest
-    @ValueSource(strings = {"/usr/lib/os-release", "/usr/share/flatcar/release", "/usr/share/flatcar/update.conf",
-            "/etc/flatcar/update.conf", "/proc/sys/kernel/osrelease"})
+    @ValueSource(
+            strings = {
+                "/usr/lib/os-release",
+                "/usr/share/flatcar/release",
+                "/usr/share/flatcar/update.conf",
+                "/etc/flatcar/update.conf",
+                "/proc/sys/kernel/osrelease"
+            })
     void aHostFileFarLargerThanAnyRealOneIsRefused(String hostPath) throws IOException {
-        Path root = HostRoots.flatcar(tmp.resolve("r")).file("/etc/flatcar/update.conf", "GROUP=beta\n").root();
+        Path root = HostRoots.flatcar(tmp.resolve("r"))
+                .file("/etc/flatcar/update.conf", "GROUP=beta\n")
+                .root();
         Path file = root.resolve(hostPath.substring(1));
         // Still well-formed: blank lines parse, so only the size can be what refuses it.
         Files.writeString(file, Files.readString(file) + "\n".repeat(2 << 20));
@@ -61,8 +68,14 @@ class HostileHostFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/usr/lib/os-release", "/usr/share/flatcar/release", "/usr/share/flatcar/update.conf",
-            "/etc/flatcar/update.conf", "/proc/sys/kernel/osrelease"})
+    @ValueSource(
+            strings = {
+                "/usr/lib/os-release",
+                "/usr/share/flatcar/release",
+                "/usr/share/flatcar/update.conf",
+                "/etc/flatcar/update.conf",
+                "/proc/sys/kernel/osrelease"
+            })
     void aFifoWhereAHostFileIsExpectedIsRefusedWithoutBlocking(String hostPath) throws Exception {
         Path root = HostRoots.flatcar(tmp.resolve("r")).root();
         Path file = root.resolve(hostPath.substring(1));
@@ -84,7 +97,9 @@ class HostileHostFilesTest {
 
     @Test
     void aDetectedKernelReleaseLongerThanAnyKernelAllowsIsRefused() {
-        Path root = HostRoots.flatcar(tmp.resolve("r")).kernel("6.1.0-" + "a".repeat(80)).root();
+        Path root = HostRoots.flatcar(tmp.resolve("r"))
+                .kernel("6.1.0-" + "a".repeat(80))
+                .root();
         Cli.Run r = status(root);
         assertEquals(3, r.exitCode(), r::toString);
         assertTrue(r.err().contains("/proc/sys/kernel/osrelease") && r.err().contains("malformed"), r::toString);

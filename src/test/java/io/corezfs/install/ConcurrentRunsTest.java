@@ -1,16 +1,13 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +17,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Two runs on one root: the second waits for the first (a bounded time), then says who holds the root and changes
@@ -33,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConcurrentRunsTest {
     @TempDir
     Path tmp;
+
     Path root;
     Path archive;
     final CountDownLatch firstIsMoving = new CountDownLatch(1);
@@ -62,7 +62,8 @@ class ConcurrentRunsTest {
             }
             FileOps.DEFAULT.move(from, to);
         });
-        Future<Cli.Run> first = pool.submit(() -> held.run("install", "--archive", archive.toString(), "--root", root.toString()));
+        Future<Cli.Run> first =
+                pool.submit(() -> held.run("install", "--archive", archive.toString(), "--root", root.toString()));
         assertTrue(firstIsMoving.await(60, TimeUnit.SECONDS), "the first run reached its transaction");
         return first;
     }
@@ -73,11 +74,15 @@ class ConcurrentRunsTest {
         Future<Cli.Run> first = firstRunHeldInItsTransaction();
         Map<String, String> during = TreeSnapshot.of(root);
         Cli.Run r = second.equals("install")
-                ? new Cli(tmp).env("COREZFS_LOCK_WAIT", "1").run("install", "--archive", archive.toString(), "--root", root.toString())
+                ? new Cli(tmp)
+                        .env("COREZFS_LOCK_WAIT", "1")
+                        .run("install", "--archive", archive.toString(), "--root", root.toString())
                 : new Cli(tmp).env("COREZFS_LOCK_WAIT", "1").run("uninstall", "--root", root.toString());
         assertEquals(3, r.exitCode(), r::toString);
         assertEquals(1, r.err().strip().lines().count(), r::toString);
-        assertTrue(r.err().contains("pid " + ProcessHandle.current().pid()) && r.err().contains("install"),
+        assertTrue(
+                r.err().contains("pid " + ProcessHandle.current().pid())
+                        && r.err().contains("install"),
                 () -> "says who holds the root: " + r);
         assertEquals(during, TreeSnapshot.of(root), "the second run changed nothing, not even the first run's staging");
 
@@ -90,7 +95,11 @@ class ConcurrentRunsTest {
     @Test
     void theLockLeavesNoTraceAndTheNextRunGetsIt() throws IOException {
         Map<String, String> before = TreeSnapshot.of(root);
-        assertEquals(0, new Cli(tmp).run("install", "--archive", archive.toString(), "--root", root.toString()).exitCode());
+        assertEquals(
+                0,
+                new Cli(tmp)
+                        .run("install", "--archive", archive.toString(), "--root", root.toString())
+                        .exitCode());
         assertFalse(Files.exists(InstallLock.pathFor(root)));
         Cli.Run u = new Cli(tmp).env("COREZFS_LOCK_WAIT", "0").run("uninstall", "--root", root.toString());
         assertEquals(0, u.exitCode(), u::toString);
@@ -101,7 +110,9 @@ class ConcurrentRunsTest {
     void aLockLeftByAKilledRunDoesNotBlock() throws IOException {
         // A killed holder's file stays, but the kernel dropped its lock with the process.
         Files.writeString(InstallLock.pathFor(root), "pid 1: corezfs install, since yesterday\n");
-        Cli.Run r = new Cli(tmp).env("COREZFS_LOCK_WAIT", "0").run("install", "--archive", archive.toString(), "--root", root.toString());
+        Cli.Run r = new Cli(tmp)
+                .env("COREZFS_LOCK_WAIT", "0")
+                .run("install", "--archive", archive.toString(), "--root", root.toString());
         assertEquals(0, r.exitCode(), r::toString);
     }
 }

@@ -1,5 +1,8 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveLimits;
 import io.corezfs.archive.ArchiveReader;
@@ -10,11 +13,7 @@ import io.corezfs.host.RootFs;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,10 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A run killed at any step of an upgrade, then recovered by the next run, leaves exactly the old install or
@@ -122,8 +119,10 @@ class CrashRecoveryTest {
             boolean isNew = withoutState(now).equals(newTree)
                     && InstallState.read(root).orElseThrow().manifestSha256().equals(newState);
             String step = counting.steps.get(k - 1);
-            assertTrue(isOld || isNew, () -> "killed at step " + step + ": neither the old nor the new install:\n"
-                    + diff(oldTree, now) + "\nvs new:\n" + diff(newTree, withoutState(now)));
+            assertTrue(
+                    isOld || isNew,
+                    () -> "killed at step " + step + ": neither the old nor the new install:\n" + diff(oldTree, now)
+                            + "\nvs new:\n" + diff(newTree, withoutState(now)));
         }
     }
 
@@ -137,7 +136,13 @@ class CrashRecoveryTest {
         StringBuilder s = new StringBuilder();
         for (String k : new java.util.TreeSet<>(want.keySet())) {
             if (!want.get(k).equals(got.get(k))) {
-                s.append("  ").append(k).append(": ").append(want.get(k)).append(" -> ").append(got.get(k)).append('\n');
+                s.append("  ")
+                        .append(k)
+                        .append(": ")
+                        .append(want.get(k))
+                        .append(" -> ")
+                        .append(got.get(k))
+                        .append('\n');
             }
         }
         for (String k : got.keySet()) {

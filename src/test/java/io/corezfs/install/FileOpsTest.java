@@ -1,17 +1,16 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.system.ProcessRequest;
 import io.corezfs.testing.FakeProcessRunner;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The flush before and after the commit rename goes through the process seam like every other program. */
 class FileOpsTest {
@@ -33,7 +32,8 @@ class FileOpsTest {
         Files.writeString(Files.createDirectories(tmp.resolve("opt/corezfs")).resolve("f"), "data");
         FakeProcessRunner missing = new FakeProcessRunner();
         FileOps.atomic(missing).syncFilesystem(tmp);
-        FakeProcessRunner hangs = new FakeProcessRunner().on(List.of("sync", "-f", tmp.toString()), FakeProcessRunner.Script.hangs());
+        FakeProcessRunner hangs =
+                new FakeProcessRunner().on(List.of("sync", "-f", tmp.toString()), FakeProcessRunner.Script.hangs());
         FileOps.atomic(hangs).syncFilesystem(tmp);
         assertEquals(1, hangs.commands().size());
     }

@@ -1,18 +1,13 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.archive.ArchiveLimits;
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,9 +15,13 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every archive that breaks a safety rule is refused with one line and the right exit code, and neither the
@@ -33,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostileArchiveTest {
     @TempDir
     Path tmp;
+
     Path world;
     Path root;
 
@@ -42,14 +42,17 @@ class HostileArchiveTest {
     /** {@link #INSTALLED}: a root with an earlier install; {@link #BARE}: a root without /opt and /etc/systemd. */
     void host(String kind) {
         world = tmp.resolve("world");
-        root = HostRoots.flatcar(world.resolve("root")).file("/etc/hostname", "node-1\n").root();
+        root = HostRoots.flatcar(world.resolve("root"))
+                .file("/etc/hostname", "node-1\n")
+                .root();
         HostRoots.at(world.resolve("beside")).file("/secret", "do not touch\n");
         if (kind.equals(BARE)) {
             assertTrue(Files.notExists(root.resolve("opt")) && Files.notExists(root.resolve("etc/systemd")));
             return;
         }
         // An older build than any case below, so no case is mistaken for a reinstall of the same content.
-        Path first = TarBuilder.typicalTree().file("etc/zfs/from-the-old-build", "1").writeTo(tmp.resolve("good.tar.gz"));
+        Path first =
+                TarBuilder.typicalTree().file("etc/zfs/from-the-old-build", "1").writeTo(tmp.resolve("good.tar.gz"));
         Cli.Run r = new Cli(tmp).run("install", "--archive", first.toString(), "--root", root.toString());
         assertEquals(0, r.exitCode(), r::toString);
     }
@@ -72,48 +75,118 @@ class HostileArchiveTest {
                 c("another /opt package", 4, () -> TarBuilder.flatcar().file("opt/other/x", "x")),
                 c("prefix lookalike", 4, () -> TarBuilder.flatcar().file("opt/corezfsevil/x", "x")),
                 c("var", 4, () -> TarBuilder.flatcar().file("var/lib/x", "x")),
-                c("reserved state dir", 4, () -> TarBuilder.typicalTree().file("opt/corezfs/.corezfs/state.json", "{}")),
-                c("absolute symlink outside", 4, () -> TarBuilder.typicalTree().symlink("opt/corezfs/usr/lib/x", "/usr/lib/libc.so.6")),
-                c("relative symlink escaping", 4, () -> TarBuilder.typicalTree().symlink("opt/corezfs/usr/lib/x", "../../../../../beside/secret")),
-                c("symlink to a host file in /etc", 4, () -> TarBuilder.typicalTree().symlink("etc/zfs/x", "/etc/shadow")),
+                c(
+                        "reserved state dir",
+                        4,
+                        () -> TarBuilder.typicalTree().file("opt/corezfs/.corezfs/state.json", "{}")),
+                c(
+                        "absolute symlink outside",
+                        4,
+                        () -> TarBuilder.typicalTree().symlink("opt/corezfs/usr/lib/x", "/usr/lib/libc.so.6")),
+                c(
+                        "relative symlink escaping",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .symlink("opt/corezfs/usr/lib/x", "../../../../../beside/secret")),
+                c(
+                        "symlink to a host file in /etc",
+                        4,
+                        () -> TarBuilder.typicalTree().symlink("etc/zfs/x", "/etc/shadow")),
                 c("symlink resolving to / ", 4, () -> TarBuilder.typicalTree().symlink("etc/zfs/x", "../..")),
-                c("symlink chain escaping through another link", 4, () -> TarBuilder.typicalTree()
-                        .symlink("opt/corezfs/usr/lib/up", "../../../../etc")
-                        .symlink("opt/corezfs/usr/lib/x", "up/../usr/bin/passwd")),
-                c("symlink loop", 4, () -> TarBuilder.typicalTree()
-                        .symlink("opt/corezfs/usr/lib/a", "b").symlink("opt/corezfs/usr/lib/b", "a")),
-                c("write through a symlink", 4, () -> TarBuilder.typicalTree()
-                        .symlink("opt/corezfs/usr/lib/etcdir", "../../../../etc/zfs")
-                        .file("opt/corezfs/usr/lib/etcdir/zed.rc", "pwned")),
-                c("write through a symlink listed after", 4, () -> TarBuilder.typicalTree()
-                        .file("opt/corezfs/usr/lib/d/zed.rc", "pwned")
-                        .symlink("opt/corezfs/usr/lib/d", "../../../../etc/zfs")),
-                c("hardlink outside", 4, () -> TarBuilder.typicalTree().hardlink("opt/corezfs/usr/lib/h", "/etc/shadow")),
-                c("hardlink dot-dot", 4, () -> TarBuilder.typicalTree().hardlink("opt/corezfs/usr/lib/h", "../../../beside/secret")),
-                c("hardlink to a later entry", 4, () -> TarBuilder.flatcar()
-                        .hardlink("opt/corezfs/a", "opt/corezfs/b").file("opt/corezfs/b", "x")),
-                c("hardlink across etc and opt", 4, () -> TarBuilder.typicalTree().hardlink("etc/zfs/h", "opt/corezfs/usr/sbin/zfs")),
+                c(
+                        "symlink chain escaping through another link",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .symlink("opt/corezfs/usr/lib/up", "../../../../etc")
+                                .symlink("opt/corezfs/usr/lib/x", "up/../usr/bin/passwd")),
+                c(
+                        "symlink loop",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .symlink("opt/corezfs/usr/lib/a", "b")
+                                .symlink("opt/corezfs/usr/lib/b", "a")),
+                c(
+                        "write through a symlink",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .symlink("opt/corezfs/usr/lib/etcdir", "../../../../etc/zfs")
+                                .file("opt/corezfs/usr/lib/etcdir/zed.rc", "pwned")),
+                c(
+                        "write through a symlink listed after",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .file("opt/corezfs/usr/lib/d/zed.rc", "pwned")
+                                .symlink("opt/corezfs/usr/lib/d", "../../../../etc/zfs")),
+                c(
+                        "hardlink outside",
+                        4,
+                        () -> TarBuilder.typicalTree().hardlink("opt/corezfs/usr/lib/h", "/etc/shadow")),
+                c(
+                        "hardlink dot-dot",
+                        4,
+                        () -> TarBuilder.typicalTree().hardlink("opt/corezfs/usr/lib/h", "../../../beside/secret")),
+                c(
+                        "hardlink to a later entry",
+                        4,
+                        () -> TarBuilder.flatcar()
+                                .hardlink("opt/corezfs/a", "opt/corezfs/b")
+                                .file("opt/corezfs/b", "x")),
+                c(
+                        "hardlink across etc and opt",
+                        4,
+                        () -> TarBuilder.typicalTree().hardlink("etc/zfs/h", "opt/corezfs/usr/sbin/zfs")),
                 c("opt/corezfs as a symlink", 4, () -> TarBuilder.flatcar().symlink("opt/corezfs", "../etc")),
                 c("opt/corezfs as a file", 4, () -> TarBuilder.flatcar().file("opt/corezfs", "x")),
-                c("character device", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/null", TarConstants.LF_CHR), new byte[0], null)),
-                c("block device", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/sda", TarConstants.LF_BLK), new byte[0], null)),
-                c("fifo", 4, () -> TarBuilder.typicalTree().raw(dev("opt/corezfs/fifo", TarConstants.LF_FIFO), new byte[0], null)),
+                c(
+                        "character device",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .raw(dev("opt/corezfs/null", TarConstants.LF_CHR), new byte[0], null)),
+                c(
+                        "block device",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .raw(dev("opt/corezfs/sda", TarConstants.LF_BLK), new byte[0], null)),
+                c(
+                        "fifo",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .raw(dev("opt/corezfs/fifo", TarConstants.LF_FIFO), new byte[0], null)),
                 c("socket mode bits", 4, () -> TarBuilder.typicalTree().raw(socket(), new byte[0], null)),
                 c("setuid file", 4, () -> TarBuilder.typicalTree().file("opt/corezfs/usr/sbin/suid", "x", 04755)),
                 c("setgid file", 4, () -> TarBuilder.typicalTree().file("opt/corezfs/usr/sbin/sgid", "x", 02755)),
                 c("duplicate entry", 4, () -> TarBuilder.typicalTree().file("etc/zfs/zed.rc", "second copy")),
-                c("entry not in the manifest", 4, () -> TarBuilder.typicalTree().unlisted("opt/corezfs/usr/sbin/extra", "x")),
-                c("manifest entry missing from the tar", 4, () -> TarBuilder.typicalTree()
-                        .editManifest(m -> ((com.fasterxml.jackson.databind.node.ArrayNode) m.get("entries"))
-                                .add(new TarBuilder().line("opt/corezfs/usr/sbin/zpool", "dir", 0755)))),
-                c("mode differs from the manifest", 4, () -> TarBuilder.typicalTree()
-                        .editManifest(m -> ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("entries").get(1)).put("mode", "0600"))),
-                c("size differs from the manifest", 4, () -> TarBuilder.typicalTree()
-                        .editManifest(m -> ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("entries").get(1)).put("size", 1))),
+                c(
+                        "entry not in the manifest",
+                        4,
+                        () -> TarBuilder.typicalTree().unlisted("opt/corezfs/usr/sbin/extra", "x")),
+                c(
+                        "manifest entry missing from the tar",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .editManifest(m -> ((com.fasterxml.jackson.databind.node.ArrayNode) m.get("entries"))
+                                        .add(new TarBuilder().line("opt/corezfs/usr/sbin/zpool", "dir", 0755)))),
+                c(
+                        "mode differs from the manifest",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .editManifest(m -> ((com.fasterxml.jackson.databind.node.ObjectNode)
+                                                m.get("entries").get(1))
+                                        .put("mode", "0600"))),
+                c(
+                        "size differs from the manifest",
+                        4,
+                        () -> TarBuilder.typicalTree()
+                                .editManifest(m -> ((com.fasterxml.jackson.databind.node.ObjectNode)
+                                                m.get("entries").get(1))
+                                        .put("size", 1))),
                 c("no manifest", 4, () -> TarBuilder.typicalTree().noManifest()),
                 c("manifest not JSON", 4, () -> TarBuilder.typicalTree().rawManifest("{not json")),
                 c("manifest from the future", 4, () -> TarBuilder.typicalTree().editManifest(m -> m.put("format", 99))),
-                c("hash mismatch", 5, () -> TarBuilder.typicalTree().fileWithWrongHash("opt/corezfs/usr/sbin/zpool", "evil")),
+                c(
+                        "hash mismatch",
+                        5,
+                        () -> TarBuilder.typicalTree().fileWithWrongHash("opt/corezfs/usr/sbin/zpool", "evil")),
                 c("other OS version", 5, () -> TarBuilder.typicalTree().osVersion("3815.2.5")),
                 c("other kernel", 5, () -> TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64")));
     }
@@ -149,7 +222,9 @@ class HostileArchiveTest {
     @ValueSource(strings = {INSTALLED, BARE})
     void truncatedArchive(String kind) throws Exception {
         host(kind);
-        byte[] full = TarBuilder.typicalTree().file("opt/corezfs/big", "y".repeat(200_000)).gzBytes();
+        byte[] full = TarBuilder.typicalTree()
+                .file("opt/corezfs/big", "y".repeat(200_000))
+                .gzBytes();
         Path file = tmp.resolve("cut.tar.gz");
         Files.write(file, Arrays.copyOf(full, full.length - 40));
         assertRefused(file, 4, new Cli(tmp));
@@ -190,7 +265,9 @@ class HostileArchiveTest {
     @ValueSource(strings = {INSTALLED, BARE})
     void contentPastTheSizeLimit(String kind) {
         host(kind);
-        Path file = TarBuilder.typicalTree().file("opt/corezfs/big", "z".repeat(300_000)).writeTo(tmp.resolve("big.tar.gz"));
+        Path file = TarBuilder.typicalTree()
+                .file("opt/corezfs/big", "z".repeat(300_000))
+                .writeTo(tmp.resolve("big.tar.gz"));
         assertRefused(file, 4, new Cli(tmp).limits(new ArchiveLimits(100_000, 1000, 1 << 20, 1 << 16)));
     }
 
@@ -202,7 +279,10 @@ class HostileArchiveTest {
         for (int i = 0; i < 50; i++) {
             b.file("opt/corezfs/many/f" + i, "x");
         }
-        assertRefused(b.writeTo(tmp.resolve("many.tar.gz")), 4, new Cli(tmp).limits(new ArchiveLimits(1 << 20, 40, 1 << 20, 1 << 16)));
+        assertRefused(
+                b.writeTo(tmp.resolve("many.tar.gz")),
+                4,
+                new Cli(tmp).limits(new ArchiveLimits(1 << 20, 40, 1 << 20, 1 << 16)));
     }
 
     @ParameterizedTest(name = "{0} root")
@@ -210,7 +290,9 @@ class HostileArchiveTest {
     void hugePaxHeaderIsStoppedWhileReading(String kind) {
         host(kind);
         TarBuilder b = TarBuilder.typicalTree().unlisted("opt/corezfs/" + "n".repeat(200) + "/x".repeat(40_000), "x");
-        Cli.Run r = assertRefused(b.writeTo(tmp.resolve("pax.tar.gz")), 4,
+        Cli.Run r = assertRefused(
+                b.writeTo(tmp.resolve("pax.tar.gz")),
+                4,
                 new Cli(tmp).limits(new ArchiveLimits(1 << 20, 1000, 1 << 20, 16_384)));
         assertTrue(r.err().contains("a tar header is larger than allowed"), r::toString);
     }
@@ -241,7 +323,9 @@ class HostileArchiveTest {
             Files.createDirectories(aside);
         }
         Files.createSymbolicLink(etcSystemd, aside);
-        Path file = TarBuilder.typicalTree().file("etc/systemd/system/new.service", "[Service]\n").writeTo(tmp.resolve("a.tar.gz"));
+        Path file = TarBuilder.typicalTree()
+                .file("etc/systemd/system/new.service", "[Service]\n")
+                .writeTo(tmp.resolve("a.tar.gz"));
         assertTrue(assertRefused(file, 3, new Cli(tmp)).err().contains("is a symlink; refusing to write through it"));
     }
 
@@ -257,7 +341,9 @@ class HostileArchiveTest {
             Files.createDirectories(opt.getParent());
         }
         Files.createSymbolicLink(opt, world.resolve("beside/corezfs"));
-        Path file = TarBuilder.typicalTree().file("opt/corezfs/usr/sbin/zpool", "new").writeTo(tmp.resolve("a.tar.gz"));
+        Path file = TarBuilder.typicalTree()
+                .file("opt/corezfs/usr/sbin/zpool", "new")
+                .writeTo(tmp.resolve("a.tar.gz"));
         assertRefused(file, 3, new Cli(tmp));
     }
 

@@ -1,5 +1,8 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,13 +10,6 @@ import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -21,9 +17,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The install state in {@code /opt/corezfs/.corezfs/state.json} and the directories an install shipped into are
@@ -35,6 +34,7 @@ class HostileStateTest {
 
     @TempDir
     Path tmp;
+
     Path world;
     Path root;
     Path state;
@@ -42,8 +42,12 @@ class HostileStateTest {
     @BeforeEach
     void installedRootBesideOtherFiles() throws IOException {
         world = tmp.resolve("world");
-        root = HostRoots.flatcar(world.resolve("root")).file("/etc/hostname", "node-1\n").root();
-        HostRoots.at(world.resolve("beside")).file("/secret", "do not touch\n").file("/zfs.conf", "zfs\n")
+        root = HostRoots.flatcar(world.resolve("root"))
+                .file("/etc/hostname", "node-1\n")
+                .root();
+        HostRoots.at(world.resolve("beside"))
+                .file("/secret", "do not touch\n")
+                .file("/zfs.conf", "zfs\n")
                 .symlink("/link", "/etc/systemd/system/zfs-overlay.service");
         Files.createDirectories(world.resolve("beside/empty"));
         Path a = TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"));
@@ -58,15 +62,23 @@ class HostileStateTest {
                 edit("an absolute file entry", s -> entries(s).add(file("/beside/zfs.conf"))),
                 edit("a file entry outside etc and opt/corezfs", s -> entries(s).add(file("usr/zfs.conf"))),
                 edit("a non-canonical entry", s -> entries(s).add(file("etc//zfs.conf"))),
-                edit("a link climbing out of the root", s -> links(s).addObject()
-                        .put("path", "etc/../../beside/link").put("target", "/etc/systemd/system/zfs-overlay.service")),
-                edit("an absolute link path", s -> links(s).addObject()
-                        .put("path", "/beside/link").put("target", "/etc/systemd/system/zfs-overlay.service")),
+                edit(
+                        "a link climbing out of the root",
+                        s -> links(s).addObject()
+                                .put("path", "etc/../../beside/link")
+                                .put("target", "/etc/systemd/system/zfs-overlay.service")),
+                edit(
+                        "an absolute link path",
+                        s -> links(s).addObject()
+                                .put("path", "/beside/link")
+                                .put("target", "/etc/systemd/system/zfs-overlay.service")),
                 edit("a created directory climbing out", s -> dirs(s).add("etc/../../beside/empty")),
                 edit("a created directory outside etc and opt", s -> dirs(s).add("usr")),
                 edit("a duplicate entry", s -> entries(s).add(entries(s).get(1).deepCopy())),
                 edit("a duplicate link", s -> links(s).add(links(s).get(0).deepCopy())),
-                edit("a duplicate created directory", s -> dirs(s).add("etc/zfs").add("etc/zfs")),
+                edit(
+                        "a duplicate created directory",
+                        s -> dirs(s).add("etc/zfs").add("etc/zfs")),
                 edit("a null manifest", s -> s.putNull("manifest")),
                 edit("a null entry", s -> entries(s).addNull()),
                 edit("a null link", s -> links(s).addNull()),
@@ -96,7 +108,11 @@ class HostileStateTest {
 
     /** An entry that matches {@code beside/zfs.conf}, so a trusting uninstall would think it is ours and delete it. */
     private static ObjectNode file(String path) {
-        return JSON.createObjectNode().put("path", path).put("type", "file").put("mode", "0644").put("size", 4)
+        return JSON.createObjectNode()
+                .put("path", path)
+                .put("type", "file")
+                .put("mode", "0644")
+                .put("size", 4)
                 .put("sha256", TarBuilder.sha256("zfs\n".getBytes()));
     }
 
@@ -165,5 +181,4 @@ class HostileStateTest {
         assertEquals(before, TreeSnapshot.of(world), "nothing in the root or beside it changed");
         return r;
     }
-
 }

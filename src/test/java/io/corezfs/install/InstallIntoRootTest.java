@@ -1,16 +1,14 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.activation.Activation;
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -20,15 +18,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code corezfs install --archive FILE --root DIR}: an offline install, as image baking uses it. */
 class InstallIntoRootTest {
     @TempDir
     Path tmp;
+
     Path root;
 
     @BeforeEach
@@ -62,38 +62,59 @@ class InstallIntoRootTest {
         assertEquals("zfs\n", Files.readString(root.resolve("etc/modules-load.d/zfs.conf")));
         Path zfs = root.resolve("opt/corezfs/usr/sbin/zfs");
         assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(zfs)));
-        assertEquals(Path.of("libzfs.so.4.1.0"), Files.readSymbolicLink(root.resolve("opt/corezfs/usr/lib/libzfs.so.4")));
+        assertEquals(
+                Path.of("libzfs.so.4.1.0"), Files.readSymbolicLink(root.resolve("opt/corezfs/usr/lib/libzfs.so.4")));
 
         Path wants = root.resolve("etc/systemd/system/multi-user.target.wants");
-        assertEquals(Path.of("/etc/systemd/system/zfs-overlay.service"), Files.readSymbolicLink(wants.resolve("zfs-overlay.service")));
-        assertFalse(Files.exists(wants.resolve("zfs-ignored.service"), LinkOption.NOFOLLOW_LINKS), "the preset disables it");
+        assertEquals(
+                Path.of("/etc/systemd/system/zfs-overlay.service"),
+                Files.readSymbolicLink(wants.resolve("zfs-overlay.service")));
+        assertFalse(
+                Files.exists(wants.resolve("zfs-ignored.service"), LinkOption.NOFOLLOW_LINKS),
+                "the preset disables it");
 
         assertNoLeftovers();
         Cli.Run s = new Cli(tmp).run("status", "--root", root.toString(), "--json");
-        assertTrue(s.out().contains("\"archive\" : \"a.tar.gz\"") && s.out().contains("\"kernelMatches\" : true"), s::toString);
+        assertTrue(
+                s.out().contains("\"archive\" : \"a.tar.gz\"") && s.out().contains("\"kernelMatches\" : true"),
+                s::toString);
     }
 
     @Test
     void hostPresetsAreHonouredToo() {
         HostRoots.at(root).file("/usr/lib/systemd/system-preset/10-site.preset", "disable zfs-overlay.service\n");
-        assertEquals(0, install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"))).exitCode());
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
         assertTrue(Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants"))
-                == Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"), LinkOption.NOFOLLOW_LINKS));
-        assertFalse(Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"), LinkOption.NOFOLLOW_LINKS));
+                == Files.exists(
+                        root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"),
+                        LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(
+                root.resolve("etc/systemd/system/multi-user.target.wants/zfs-overlay.service"),
+                LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test
     void aliasRequiredByAndAlsoAreFollowed() throws IOException {
         Path a = TarBuilder.flatcar()
-                .file("etc/systemd/system/zfs-a.service", "[Install]\nRequiredBy=zfs.target\nAlias=zfs-alias.service\nAlso=zfs-b.service\n")
+                .file(
+                        "etc/systemd/system/zfs-a.service",
+                        "[Install]\nRequiredBy=zfs.target\nAlias=zfs-alias.service\nAlso=zfs-b.service\n")
                 .file("etc/systemd/system/zfs-b.service", "[Install]\nWantedBy=zfs.target\n")
                 .file("etc/systemd/system-preset/40-corezfs.preset", "enable zfs-a.service\ndisable *\n")
                 .writeTo(tmp.resolve("a.tar.gz"));
         assertEquals(0, install(a).exitCode());
         Path sys = root.resolve("etc/systemd/system");
-        assertEquals(Path.of("/etc/systemd/system/zfs-a.service"), Files.readSymbolicLink(sys.resolve("zfs.target.requires/zfs-a.service")));
-        assertEquals(Path.of("/etc/systemd/system/zfs-a.service"), Files.readSymbolicLink(sys.resolve("zfs-alias.service")));
-        assertEquals(Path.of("/etc/systemd/system/zfs-b.service"), Files.readSymbolicLink(sys.resolve("zfs.target.wants/zfs-b.service")),
+        assertEquals(
+                Path.of("/etc/systemd/system/zfs-a.service"),
+                Files.readSymbolicLink(sys.resolve("zfs.target.requires/zfs-a.service")));
+        assertEquals(
+                Path.of("/etc/systemd/system/zfs-a.service"), Files.readSymbolicLink(sys.resolve("zfs-alias.service")));
+        assertEquals(
+                Path.of("/etc/systemd/system/zfs-b.service"),
+                Files.readSymbolicLink(sys.resolve("zfs.target.wants/zfs-b.service")),
                 "Also= enables a unit even when the preset alone would not");
     }
 
@@ -117,18 +138,29 @@ class InstallIntoRootTest {
         Cli.Run again = install(a);
         assertEquals(0, again.exitCode(), again::toString);
         assertTrue(Files.exists(root.resolve("opt/corezfs/usr/sbin/zfs")));
-        assertEquals(without(good, "opt/corezfs/.corezfs/state.json"), without(TreeSnapshot.of(root), "opt/corezfs/.corezfs/state.json"));
+        assertEquals(
+                without(good, "opt/corezfs/.corezfs/state.json"),
+                without(TreeSnapshot.of(root), "opt/corezfs/.corezfs/state.json"));
     }
 
     @Test
     void aDifferentArchiveReplacesTheOldOneAndLeavesNoStrayFiles() throws IOException {
-        assertEquals(0, install(TarBuilder.typicalTree().file("opt/corezfs/usr/sbin/old-only", "x")
-                .file("etc/zfs/old-only.conf", "x").writeTo(tmp.resolve("a.tar.gz"))).exitCode());
-        Cli.Run r = install(TarBuilder.typicalTree().zfs("2.1.12").file("opt/corezfs/usr/sbin/zpool", "new").writeTo(tmp.resolve("b.tar.gz")));
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree()
+                                .file("opt/corezfs/usr/sbin/old-only", "x")
+                                .file("etc/zfs/old-only.conf", "x")
+                                .writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
+        Cli.Run r = install(TarBuilder.typicalTree()
+                .zfs("2.1.12")
+                .file("opt/corezfs/usr/sbin/zpool", "new")
+                .writeTo(tmp.resolve("b.tar.gz")));
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().startsWith("replaced the previous install with b.tar.gz"), r::toString);
         assertFalse(Files.exists(root.resolve("opt/corezfs/usr/sbin/old-only")));
-        assertFalse(Files.exists(root.resolve("etc/zfs/old-only.conf")), "files only the old archive shipped are removed");
+        assertFalse(
+                Files.exists(root.resolve("etc/zfs/old-only.conf")), "files only the old archive shipped are removed");
         assertEquals("new", Files.readString(root.resolve("opt/corezfs/usr/sbin/zpool")));
 
         // Installing b into a fresh root gives exactly the same tree (apart from install time in the state).
@@ -136,14 +168,18 @@ class InstallIntoRootTest {
         Path keep = root;
         root = fresh;
         assertEquals(0, install(tmp.resolve("b.tar.gz")).exitCode());
-        assertEquals(without(TreeSnapshot.of(fresh), "opt/corezfs/.corezfs/state.json"),
+        assertEquals(
+                without(TreeSnapshot.of(fresh), "opt/corezfs/.corezfs/state.json"),
                 without(TreeSnapshot.of(keep), "opt/corezfs/.corezfs/state.json"));
         assertNoLeftovers();
     }
 
     @Test
     void locallyChangedEtcFilesAreKeptWithTheNewVersionBeside() throws IOException {
-        assertEquals(0, install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"))).exitCode());
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
         Files.writeString(root.resolve("etc/zfs/zed.rc"), "ZED_EMAIL_ADDR=ops@example.com\n");
         // b ships a different zed.rc than a did.
         Path b2 = TarBuilderVariants.withZedRc(tmp.resolve("b2.tar.gz"), "ZED_DEBUG_LOG=/var/log/zed.log\n");
@@ -151,13 +187,23 @@ class InstallIntoRootTest {
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals("ZED_EMAIL_ADDR=ops@example.com\n", Files.readString(root.resolve("etc/zfs/zed.rc")));
         assertEquals("ZED_DEBUG_LOG=/var/log/zed.log\n", Files.readString(root.resolve("etc/zfs/zed.rc.corezfs-new")));
-        assertTrue(r.err().contains("kept /etc/zfs/zed.rc (changed locally); the new version is at /etc/zfs/zed.rc.corezfs-new"), r::toString);
+        assertTrue(
+                r.err()
+                        .contains(
+                                "kept /etc/zfs/zed.rc (changed locally); the new version is at /etc/zfs/zed.rc.corezfs-new"),
+                r::toString);
     }
 
     @Test
     void unchangedEtcFilesFollowTheNewArchive() throws IOException {
-        assertEquals(0, install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"))).exitCode());
-        assertEquals(0, install(TarBuilderVariants.withZedRc(tmp.resolve("b.tar.gz"), "NEW=1\n")).exitCode());
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
+        assertEquals(
+                0,
+                install(TarBuilderVariants.withZedRc(tmp.resolve("b.tar.gz"), "NEW=1\n"))
+                        .exitCode());
         assertEquals("NEW=1\n", Files.readString(root.resolve("etc/zfs/zed.rc")));
         assertFalse(Files.exists(root.resolve("etc/zfs/zed.rc.corezfs-new")));
     }
@@ -173,11 +219,14 @@ class InstallIntoRootTest {
 
     @Test
     void kernelMismatchCanBeForcedWithAWarning() {
-        Cli.Run r = install(TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64").writeTo(tmp.resolve("a.tar.gz")), "--force");
+        Cli.Run r = install(
+                TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64").writeTo(tmp.resolve("a.tar.gz")), "--force");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.err().contains("warning: archive was built for kernel 6.1.0-47-cloud-amd64"), r::toString);
         Cli.Run s = new Cli(tmp).run("status", "--root", root.toString());
-        assertTrue(s.out().contains("built for kernel 6.1.0-47-cloud-amd64: will not load on 6.1.0-55-cloud-amd64"), s::toString);
+        assertTrue(
+                s.out().contains("built for kernel 6.1.0-47-cloud-amd64: will not load on 6.1.0-55-cloud-amd64"),
+                s::toString);
     }
 
     @Test
@@ -188,8 +237,10 @@ class InstallIntoRootTest {
 
     @Test
     void kernelOptionNamesTheTargetKernel() {
-        Cli.Run r = install(TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64").writeTo(tmp.resolve("a.tar.gz")),
-                "--kernel", "6.1.0-47-cloud-amd64");
+        Cli.Run r = install(
+                TarBuilder.typicalTree().kernel("6.1.0-47-cloud-amd64").writeTo(tmp.resolve("a.tar.gz")),
+                "--kernel",
+                "6.1.0-47-cloud-amd64");
         assertEquals(0, r.exitCode(), r::toString);
     }
 
@@ -206,7 +257,12 @@ class InstallIntoRootTest {
     @ParameterizedTest(name = "the move #{0} fails")
     @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7})
     void aFailedMoveIsRolledBackCompletely(int failAt) throws IOException {
-        assertEquals(0, install(TarBuilder.typicalTree().file("etc/zfs/old-only.conf", "x").writeTo(tmp.resolve("a.tar.gz"))).exitCode());
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree()
+                                .file("etc/zfs/old-only.conf", "x")
+                                .writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
         Files.writeString(root.resolve("etc/zfs/zed.rc"), "LOCAL=1\n");
         Map<String, String> before = TreeSnapshot.of(tmp.resolve("root"));
         AtomicInteger moves = new AtomicInteger();
@@ -225,7 +281,10 @@ class InstallIntoRootTest {
 
     @Test
     void aRollbackThatCannotFinishSaysSoInsteadOfClaimingSuccess() throws IOException {
-        assertEquals(0, install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"))).exitCode());
+        assertEquals(
+                0,
+                install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz")))
+                        .exitCode());
         AtomicInteger moves = new AtomicInteger();
         // The commit's second rename fails, and so does putting the old tree back.
         Cli cli = new Cli(tmp).fileOps((from, to) -> {
@@ -258,16 +317,22 @@ class InstallIntoRootTest {
             }
         };
         Path a = TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"));
-        Cli.Run r = new Cli(tmp).fileOps(recording).run("install", "--archive", a.toString(), "--root", root.toString());
+        Cli.Run r =
+                new Cli(tmp).fileOps(recording).run("install", "--archive", a.toString(), "--root", root.toString());
         assertEquals(0, r.exitCode(), r::toString);
 
         int commit = log.indexOf("move opt/corezfs");
         assertTrue(commit > 0, () -> "the staged tree is renamed onto /opt/corezfs: " + log);
-        assertEquals(List.of("sync opt/STAGE", "sync etc/STAGE"), log.stream().limit(2).toList(),
+        assertEquals(
+                List.of("sync opt/STAGE", "sync etc/STAGE"),
+                log.stream().limit(2).toList(),
                 () -> "both staged trees are flushed before the first rename: " + log);
-        assertEquals(List.of("sync opt", "sync etc"), log.subList(commit + 1, log.size()),
+        assertEquals(
+                List.of("sync opt", "sync etc"),
+                log.subList(commit + 1, log.size()),
                 () -> "and the filesystems of /opt and /etc after the commit: " + log);
-        assertEquals("zfs\n", Files.readString(root.resolve("etc/modules-load.d/zfs.conf")), "the real flush worked too");
+        assertEquals(
+                "zfs\n", Files.readString(root.resolve("etc/modules-load.d/zfs.conf")), "the real flush worked too");
     }
 
     @Test
@@ -285,9 +350,11 @@ class InstallIntoRootTest {
     }
 
     private void assertNoLeftovers() {
-        for (String d : new String[]{"etc", "opt"}) {
+        for (String d : new String[] {"etc", "opt"}) {
             try (var s = Files.list(root.resolve(d))) {
-                assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".corezfs-")), "no staging left in " + d);
+                assertTrue(
+                        s.noneMatch(p -> p.getFileName().toString().startsWith(".corezfs-")),
+                        "no staging left in " + d);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

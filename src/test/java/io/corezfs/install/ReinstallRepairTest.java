@@ -1,13 +1,12 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -16,9 +15,9 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.TreeMap;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same archive again is a no-op only when the install is really intact; whatever is missing or differs is
@@ -30,6 +29,7 @@ class ReinstallRepairTest {
 
     @TempDir
     Path tmp;
+
     Path root;
     Path archive;
     Map<String, String> intact;
@@ -100,7 +100,8 @@ class ReinstallRepairTest {
 
     @Test
     void aChangedModeAndAStrayFileAreFound() throws IOException {
-        Files.setPosixFilePermissions(root.resolve("opt/corezfs/usr/sbin/zfs"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(
+                root.resolve("opt/corezfs/usr/sbin/zfs"), PosixFilePermissions.fromString("rwxrwxrwx"));
         Files.writeString(root.resolve("opt/corezfs/usr/sbin/stray"), "x");
         Files.delete(root.resolve("opt/corezfs/usr/lib/libzfs.so.4"));
         assertRepaired("/opt/corezfs/usr/sbin/zfs", "/opt/corezfs/usr/sbin/stray", "/opt/corezfs/usr/lib/libzfs.so.4");
@@ -141,7 +142,8 @@ class ReinstallRepairTest {
         assertEquals(3, r.exitCode(), r::toString);
         assertTrue(r.err().contains(root.resolve("opt/corezfs").toString()), r::toString);
         assertEquals(before, TreeSnapshot.of(tmp));
-        assertTrue(Files.isSymbolicLink(root.resolve("opt/corezfs")) && Files.exists(outside.resolve("usr"), LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.isSymbolicLink(root.resolve("opt/corezfs"))
+                && Files.exists(outside.resolve("usr"), LinkOption.NOFOLLOW_LINKS));
     }
 
     private static Map<String, String> withoutState(Map<String, String> m) {

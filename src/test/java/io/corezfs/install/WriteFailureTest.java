@@ -1,15 +1,13 @@
 package io.corezfs.install;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,10 +15,11 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A target that cannot take the install (full, read-only, immutable) is the host's problem, exit 3, named; never
@@ -30,13 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WriteFailureTest {
     @TempDir
     Path tmp;
+
     Path root;
     Path archive;
 
     @BeforeEach
     void bareRootAndAGoodArchive() {
         root = HostRoots.flatcar(tmp.resolve("root")).root();
-        archive = TarBuilder.typicalTree().file("opt/corezfs/usr/lib/big", "b".repeat(3 << 20)).writeTo(tmp.resolve("a.tar.gz"));
+        archive = TarBuilder.typicalTree()
+                .file("opt/corezfs/usr/lib/big", "b".repeat(3 << 20))
+                .writeTo(tmp.resolve("a.tar.gz"));
     }
 
     @Test
@@ -84,7 +86,13 @@ class WriteFailureTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"Read-only file system", "Operation not permitted", "Permission denied", "No space left on device"})
+    @ValueSource(
+            strings = {
+                "Read-only file system",
+                "Operation not permitted",
+                "Permission denied",
+                "No space left on device"
+            })
     void aTargetThatRefusesARenameIsAHostProblem(String reason) {
         Cli.Run r = assertRefused(new Cli(tmp).fileOps((from, to) -> {
             if (reason.equals("Permission denied")) {

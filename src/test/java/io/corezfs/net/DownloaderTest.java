@@ -1,14 +1,15 @@
 package io.corezfs.net;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -19,17 +20,16 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Downloads from an HTTP server on 127.0.0.1 that supports Range and can be told to cut a response short. */
 class DownloaderTest {
     @TempDir
     Path tmp;
+
     HttpServer server;
     final byte[] blob = new byte[3_000_000];
     final AtomicInteger cutAfter = new AtomicInteger(-1);
@@ -99,7 +99,9 @@ class DownloaderTest {
         cutAfter.set(1_000_000);
         CorezfsException e = assertThrows(CorezfsException.class, () -> d.fetch(url("/blob.bin"), target));
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
-        assertTrue(e.getMessage().contains("no data for") && e.getMessage().contains("run again to resume"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("no data for") && e.getMessage().contains("run again to resume"),
+                e.getMessage());
         assertFalse(Files.exists(target), "nothing under the real name until complete");
         long partial = Files.size(tmp.resolve("blob.bin.part"));
         assertTrue(partial > 0 && partial < blob.length);
@@ -152,8 +154,15 @@ class DownloaderTest {
 
     @Test
     void aDownloadNobodyVouchesForIsCutAtTheGeneralCapAndRemoved() throws IOException {
-        Downloader.Limits small = new Downloader.Limits(java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(60), 0,
-                java.time.Duration.ofMinutes(1), 1 << 20, 1 << 20, 5, true);
+        Downloader.Limits small = new Downloader.Limits(
+                java.time.Duration.ofSeconds(30),
+                java.time.Duration.ofSeconds(60),
+                0,
+                java.time.Duration.ofMinutes(1),
+                1 << 20,
+                1 << 20,
+                5,
+                true);
         try (io.corezfs.testing.RawHttpServer endless = new io.corezfs.testing.RawHttpServer((path, out) -> {
             out.write(io.corezfs.testing.RawHttpServer.head(200, "Connection: close"));
             byte[] chunk = new byte[1 << 16];
@@ -162,7 +171,8 @@ class DownloaderTest {
             }
         })) {
             Downloader d = new Downloader(Downloader.client(small), Progress.NONE, small);
-            CorezfsException e = assertThrows(CorezfsException.class,
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
                     () -> d.fetchAgain(URI.create(endless.base() + "/x.bin"), tmp.resolve("x.bin")));
             assertEquals(ExitCode.ARCHIVE_INVALID, e.exitCode());
             assertTrue(e.getMessage().contains("more than 1048576 bytes"), e.getMessage());
@@ -173,24 +183,34 @@ class DownloaderTest {
 
     @Test
     void upstreamDownloadsFollowRedirectsToTheirCdnButNotWithoutEnd() throws IOException {
-        try (io.corezfs.testing.RawHttpServer release = new io.corezfs.testing.RawHttpServer((path, out) ->
-                out.write(io.corezfs.testing.RawHttpServer.head(302, "Location: " + url("/blob.bin"), "Content-Length: 0")))) {
+        try (io.corezfs.testing.RawHttpServer release = new io.corezfs.testing.RawHttpServer((path, out) -> out.write(
+                io.corezfs.testing.RawHttpServer.head(302, "Location: " + url("/blob.bin"), "Content-Length: 0")))) {
             Path target = tmp.resolve("blob.bin");
-            new Downloader(Downloader.defaultClient(), Progress.NONE).fetch(URI.create(release.base() + "/zfs.tar.gz"), target);
+            new Downloader(Downloader.defaultClient(), Progress.NONE)
+                    .fetch(URI.create(release.base() + "/zfs.tar.gz"), target);
             assertArrayEquals(blob, Files.readAllBytes(target));
 
-            Downloader sameOrigin = new Downloader(Downloader.defaultClient(), Progress.NONE,
-                    Downloader.Limits.DEFAULT.withCrossHostRedirects(false));
-            CorezfsException e = assertThrows(CorezfsException.class,
-                    () -> sameOrigin.fetchBounded(URI.create(release.base() + "/zfs.tar.gz"), tmp.resolve("other"), 1 << 30));
+            Downloader sameOrigin = new Downloader(
+                    Downloader.defaultClient(), Progress.NONE, Downloader.Limits.DEFAULT.withCrossHostRedirects(false));
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
+                    () -> sameOrigin.fetchBounded(
+                            URI.create(release.base() + "/zfs.tar.gz"), tmp.resolve("other"), 1 << 30));
             assertTrue(e.getMessage().contains("redirected to " + url("/blob.bin")), e.getMessage());
         }
     }
 
     @Test
     void theHeaderTimeoutBoundsTheWaitForHeadersNotTheBody() throws IOException {
-        Downloader.Limits quickHeaders = new Downloader.Limits(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(60),
-                1024, java.time.Duration.ofMinutes(1), 1 << 16, 1 << 30, 5, true);
+        Downloader.Limits quickHeaders = new Downloader.Limits(
+                java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(60),
+                1024,
+                java.time.Duration.ofMinutes(1),
+                1 << 16,
+                1 << 30,
+                5,
+                true);
         byte[] body = new byte[25 * 2048];
         try (io.corezfs.testing.RawHttpServer slowButSteady = new io.corezfs.testing.RawHttpServer((path, out) -> {
             out.write(io.corezfs.testing.RawHttpServer.head(200, "Content-Length: " + body.length));

@@ -1,7 +1,6 @@
 package io.corezfs.system;
 
 import io.corezfs.testing.FakeProcessRunner;
-
 import java.util.List;
 
 /** The fake used by unit tests keeps the same promises as the real runner. */

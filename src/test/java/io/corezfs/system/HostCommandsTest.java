@@ -1,20 +1,19 @@
 package io.corezfs.system;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.testing.FakeProcessRunner;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The host programs the image import runs, on the real machine: {@code sh} stands in for {@code tar}. */
 class HostCommandsTest {
@@ -22,7 +21,8 @@ class HostCommandsTest {
     void aChildThatWritesAMebibyteToStderrBeforeItsStdoutEndsDoesNotStallTheReader() {
         String script = "head -c 1048576 /dev/zero | tr '\\0' w >&2; echo rootfs";
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-            HostCommands.Running tar = HostCommands.over(new LocalProcessRunner()).start(List.of("sh", "-c", script));
+            HostCommands.Running tar =
+                    HostCommands.over(new LocalProcessRunner()).start(List.of("sh", "-c", script));
             try (InputStream out = tar.stdout()) {
                 assertEquals("rootfs\n", new String(out.readAllBytes()));
             } catch (IOException e) {
@@ -34,10 +34,13 @@ class HostCommandsTest {
 
     @Test
     void aFailingProgramIsExit3WithItsCommandExitCodeAndLastErrorLine() {
-        CorezfsException e = assertThrows(CorezfsException.class, () -> HostCommands.over(new LocalProcessRunner())
-                .run(List.of("sh", "-c", "echo 'mount: /mnt: wrong fs type' >&2; exit 32")));
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> HostCommands.over(new LocalProcessRunner())
+                        .run(List.of("sh", "-c", "echo 'mount: /mnt: wrong fs type' >&2; exit 32")));
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
-        assertEquals("sh -c echo 'mount: /mnt: wrong fs type' >&2; exit 32 failed (exit 32): mount: /mnt: wrong fs type",
+        assertEquals(
+                "sh -c echo 'mount: /mnt: wrong fs type' >&2; exit 32 failed (exit 32): mount: /mnt: wrong fs type",
                 e.getMessage());
     }
 

@@ -1,7 +1,9 @@
 package io.corezfs.system;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,11 +18,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The real runner, with {@code sh} standing in for the host's programs. */
 class LocalProcessRunnerTest extends ProcessRunnerContract {
@@ -36,7 +35,8 @@ class LocalProcessRunnerTest extends ProcessRunnerContract {
 
     @Override
     protected List<String> program(int code, String out, String err) {
-        return List.of("sh", "-c", "printf %s \"$1\"; printf %s \"$2\" >&2; exit \"$0\"", String.valueOf(code), out, err);
+        return List.of(
+                "sh", "-c", "printf %s \"$1\"; printf %s \"$2\" >&2; exit \"$0\"", String.valueOf(code), out, err);
     }
 
     @Override
@@ -52,8 +52,10 @@ class LocalProcessRunnerTest extends ProcessRunnerContract {
     @Test
     void aTimeoutKillsWhatTheProgramStartedToo() throws Exception {
         // The grandchild keeps the pipes open: without the tree kill the result would wait for it.
-        ProcessResult r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> local.run(
-                ProcessRequest.of("sh", "-c", "sleep 600 & echo $!; wait").timeout(Duration.ofMillis(500))));
+        ProcessResult r = assertTimeoutPreemptively(
+                Duration.ofSeconds(60),
+                () -> local.run(ProcessRequest.of("sh", "-c", "sleep 600 & echo $!; wait")
+                        .timeout(Duration.ofMillis(500))));
         assertEquals(ProcessResult.Outcome.TIMED_OUT, r.outcome());
         assertGone(Long.parseLong(r.stdout().strip()));
     }
@@ -62,10 +64,12 @@ class LocalProcessRunnerTest extends ProcessRunnerContract {
     void anInterruptedWaitKillsTheTreeAndSaysSo() throws Exception {
         AtomicReference<ProcessResult> result = new AtomicReference<>();
         Path pidFile = tmp.resolve("pid");
-        Thread waiter = new Thread(() -> result.set(local.run(ProcessRequest.of("sh", "-c",
-                "sleep 600 & echo $! > \"$0\"; wait", pidFile.toString()))));
+        Thread waiter = new Thread(() -> result.set(
+                local.run(ProcessRequest.of("sh", "-c", "sleep 600 & echo $! > \"$0\"; wait", pidFile.toString()))));
         waiter.start();
-        for (int i = 0; i < 6000 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank()); i++) {
+        for (int i = 0;
+                i < 6000 && (!Files.exists(pidFile) || Files.readString(pidFile).isBlank());
+                i++) {
             Thread.sleep(10);
         }
         waiter.interrupt();
@@ -93,15 +97,23 @@ class LocalProcessRunnerTest extends ProcessRunnerContract {
     void stdinEnvironmentAndWorkingDirectoryAreTheRequests() throws IOException {
         Path input = Files.writeString(tmp.resolve("in"), "from a file");
         ProcessResult r = local.run(ProcessRequest.of("sh", "-c", "cat; echo \" $GREETING $(pwd)\"")
-                .stdin(ProcessRequest.Input.file(input)).env(Map.of("GREETING", "hi")).workDir(tmp));
+                .stdin(ProcessRequest.Input.file(input))
+                .env(Map.of("GREETING", "hi"))
+                .workDir(tmp));
         assertEquals("from a file hi " + tmp.toRealPath() + "\n", r.stdout());
-        assertEquals("bytes", local.run(ProcessRequest.of("cat").stdin(ProcessRequest.Input.bytes("bytes".getBytes()))).stdout());
-        assertEquals("", local.run(ProcessRequest.of("cat")).stdout(), "no request for input reads nothing, not the terminal");
+        assertEquals(
+                "bytes",
+                local.run(ProcessRequest.of("cat").stdin(ProcessRequest.Input.bytes("bytes".getBytes())))
+                        .stdout());
+        assertEquals(
+                "",
+                local.run(ProcessRequest.of("cat")).stdout(),
+                "no request for input reads nothing, not the terminal");
     }
 
     private static void assertGone(long pid) throws InterruptedException, ExecutionException {
-        CompletableFuture<ProcessHandle> exit = ProcessHandle.of(pid).map(ProcessHandle::onExit)
-                .orElse(CompletableFuture.completedFuture(null));
+        CompletableFuture<ProcessHandle> exit =
+                ProcessHandle.of(pid).map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null));
         try {
             exit.get(60, TimeUnit.SECONDS);
         } catch (TimeoutException e) {

@@ -1,16 +1,15 @@
 package io.corezfs.system;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * What every {@link ProcessRunner} promises, whether it runs programs here, on another host or on paper. A runner
@@ -43,7 +42,8 @@ public abstract class ProcessRunnerContract {
         ProcessResult r = runner().run(ProcessRequest.of(argv));
         assertFalse(r.ok());
         assertEquals(3, r.exitCode());
-        assertEquals(ProcessResult.commandLine(argv) + " failed (exit 3): cannot export 'tank': pool is busy", r.describe());
+        assertEquals(
+                ProcessResult.commandLine(argv) + " failed (exit 3): cannot export 'tank': pool is busy", r.describe());
         assertEquals(1, r.describe().lines().count());
     }
 
@@ -64,7 +64,9 @@ public abstract class ProcessRunnerContract {
         assertEquals(ProcessResult.Outcome.TIMED_OUT, r.outcome());
         assertEquals(124, r.exitCode());
         assertFalse(r.ok());
-        assertTrue(r.describe().startsWith(ProcessResult.commandLine(hangs()) + " did not finish within 300 ms"), r.describe());
+        assertTrue(
+                r.describe().startsWith(ProcessResult.commandLine(hangs()) + " did not finish within 300 ms"),
+                r.describe());
     }
 
     @Test
@@ -72,7 +74,10 @@ public abstract class ProcessRunnerContract {
         ProcessResult r = runner().run(ProcessRequest.of(missing()));
         assertEquals(ProcessResult.Outcome.NOT_STARTED, r.outcome());
         assertEquals(127, r.exitCode());
-        assertTrue(r.describe().startsWith(ProcessResult.commandLine(missing()) + " could not be started (exit 127): cannot run "),
+        assertTrue(
+                r.describe()
+                        .startsWith(
+                                ProcessResult.commandLine(missing()) + " could not be started (exit 127): cannot run "),
                 r.describe());
     }
 
@@ -95,7 +100,9 @@ public abstract class ProcessRunnerContract {
         try (InputStream in = s.stdout()) {
             in.readAllBytes();
         }
-        assertEquals(ProcessResult.commandLine(argv) + " failed (exit 2): tar: ./dev/console: Cannot open", s.finish().describe());
+        assertEquals(
+                ProcessResult.commandLine(argv) + " failed (exit 2): tar: ./dev/console: Cannot open",
+                s.finish().describe());
     }
 
     @Test

@@ -5,8 +5,6 @@ import io.corezfs.cli.Context;
 import io.corezfs.cli.Main;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -15,6 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine;
 
 /**
  * Runs the real command line in-process with captured stdout/stderr and a fixed environment, so every test goes
@@ -60,8 +59,14 @@ public final class Cli {
     }
 
     public Run run(String... args) {
-        Context ctx = new Context(Environment.of(env, "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
-                fileOps, limits, workDir, "0.0.0-test").withLive(live);
+        Context ctx = new Context(
+                        Environment.of(
+                                env, "x86_64", Clock.fixed(Instant.parse("2026-11-25T00:00:00Z"), ZoneOffset.UTC)),
+                        fileOps,
+                        limits,
+                        workDir,
+                        "0.0.0-test")
+                .withLive(live);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = everyCommand ? Main.commandLine(ctx) : Main.commandLine(ctx, args);

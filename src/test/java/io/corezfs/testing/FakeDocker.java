@@ -1,9 +1,6 @@
 package io.corezfs.testing;
 
 import io.corezfs.docker.Docker;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /** An in-memory Docker engine that records what a build asked of it. */
 public class FakeDocker implements Docker {
@@ -25,7 +24,8 @@ public class FakeDocker implements Docker {
     public ContainerSpec lastSpec;
     public byte[] copiedIn;
     public int exitCode;
-    public List<String> output = List.of("corezfs-build: configuring", "checking for gcc... gcc", "corezfs-build: done");
+    public List<String> output =
+            List.of("corezfs-build: configuring", "checking for gcc... gcc", "corezfs-build: done");
     public byte[] outTar = outputTar(Map.of("out/destdir/usr/sbin/zfs", "zfs", "out/build.env", "LIBDIR=/usr/lib\n"));
     public boolean running = true;
 

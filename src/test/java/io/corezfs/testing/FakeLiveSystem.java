@@ -1,7 +1,6 @@
 package io.corezfs.testing;
 
 import io.corezfs.system.LiveSystem;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,7 +46,9 @@ public final class FakeLiveSystem implements LiveSystem {
     public FakeLiveSystem withSysext() {
         write("usr/bin/systemd-sysext", "#!/bin/sh\n");
         try {
-            Files.setPosixFilePermissions(root.resolve("usr/bin/systemd-sysext"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(
+                    root.resolve("usr/bin/systemd-sysext"),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -109,9 +110,10 @@ public final class FakeLiveSystem implements LiveSystem {
         return switch (command.get(0)) {
             case "systemctl" -> systemctl(command);
             case "modprobe" -> modprobe(command);
-            case "zfs" -> moduleLoaded() && (overlayMounted() || extensionMerged())
-                    ? new Result(0, "zfs-" + kmodVersion + "-1\nzfs-kmod-" + kmodVersion + "-1\n")
-                    : new Result(127, "zfs: command not found");
+            case "zfs" ->
+                moduleLoaded() && (overlayMounted() || extensionMerged())
+                        ? new Result(0, "zfs-" + kmodVersion + "-1\nzfs-kmod-" + kmodVersion + "-1\n")
+                        : new Result(127, "zfs: command not found");
             case "zpool" -> zpool(command);
             case "umount" -> {
                 write("proc/self/mounts", "/dev/vda / ext4 rw 0 0\n");
@@ -135,8 +137,10 @@ public final class FakeLiveSystem implements LiveSystem {
                 return active.contains(unit) ? new Result(0, "active\n") : new Result(3, "inactive\n");
             case "start":
                 if (unit.equals("zfs-overlay.service")) {
-                    write("proc/self/mounts", read("proc/self/mounts")
-                            + "overlay /usr overlay ro,relatime,lowerdir=/opt/corezfs/usr:/usr 0 0\n");
+                    write(
+                            "proc/self/mounts",
+                            read("proc/self/mounts")
+                                    + "overlay /usr overlay ro,relatime,lowerdir=/opt/corezfs/usr:/usr 0 0\n");
                     loadModule();
                 } else if (unit.equals("corezfs-sysext.service")) {
                     try {
@@ -168,7 +172,9 @@ public final class FakeLiveSystem implements LiveSystem {
         Path link = root.resolve("var/lib/extensions/corezfs");
         Path release = root.resolve("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs");
         if (Files.isSymbolicLink(link) && Files.exists(release)) {
-            write("usr/lib/extension-release.d/extension-release.corezfs", read("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs"));
+            write(
+                    "usr/lib/extension-release.d/extension-release.corezfs",
+                    read("opt/corezfs/usr/lib/extension-release.d/extension-release.corezfs"));
         } else {
             deleteQuietly("usr/lib/extension-release.d");
         }

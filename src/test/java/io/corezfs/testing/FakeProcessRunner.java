@@ -3,7 +3,6 @@ package io.corezfs.testing;
 import io.corezfs.system.ProcessRequest;
 import io.corezfs.system.ProcessResult;
 import io.corezfs.system.ProcessRunner;
-
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +55,8 @@ public final class FakeProcessRunner implements ProcessRunner {
     public synchronized Streaming start(ProcessRequest request) {
         requests.add(request);
         Script s = scripts.get(request.argv());
-        byte[] out = s == null || s.runsFor().compareTo(request.timeout()) > 0 ? new byte[0]
+        byte[] out = s == null || s.runsFor().compareTo(request.timeout()) > 0
+                ? new byte[0]
                 : s.stdout().getBytes(StandardCharsets.UTF_8);
         return new Streaming() {
             @Override
@@ -70,15 +70,15 @@ public final class FakeProcessRunner implements ProcessRunner {
             }
 
             @Override
-            public void kill() {
-            }
+            public void kill() {}
         };
     }
 
     private ProcessResult outcome(ProcessRequest request, boolean keepStdout) {
         Script s = scripts.get(request.argv());
         if (s == null) {
-            return ProcessResult.notStarted(request.argv(), "cannot run " + request.argv().get(0) + ": no such program");
+            return ProcessResult.notStarted(
+                    request.argv(), "cannot run " + request.argv().get(0) + ": no such program");
         }
         String err = tail(s.stderr(), request.stderrTailBytes());
         String out = keepStdout ? head(s.stdout(), request.maxStdoutBytes()) : "";

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 public final class HostRoots {
     /** The host every install test targets, and the kernel its archives are built for. */
     public static final String FLATCAR_VERSION = "3975.2.0";
+
     public static final String KERNEL = "6.1.0-55-cloud-amd64";
 
     private final Path root;
@@ -71,8 +72,7 @@ public final class HostRoots {
 
     /** A current Flatcar stable node: the layout since 2317, with /usr/share/coreos linking to flatcar. */
     public static HostRoots flatcar(Path root) {
-        return at(root)
-                .fixture("flatcar-3975.2.0/release", "/usr/share/flatcar/release")
+        return at(root).fixture("flatcar-3975.2.0/release", "/usr/share/flatcar/release")
                 .fixture("flatcar-3975.2.0/update.conf", "/usr/share/flatcar/update.conf")
                 .fixture("flatcar-3975.2.0/os-release", "/usr/lib/os-release")
                 .symlink("/usr/share/coreos", "flatcar")

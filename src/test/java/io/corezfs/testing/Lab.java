@@ -1,7 +1,6 @@
 package io.corezfs.testing;
 
 import io.corezfs.host.KeyValueFile;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,11 +14,11 @@ import java.util.Map;
 public final class Lab {
     /** lab/lib.sh's default: outside the clone, so every clone on the machine reuses what the lab built. */
     private static final String DEFAULT_CACHE = "/var/cache/corezfs-lab";
+
     private static final Path REPO = Path.of(System.getProperty("user.dir")).toAbsolutePath();
     private static final Map<String, String> PINS = load();
 
-    private Lab() {
-    }
+    private Lab() {}
 
     private static Map<String, String> load() {
         try {
@@ -72,11 +71,13 @@ public final class Lab {
 
     /** Fails (CI) or skips (a developer's machine) when lab/all.sh has not been run. */
     public static void requireBuilt() {
-        Requirements.need(Files.isDirectory(mirror()) && Files.isRegularFile(signingKey()) && Files.isDirectory(hostRoot()),
+        Requirements.need(
+                Files.isDirectory(mirror()) && Files.isRegularFile(signingKey()) && Files.isDirectory(hostRoot()),
                 "the lab under " + dir() + " (run: bash lab/all.sh)");
     }
 
     public static void requireDocker() {
-        Requirements.need(Files.exists(Path.of("/var/run/docker.sock")), "a running Docker engine (run: bash lab/docker.sh)");
+        Requirements.need(
+                Files.exists(Path.of("/var/run/docker.sock")), "a running Docker engine (run: bash lab/docker.sh)");
     }
 }

@@ -55,7 +55,8 @@ public final class RawHttpServer implements AutoCloseable {
 
     private void serve(Socket s, Handler handler) {
         try (s) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
             String line = in.readLine();
             if (line == null) {
                 return;

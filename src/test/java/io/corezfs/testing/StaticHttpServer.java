@@ -2,7 +2,6 @@ package io.corezfs.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,7 +39,9 @@ public final class StaticHttpServer implements AutoCloseable {
 
     /** Requests whose path ends with {@code suffix}. */
     public long count(String method, String suffix) {
-        return requests.stream().filter(r -> r.startsWith(method + " ") && r.endsWith(suffix)).count();
+        return requests.stream()
+                .filter(r -> r.startsWith(method + " ") && r.endsWith(suffix))
+                .count();
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -69,7 +70,8 @@ public final class StaticHttpServer implements AutoCloseable {
                 return;
             }
             ex.sendResponseHeaders(range != null ? 206 : 200, size - from);
-            try (InputStream in = Files.newInputStream(file); OutputStream out = ex.getResponseBody()) {
+            try (InputStream in = Files.newInputStream(file);
+                    OutputStream out = ex.getResponseBody()) {
                 in.skipNBytes(from);
                 in.transferTo(out);
             }

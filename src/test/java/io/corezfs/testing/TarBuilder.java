@@ -3,10 +3,6 @@ package io.corezfs.testing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -20,14 +16,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Crafts archives byte by byte, hostile ones included, bypassing every check the real writer makes. By default it
  * adds a manifest that agrees with the entries, so each test breaks exactly one rule.
  */
 public final class TarBuilder {
-    private record Item(TarArchiveEntry tar, byte[] data, boolean inManifest, ObjectNode manifestLine) {
-    }
+    private record Item(TarArchiveEntry tar, byte[] data, boolean inManifest, ObjectNode manifestLine) {}
 
     private final List<Item> items = new ArrayList<>();
     private final ObjectMapper json = new ObjectMapper();
@@ -36,7 +34,7 @@ public final class TarBuilder {
     private String kernel = HostRoots.KERNEL;
     private String zfs = "2.1.11";
     private boolean withManifest = true;
-    private Consumer<ObjectNode> manifestEdit = m -> { };
+    private Consumer<ObjectNode> manifestEdit = m -> {};
     private byte[] rawManifest;
 
     public static TarBuilder flatcar() {
@@ -241,12 +239,16 @@ public final class TarBuilder {
                 .file("etc/modules-load.d/zfs.conf", "zfs\n")
                 .dir("etc/systemd")
                 .dir("etc/systemd/system")
-                .file("etc/systemd/system/zfs-overlay.service",
+                .file(
+                        "etc/systemd/system/zfs-overlay.service",
                         "[Unit]\nDescription=overlay\n[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n")
-                .file("etc/systemd/system/zfs-ignored.service",
+                .file(
+                        "etc/systemd/system/zfs-ignored.service",
                         "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n")
                 .dir("etc/systemd/system-preset")
-                .file("etc/systemd/system-preset/40-corezfs.preset", "enable zfs-overlay.service\ndisable zfs-ignored.service\n")
+                .file(
+                        "etc/systemd/system-preset/40-corezfs.preset",
+                        "enable zfs-overlay.service\ndisable zfs-ignored.service\n")
                 .dir("etc/zfs")
                 .file("etc/zfs/zed.rc", "ZED_DEBUG_LOG=/tmp/zed.debug.log\n")
                 .dir("opt/corezfs")

@@ -1,5 +1,12 @@
 package io.corezfs.testing;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.security.SecureRandom;
+import java.util.Date;
+import java.util.HexFormat;
 import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.PublicKeyPacket;
@@ -17,14 +24,6 @@ import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
-
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.math.BigInteger;
-import java.security.SecureRandom;
-import java.util.Date;
-import java.util.HexFormat;
 
 /**
  * A throwaway OpenPGP identity shaped like a release key: a certifying primary key with a separate signing subkey,
@@ -47,9 +46,15 @@ public final class TestPgp {
             Date now = new Date(System.currentTimeMillis() / 1000 * 1000 - 60_000);
             PGPKeyPair primary = new BcPGPKeyPair(PublicKeyPacket.VERSION_4, PGPPublicKey.RSA_GENERAL, rsa(), now);
             PGPKeyPair sub = new BcPGPKeyPair(PublicKeyPacket.VERSION_4, PGPPublicKey.RSA_GENERAL, rsa(), now);
-            PGPKeyRingGenerator gen = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, primary, userId,
-                    new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1), null, null,
-                    new BcPGPContentSignerBuilder(PGPPublicKey.RSA_GENERAL, HashAlgorithmTags.SHA256), null);
+            PGPKeyRingGenerator gen = new PGPKeyRingGenerator(
+                    PGPSignature.POSITIVE_CERTIFICATION,
+                    primary,
+                    userId,
+                    new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1),
+                    null,
+                    null,
+                    new BcPGPContentSignerBuilder(PGPPublicKey.RSA_GENERAL, HashAlgorithmTags.SHA256),
+                    null);
             gen.addSubKey(sub);
             return new TestPgp(gen.generatePublicKeyRing(), sub);
         } catch (PGPException e) {

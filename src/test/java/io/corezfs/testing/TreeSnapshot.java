@@ -13,8 +13,7 @@ import java.util.stream.Stream;
 
 /** Everything observable about a directory tree: paths, types, modes, sizes, contents and link targets. */
 public final class TreeSnapshot {
-    private TreeSnapshot() {
-    }
+    private TreeSnapshot() {}
 
     public static Map<String, String> of(Path dir) {
         Map<String, String> out = new TreeMap<>();

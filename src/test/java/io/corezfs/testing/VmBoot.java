@@ -1,8 +1,11 @@
 package io.corezfs.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -13,10 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * One boot of a {@link VmLab} run: vm-run.sh's exit code and the lines the guest's run.sh printed between the
@@ -45,8 +44,9 @@ public record VmBoot(int number, int exitCode, String output, String log, Durati
      * {@code expected} was among them (so a script that stopped early does not pass by printing nothing).
      */
     public VmBoot assertChecks(String... expected) {
-        assertTrue(exitCode != 124 && exitCode != 125, () -> "boot " + number + " ended without a result (rc " + exitCode
-                + ")\n" + this);
+        assertTrue(
+                exitCode != 124 && exitCode != 125,
+                () -> "boot " + number + " ended without a result (rc " + exitCode + ")\n" + this);
         assertNoProblems(expected);
         assertEquals(0, exitCode, () -> "boot " + number + ": run.sh failed\n" + this);
         return this;
@@ -57,7 +57,8 @@ public record VmBoot(int number, int exitCode, String output, String log, Durati
      * 125, and every check made before the reset must have held.
      */
     public VmBoot assertChecksThenReset(String... expected) {
-        assertEquals(125, exitCode, () -> "boot " + number + " should have ended in a reset, without a result\n" + this);
+        assertEquals(
+                125, exitCode, () -> "boot " + number + " should have ended in a reset, without a result\n" + this);
         assertNoProblems(expected);
         return this;
     }
@@ -86,7 +87,8 @@ public record VmBoot(int number, int exitCode, String output, String log, Durati
 
     /** A duration the script measured ({@code TIME name seconds}). */
     public double time(String name) {
-        return Double.parseDouble(value("TIME", name).orElseThrow(() -> new AssertionError("no TIME " + name + "\n" + this)));
+        return Double.parseDouble(
+                value("TIME", name).orElseThrow(() -> new AssertionError("no TIME " + name + "\n" + this)));
     }
 
     /** The lines the CLI call {@code name} wrote to stdout or stderr (run_cli prefixes them). */

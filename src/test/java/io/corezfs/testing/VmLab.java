@@ -44,7 +44,8 @@ public final class VmLab implements AutoCloseable {
     /** A new, not yet booted run; {@code label} names it in logs (letters, digits, dashes). */
     public static VmLab create(String label) {
         String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("HHmmss"));
-        VmLab vm = new VmLab("it-" + label + "-" + time + "-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
+        VmLab vm = new VmLab(
+                "it-" + label + "-" + time + "-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
         try {
             Files.createDirectories(vm.inject());
         } catch (IOException e) {
@@ -56,7 +57,8 @@ public final class VmLab implements AutoCloseable {
     /** Fails (CI) or skips (a developer's machine) without qemu and the VM image (sudo lab/vm-image.sh). */
     public static void requireVm() {
         Requirements.need(onPath("qemu-system-x86_64") && onPath("qemu-img"), "qemu (run: sudo lab/vm-image.sh)");
-        Requirements.need(Files.isRegularFile(imageDir().resolve("root.img")),
+        Requirements.need(
+                Files.isRegularFile(imageDir().resolve("root.img")),
                 "the lab VM image under " + imageDir() + " (run: sudo lab/vm-image.sh)");
     }
 
@@ -114,7 +116,10 @@ public final class VmLab implements AutoCloseable {
     public VmLab env(String... keyValues) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i + 1 < keyValues.length; i += 2) {
-            b.append(keyValues[i]).append("='").append(keyValues[i + 1].replace("'", "'\\''")).append("'\n");
+            b.append(keyValues[i])
+                    .append("='")
+                    .append(keyValues[i + 1].replace("'", "'\\''"))
+                    .append("'\n");
         }
         try {
             Files.writeString(inject().resolve("scenario.env"), b.toString(), StandardCharsets.UTF_8);
@@ -140,8 +145,13 @@ public final class VmLab implements AutoCloseable {
     }
 
     private VmBoot boot(String command, List<String> extra, Duration timeout, String... append) {
-        List<String> cmd = new ArrayList<>(List.of("bash", REPO.resolve("lab/vm-run.sh").toString(), command, name,
-                "--timeout", Long.toString(timeout.toSeconds())));
+        List<String> cmd = new ArrayList<>(List.of(
+                "bash",
+                REPO.resolve("lab/vm-run.sh").toString(),
+                command,
+                name,
+                "--timeout",
+                Long.toString(timeout.toSeconds())));
         cmd.addAll(extra);
         if (append.length > 0) {
             cmd.add("--append");
@@ -150,8 +160,10 @@ public final class VmLab implements AutoCloseable {
         int n = boots.size() + 1;
         Path out = work.resolve("boot-" + n + ".stdout");
         Path err = work.resolve("boot-" + n + ".stderr");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(REPO.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(REPO.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
         long t0 = System.nanoTime();
         try {
             Process p = pb.start();
@@ -161,14 +173,23 @@ public final class VmLab implements AutoCloseable {
                 if (!p.waitFor(30, TimeUnit.SECONDS)) {
                     p.destroyForcibly().waitFor();
                 }
-                throw new AssertionError("vm-run.sh " + command + " " + name + " did not return within " + timeout.plus(SLACK)
-                        + "\n" + tail(err));
+                throw new AssertionError("vm-run.sh " + command + " " + name + " did not return within "
+                        + timeout.plus(SLACK) + "\n" + tail(err));
             }
-            VmBoot b = new VmBoot(n, p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - t0));
+            VmBoot b = new VmBoot(
+                    n,
+                    p.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8),
+                    Duration.ofNanos(System.nanoTime() - t0));
             boots.add(b);
             keepCrashReports(b);
-            System.out.printf("[vm %s] boot %d: rc=%d in %.1f s%n%s%n", name, n, b.exitCode(), b.elapsed().toMillis() / 1000.0,
+            System.out.printf(
+                    "[vm %s] boot %d: rc=%d in %.1f s%n%s%n",
+                    name,
+                    n,
+                    b.exitCode(),
+                    b.elapsed().toMillis() / 1000.0,
                     b.output().indent(2));
             return b;
         } catch (IOException e) {
@@ -192,7 +213,8 @@ public final class VmLab implements AutoCloseable {
             String guestPath = lines.get(i).substring("HS-ERR-BEGIN ".length());
             int end = lines.subList(i, lines.size()).indexOf("HS-ERR-END");
             List<String> report = lines.subList(i + 1, end < 0 ? lines.size() : i + end);
-            Path f = work.resolve("boot-" + b.number() + "-" + Path.of(guestPath).getFileName());
+            Path f =
+                    work.resolve("boot-" + b.number() + "-" + Path.of(guestPath).getFileName());
             Files.write(f, report, StandardCharsets.UTF_8);
             System.out.println("[vm " + name + "] boot " + b.number() + ": the JVM crashed in the guest; report: " + f);
         }
@@ -212,7 +234,8 @@ public final class VmLab implements AutoCloseable {
         try {
             if (Files.isDirectory(runDir)) {
                 try (var s = Files.list(runDir)) {
-                    for (Path f : s.filter(f -> f.getFileName().toString().matches("boot-\\d+\\.(console\\.log|out|rc|qemu\\.log)"))
+                    for (Path f : s.filter(f ->
+                                    f.getFileName().toString().matches("boot-\\d+\\.(console\\.log|out|rc|qemu\\.log)"))
                             .toList()) {
                         Files.copy(f, work.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                     }
@@ -221,7 +244,8 @@ public final class VmLab implements AutoCloseable {
             // The payload links are not needed any more; the scripts and logs stay.
             try (var s = Files.walk(inject())) {
                 for (Path f : s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
-                        .filter(f -> f.getFileName().toString().endsWith(".tar.gz")).toList()) {
+                        .filter(f -> f.getFileName().toString().endsWith(".tar.gz"))
+                        .toList()) {
                     Files.deleteIfExists(f);
                 }
             }
@@ -234,7 +258,10 @@ public final class VmLab implements AutoCloseable {
         }
         try {
             Process p = new ProcessBuilder("bash", REPO.resolve("lab/vm-run.sh").toString(), "rm", name)
-                    .directory(REPO.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    .directory(REPO.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             p.waitFor(2, TimeUnit.MINUTES);
         } catch (IOException e) {
             System.err.println("[vm " + name + "] rm failed: " + e);

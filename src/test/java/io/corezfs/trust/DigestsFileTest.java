@@ -1,11 +1,13 @@
 package io.corezfs.trust;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.testing.Requirements;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,11 +16,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DigestsFileTest {
     private static final String IMAGE = "flatcar_developer_container.bin.bz2";
@@ -48,14 +47,16 @@ class DigestsFileTest {
 
     @Test
     void agreesWithCoreutilsOutputAssembledTheWayTheReleaseScriptsDo() throws Exception {
-        for (String tool : new String[]{"md5sum", "sha1sum", "sha512sum"}) {
+        for (String tool : new String[] {"md5sum", "sha1sum", "sha512sum"}) {
             io.corezfs.testing.Requirements.need(Requirements.which(tool).isPresent(), tool + " not installed");
         }
         Path image = Files.write(dir.resolve(IMAGE), CONTENT);
         StringBuilder text = new StringBuilder();
-        for (String algo : new String[]{"md5", "sha1", "sha512"}) {
+        for (String algo : new String[] {"md5", "sha1", "sha512"}) {
             text.append("# ").append(algo.toUpperCase()).append(" HASH\n");
-            Process p = new ProcessBuilder(algo + "sum", IMAGE).directory(dir.toFile()).start();
+            Process p = new ProcessBuilder(algo + "sum", IMAGE)
+                    .directory(dir.toFile())
+                    .start();
             text.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             assertEquals(0, p.waitFor());
         }
@@ -85,8 +86,10 @@ class DigestsFileTest {
         DigestsFile d = DigestsFile.parse(releaseDigests(IMAGE, CONTENT), "x.DIGESTS");
 
         assertDoesNotThrow(() -> d.verifySha512(partial, IMAGE));
-        assertEquals(ExitCode.VERIFICATION_FAILED,
-                assertThrows(CorezfsException.class, () -> d.verifySha512(partial)).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> d.verifySha512(partial))
+                        .exitCode());
     }
 
     @Test
@@ -130,7 +133,8 @@ class DigestsFileTest {
 
     @Test
     void aHashBeforeAnyHeaderIsRefused() {
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> DigestsFile.parse(hex("SHA-512", CONTENT) + "  " + IMAGE + "\n", "x.DIGESTS"));
 
         assertTrue(e.getMessage().contains("before any"), e.getMessage());
@@ -138,8 +142,10 @@ class DigestsFileTest {
 
     @Test
     void aHashOfTheWrongLengthIsRefused() {
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> DigestsFile.parse("# SHA512 HASH\n" + hex("SHA-256", CONTENT) + "  " + IMAGE + "\n", "x.DIGESTS"));
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> DigestsFile.parse(
+                        "# SHA512 HASH\n" + hex("SHA-256", CONTENT) + "  " + IMAGE + "\n", "x.DIGESTS"));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(e.getMessage().contains("64 hex digits, expected 128"), e.getMessage());
@@ -147,8 +153,8 @@ class DigestsFileTest {
 
     @Test
     void twoDifferentHashesForOneFileAreAmbiguous() {
-        String text = "# SHA512 HASH\n" + hex("SHA-512", CONTENT) + "  " + IMAGE + "\n"
-                + hex("SHA-512", new byte[1]) + "  " + IMAGE + "\n";
+        String text = "# SHA512 HASH\n" + hex("SHA-512", CONTENT) + "  " + IMAGE + "\n" + hex("SHA-512", new byte[1])
+                + "  " + IMAGE + "\n";
 
         CorezfsException e = assertThrows(CorezfsException.class, () -> DigestsFile.parse(text, "x.DIGESTS"));
 
@@ -159,7 +165,8 @@ class DigestsFileTest {
     void theSameEntryTwiceIsHarmless() {
         String line = hex("SHA-512", CONTENT) + "  " + IMAGE + "\n";
 
-        assertEquals(Optional.of(hex("SHA-512", CONTENT)),
+        assertEquals(
+                Optional.of(hex("SHA-512", CONTENT)),
                 DigestsFile.parse("# SHA512 HASH\n" + line + line, "x").hash(DigestsFile.SHA512, IMAGE));
     }
 

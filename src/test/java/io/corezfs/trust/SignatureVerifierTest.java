@@ -1,17 +1,14 @@
 package io.corezfs.trust;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.testing.Requirements;
 import io.corezfs.testing.TestPgp;
-import org.bouncycastle.bcpg.HashAlgorithmTags;
-import org.bouncycastle.openpgp.PGPSignature;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +20,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class SignatureVerifierTest {
     private static TestPgp release;
@@ -47,7 +46,8 @@ class SignatureVerifierTest {
 
     @ParameterizedTest(name = "keyring armored={0}, signature armored={1}")
     @CsvSource({"false,false", "true,false", "false,true", "true,true"})
-    void aGoodSignatureBySigningSubkeyVerifiesInEveryEncoding(boolean armoredKeys, boolean armoredSig) throws IOException {
+    void aGoodSignatureBySigningSubkeyVerifiesInEveryEncoding(boolean armoredKeys, boolean armoredSig)
+            throws IOException {
         Path file = Files.write(dir.resolve("flatcar_developer_container.bin.bz2"), image);
         Path sig = Files.write(dir.resolve("flatcar_developer_container.bin.bz2.sig"), release.sign(image, armoredSig));
         Path keyring = Files.write(dir.resolve("keys.asc"), release.publicKeyring(armoredKeys));
@@ -65,11 +65,12 @@ class SignatureVerifierTest {
         Path file = Files.write(dir.resolve("image.bin.bz2"), tampered);
         Path sig = Files.write(dir.resolve("image.bin.bz2.sig"), release.sign(image, false));
 
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> verifier(release).verify(file, sig));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> verifier(release).verify(file, sig));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
-        assertTrue(e.getMessage().startsWith("image.bin.bz2: BAD signature from key " + release.signerFingerprint()),
+        assertTrue(
+                e.getMessage().startsWith("image.bin.bz2: BAD signature from key " + release.signerFingerprint()),
                 e.getMessage());
         assertOneLine(e);
     }
@@ -79,7 +80,8 @@ class SignatureVerifierTest {
         Path file = Files.write(dir.resolve("image.bin.bz2"), image);
         Path sig = Files.write(dir.resolve("image.bin.bz2.sig"), stranger.sign(image, true));
 
-        CorezfsException e = assertThrows(CorezfsException.class, () -> verifier(release).verify(file, sig));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> verifier(release).verify(file, sig));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(e.getMessage().contains("unknown key " + stranger.signerFingerprint()), e.getMessage());
@@ -91,10 +93,14 @@ class SignatureVerifierTest {
         byte[] both = concat(stranger.publicKeyring(false), release.publicKeyring(false));
         SignatureVerifier v = SignatureVerifier.fromKeyring(both, "both.gpg");
 
-        assertEquals(release.signerFingerprint(),
-                v.verify(new ByteArrayInputStream(image), release.sign(image, false), "image").fingerprint());
-        assertEquals(stranger.signerFingerprint(),
-                v.verify(new ByteArrayInputStream(image), stranger.sign(image, false), "image").fingerprint());
+        assertEquals(
+                release.signerFingerprint(),
+                v.verify(new ByteArrayInputStream(image), release.sign(image, false), "image")
+                        .fingerprint());
+        assertEquals(
+                stranger.signerFingerprint(),
+                v.verify(new ByteArrayInputStream(image), stranger.sign(image, false), "image")
+                        .fingerprint());
     }
 
     @Test
@@ -104,7 +110,8 @@ class SignatureVerifierTest {
         SignatureVerifier v = SignatureVerifier.fromKeyring(
                 concat(stranger.publicKeyring(false), release.publicKeyring(false)), "both.gpg");
 
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> v.verify(new ByteArrayInputStream(image), concat(good, otherContent), "image"));
 
         assertTrue(e.getMessage().contains("BAD signature from key " + stranger.signerFingerprint()), e.getMessage());
@@ -114,16 +121,19 @@ class SignatureVerifierTest {
     void aSignatureFromAnUnknownKeyIsIgnoredWhenATrustedKeyAlsoSigned() throws IOException {
         byte[] both = concat(stranger.sign(image, false), release.sign(image, false));
 
-        assertEquals(release.signerFingerprint(),
-                verifier(release).verify(new ByteArrayInputStream(image), both, "image").fingerprint());
+        assertEquals(
+                release.signerFingerprint(),
+                verifier(release)
+                        .verify(new ByteArrayInputStream(image), both, "image")
+                        .fingerprint());
     }
 
     @Test
     void textModeSignaturesAreRefusedRatherThanCheckedAgainstTheWrongBytes() throws IOException {
         byte[] sig = release.sign(image, false, PGPSignature.CANONICAL_TEXT_DOCUMENT, HashAlgorithmTags.SHA256);
 
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
+        CorezfsException e = assertThrows(
+                CorezfsException.class, () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(e.getMessage().contains("not a binary-document signature"), e.getMessage());
@@ -133,20 +143,24 @@ class SignatureVerifierTest {
     void md5SignaturesAreRefused() throws IOException {
         byte[] sig = release.sign(image, false, PGPSignature.BINARY_DOCUMENT, HashAlgorithmTags.MD5);
 
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
+        CorezfsException e = assertThrows(
+                CorezfsException.class, () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
 
         assertTrue(e.getMessage().contains("MD5"), e.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"empty,", "text,this is not a signature", "armor-junk,-----BEGIN PGP SIGNATURE-----",
-            "html,<html><body>404 Not Found</body></html>"})
+    @CsvSource({
+        "empty,",
+        "text,this is not a signature",
+        "armor-junk,-----BEGIN PGP SIGNATURE-----",
+        "html,<html><body>404 Not Found</body></html>"
+    })
     void malformedSignaturesAreVerificationFailures(String what, String content) throws IOException {
         byte[] sig = content == null ? new byte[0] : content.getBytes(StandardCharsets.UTF_8);
 
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
+        CorezfsException e = assertThrows(
+                CorezfsException.class, () -> verifier(release).verify(new ByteArrayInputStream(image), sig, "image"));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertTrue(e.getMessage().startsWith("image: malformed signature"), e.getMessage());
@@ -157,17 +171,21 @@ class SignatureVerifierTest {
     void truncatedAndBitFlippedSignaturesAreVerificationFailures() throws IOException {
         byte[] sig = release.sign(image, false);
         SignatureVerifier v = verifier(release);
-        for (int cut : new int[]{1, 10, sig.length / 2, sig.length - 1}) {
+        for (int cut : new int[] {1, 10, sig.length / 2, sig.length - 1}) {
             byte[] truncated = Arrays.copyOf(sig, cut);
-            CorezfsException e = assertThrows(CorezfsException.class,
-                    () -> v.verify(new ByteArrayInputStream(image), truncated, "image"), "cut at " + cut);
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
+                    () -> v.verify(new ByteArrayInputStream(image), truncated, "image"),
+                    "cut at " + cut);
             assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
             assertOneLine(e);
         }
         byte[] flipped = sig.clone();
         flipped[flipped.length - 5] ^= 0x40; // inside the RSA signature value
-        assertEquals(ExitCode.VERIFICATION_FAILED, assertThrows(CorezfsException.class,
-                () -> v.verify(new ByteArrayInputStream(image), flipped, "image")).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> v.verify(new ByteArrayInputStream(image), flipped, "image"))
+                        .exitCode());
     }
 
     @Test
@@ -177,8 +195,10 @@ class SignatureVerifierTest {
         for (int i = 0; i < 200; i++) {
             byte[] junk = new byte[1 + r.nextInt(600)];
             r.nextBytes(junk);
-            CorezfsException e = assertThrows(CorezfsException.class,
-                    () -> v.verify(new ByteArrayInputStream(image), junk, "image"), () -> HexFormat.of().formatHex(junk));
+            CorezfsException e = assertThrows(
+                    CorezfsException.class,
+                    () -> v.verify(new ByteArrayInputStream(image), junk, "image"),
+                    () -> HexFormat.of().formatHex(junk));
             assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         }
     }
@@ -188,8 +208,10 @@ class SignatureVerifierTest {
         Path file = Files.write(dir.resolve("image"), image);
         Path sig = Files.write(dir.resolve("image.sig"), new byte[SignatureVerifier.MAX_SIGNATURE_BYTES + 1]);
 
-        assertEquals(ExitCode.VERIFICATION_FAILED,
-                assertThrows(CorezfsException.class, () -> verifier(release).verify(file, sig)).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> verifier(release).verify(file, sig))
+                        .exitCode());
     }
 
     @Test
@@ -198,8 +220,9 @@ class SignatureVerifierTest {
         Path empty = Files.write(dir.resolve("empty.gpg"), new byte[0]);
         Path sigAsKey = Files.write(dir.resolve("sig.gpg"), release.sign(image, false));
 
-        for (Path p : new Path[]{junk, empty, sigAsKey}) {
-            CorezfsException e = assertThrows(CorezfsException.class, () -> SignatureVerifier.fromKeyring(p), p::toString);
+        for (Path p : new Path[] {junk, empty, sigAsKey}) {
+            CorezfsException e =
+                    assertThrows(CorezfsException.class, () -> SignatureVerifier.fromKeyring(p), p::toString);
             assertEquals(ExitCode.PRECONDITION, e.exitCode(), p.toString());
             assertOneLine(e);
         }
@@ -213,8 +236,21 @@ class SignatureVerifierTest {
         Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         Path file = Files.write(dir.resolve("image.bin.bz2"), image);
         try {
-            run(home, gpg.get().toString(), "--quick-gen-key", "Gpg Made <gpg@example.invalid>", "ed25519", "sign", "never");
-            run(home, gpg.get().toString(), "--armor", "--output", dir.resolve("keys.asc").toString(), "--export");
+            run(
+                    home,
+                    gpg.get().toString(),
+                    "--quick-gen-key",
+                    "Gpg Made <gpg@example.invalid>",
+                    "ed25519",
+                    "sign",
+                    "never");
+            run(
+                    home,
+                    gpg.get().toString(),
+                    "--armor",
+                    "--output",
+                    dir.resolve("keys.asc").toString(),
+                    "--export");
             run(home, gpg.get().toString(), "--output", file + ".sig", "--detach-sign", file.toString());
         } finally {
             Requirements.which("gpgconf").ifPresent(c -> {
@@ -227,18 +263,25 @@ class SignatureVerifierTest {
         }
         SignatureVerifier v = SignatureVerifier.fromKeyring(dir.resolve("keys.asc"));
 
-        assertEquals(Optional.of("Gpg Made <gpg@example.invalid>"),
+        assertEquals(
+                Optional.of("Gpg Made <gpg@example.invalid>"),
                 v.verify(file, Path.of(file + ".sig")).userId());
         byte[] tampered = image.clone(); // never the shared array: test methods run concurrently
         tampered[0] ^= 1;
         Files.write(file, tampered);
-        assertEquals(ExitCode.VERIFICATION_FAILED, assertThrows(CorezfsException.class,
-                () -> v.verify(file, Path.of(file + ".sig"))).exitCode());
+        assertEquals(
+                ExitCode.VERIFICATION_FAILED,
+                assertThrows(CorezfsException.class, () -> v.verify(file, Path.of(file + ".sig")))
+                        .exitCode());
     }
 
     private static void run(Path home, String... cmd) throws Exception {
-        String[] full = cmd[0].endsWith("gpgconf") ? cmd : prepend(cmd[0],
-                new String[]{"--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""}, cmd);
+        String[] full = cmd[0].endsWith("gpgconf")
+                ? cmd
+                : prepend(
+                        cmd[0],
+                        new String[] {"--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""},
+                        cmd);
         ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true);
         pb.environment().putAll(Map.of("GNUPGHOME", home.toString()));
         Process p = pb.start();

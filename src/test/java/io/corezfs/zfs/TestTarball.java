@@ -1,9 +1,5 @@
 package io.corezfs.zfs;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,6 +15,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * A small synthetic OpenZFS (or SPL) release tarball: a top folder, a META file and a few files, with chosen
@@ -27,8 +26,7 @@ import java.util.zip.GZIPOutputStream;
 final class TestTarball {
     static final Instant RELEASED = Instant.parse("2024-03-01T12:00:00Z");
 
-    private record Entry(String name, byte[] data, Instant mtime, boolean dir) {
-    }
+    private record Entry(String name, byte[] data, Instant mtime, boolean dir) {}
 
     private final String project;
     private final String version;
@@ -92,18 +90,24 @@ final class TestTarball {
         List<Entry> entries = new ArrayList<>();
         entries.add(new Entry(top + "/", new byte[0], RELEASED, true));
         if (withMeta) {
-            entries.add(new Entry(top + "/META", meta.orElse(defaultMeta()).getBytes(StandardCharsets.UTF_8),
-                    RELEASED.minusSeconds(60), false));
+            entries.add(new Entry(
+                    top + "/META",
+                    meta.orElse(defaultMeta()).getBytes(StandardCharsets.UTF_8),
+                    RELEASED.minusSeconds(60),
+                    false));
         }
-        entries.add(new Entry(top + "/configure", "#!/bin/sh\necho configured\n".getBytes(StandardCharsets.UTF_8),
-                RELEASED.minusSeconds(30), false));
+        entries.add(new Entry(
+                top + "/configure",
+                "#!/bin/sh\necho configured\n".getBytes(StandardCharsets.UTF_8),
+                RELEASED.minusSeconds(30),
+                false));
         entries.addAll(extra);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Entry e : entries) {
-                TarArchiveEntry t = e.dir() ? new TarArchiveEntry(e.name(), TarConstants.LF_DIR)
-                        : new TarArchiveEntry(e.name());
+                TarArchiveEntry t =
+                        e.dir() ? new TarArchiveEntry(e.name(), TarConstants.LF_DIR) : new TarArchiveEntry(e.name());
                 t.setModTime(Date.from(e.mtime()));
                 t.setSize(e.data().length);
                 t.setMode(e.dir() ? 040755 : 0100644);
@@ -132,8 +136,8 @@ final class TestTarball {
     }
 
     ZfsReleases.Release pin(byte[] bytes) {
-        return new ZfsReleases.Release(ZfsVersion.of(version), sha256(bytes), linuxMinimum, linuxMaximum,
-                Optional.empty());
+        return new ZfsReleases.Release(
+                ZfsVersion.of(version), sha256(bytes), linuxMinimum, linuxMaximum, Optional.empty());
     }
 
     private String defaultMeta() {

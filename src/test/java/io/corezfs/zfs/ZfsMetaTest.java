@@ -1,22 +1,21 @@
 package io.corezfs.zfs;
 
-import io.corezfs.CorezfsException;
-import io.corezfs.ExitCode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ZfsMetaTest {
     /** The META file of the OpenZFS 2.1.11 release tarball. */
@@ -51,7 +50,8 @@ class ZfsMetaTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"6.1.0-55-cloud-amd64", "6.2.16", "6.2", "3.10.0-1160.el7.x86_64", "5.15.148-flatcar", "4.19.0"})
+    @ValueSource(
+            strings = {"6.1.0-55-cloud-amd64", "6.2.16", "6.2", "3.10.0-1160.el7.x86_64", "5.15.148-flatcar", "4.19.0"})
     void kernelsInsideTheRangeAreSupported(String kernel) {
         assertTrue(meta.supportsKernel(kernel), kernel);
         assertDoesNotThrow(() -> meta.requireKernel(kernel));
@@ -106,15 +106,16 @@ class ZfsMetaTest {
 
     @Test
     void aLineThatIsNotKeyValueNamesItsLine() {
-        CorezfsException e = assertThrows(CorezfsException.class,
-                () -> ZfsMeta.parse("Name: zfs\nVersion: 2.1.11\n<<<<<<< HEAD\n", "META"));
+        CorezfsException e = assertThrows(
+                CorezfsException.class, () -> ZfsMeta.parse("Name: zfs\nVersion: 2.1.11\n<<<<<<< HEAD\n", "META"));
 
         assertTrue(e.getMessage().startsWith("META:3:"), e.getMessage());
     }
 
     @Test
     void aBoundThatIsNotMajorMinorIsRefusedAtParseTime() {
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> ZfsMeta.parse("Name: zfs\nVersion: 2.1.11\nLinux-Maximum: latest\n", "META"));
 
         assertEquals(ExitCode.PRECONDITION, e.exitCode());

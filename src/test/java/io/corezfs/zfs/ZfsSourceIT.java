@@ -1,5 +1,9 @@
 package io.corezfs.zfs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.net.Downloader;
@@ -7,20 +11,15 @@ import io.corezfs.net.Progress;
 import io.corezfs.testing.Lab;
 import io.corezfs.testing.Requirements;
 import io.corezfs.zfs.ZfsSourceResolver.Request;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real OpenZFS 2.1.11 release tarball, as lab/zfs-source.sh fetches it from Debian (byte-identical to the
@@ -37,15 +36,15 @@ class ZfsSourceIT {
 
     @BeforeEach
     void needTheLabTarball() {
-        tarball = Lab.dir()
-                .resolve("zfs-source/zfs-linux_2.1.11.orig.tar.gz").toAbsolutePath();
-        Requirements.need(Files.isRegularFile(tarball), "the OpenZFS 2.1.11 tarball at " + tarball
-                + " (run sudo lab/zfs-source.sh, or set -Dcorezfs.lab.dir)");
+        tarball = Lab.dir().resolve("zfs-source/zfs-linux_2.1.11.orig.tar.gz").toAbsolutePath();
+        Requirements.need(
+                Files.isRegularFile(tarball),
+                "the OpenZFS 2.1.11 tarball at " + tarball + " (run sudo lab/zfs-source.sh, or set -Dcorezfs.lab.dir)");
     }
 
     private ZfsSourceResolver resolver() {
-        return new ZfsSourceResolver(ZfsReleases.shipped(), new Downloader(Downloader.defaultClient(), Progress.NONE),
-                cache);
+        return new ZfsSourceResolver(
+                ZfsReleases.shipped(), new Downloader(Downloader.defaultClient(), Progress.NONE), cache);
     }
 
     @Test
@@ -79,11 +78,13 @@ class ZfsSourceIT {
 
     @Test
     void aKernelNewerThanItsMetaAllowsIsRefusedBeforeAnyCompile() {
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> resolver().resolve(Request.forKernel("6.6.30-flatcar").withSource(tarball.toString())));
 
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
-        assertTrue(e.getMessage().contains("OpenZFS 2.1.11 supports Linux 3.10 to 6.2, but the kernel is 6.6.30-flatcar"),
+        assertTrue(
+                e.getMessage().contains("OpenZFS 2.1.11 supports Linux 3.10 to 6.2, but the kernel is 6.6.30-flatcar"),
                 e.getMessage());
     }
 }

@@ -1,26 +1,25 @@
 package io.corezfs.zfs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.net.Downloader;
 import io.corezfs.net.Progress;
 import io.corezfs.zfs.ZfsSourceResolver.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Resolves OpenZFS sources from a mirror on 127.0.0.1 that holds small synthetic release tarballs, against a
@@ -103,7 +102,8 @@ class ZfsSourceResolverTest {
 
     @Test
     void aKernelNoPinnedReleaseSupportsIsAPreconditionFailureListingTheKernelAndTheRanges() {
-        CorezfsException e = refused(ExitCode.PRECONDITION, Request.forKernel("6.11.2-flatcar").withMirror(mirror));
+        CorezfsException e = refused(
+                ExitCode.PRECONDITION, Request.forKernel("6.11.2-flatcar").withMirror(mirror));
 
         assertMentions(e, "6.11.2-flatcar", "2.2.6 (Linux 4.18 to 6.10)", "2.1.11 (Linux 3.10 to 6.2)");
         assertEquals(List.of(), server.requests());
@@ -123,8 +123,10 @@ class ZfsSourceResolverTest {
 
     @Test
     void aDownloadWhoseHashDiffersIsAVerificationFailureAndIsDeleted() {
-        byte[] tampered = TestTarball.zfs("2.2.6").linux("4.18", "6.10")
-                .file("zfs-2.2.6/backdoor.c", "/* */", TestTarball.RELEASED).bytes();
+        byte[] tampered = TestTarball.zfs("2.2.6")
+                .linux("4.18", "6.10")
+                .file("zfs-2.2.6/backdoor.c", "/* */", TestTarball.RELEASED)
+                .bytes();
         server.put(OPENZFS + "zfs-2.2.6/zfs-2.2.6.tar.gz", tampered);
         Request r = Request.forKernel(KERNEL).withMirror(mirror);
 
@@ -140,7 +142,7 @@ class ZfsSourceResolverTest {
     @Test
     void aDamagedCachedTarballIsCaughtAndDeleted() throws IOException {
         Files.createDirectories(cache().resolve("sources"));
-        Files.write(cache().resolve("sources/zfs-2.2.6.tar.gz"), new byte[]{1, 2, 3});
+        Files.write(cache().resolve("sources/zfs-2.2.6.tar.gz"), new byte[] {1, 2, 3});
 
         refused(ExitCode.VERIFICATION_FAILED, Request.forKernel(KERNEL).withMirror(mirror));
 
@@ -149,7 +151,8 @@ class ZfsSourceResolverTest {
 
     @Test
     void anAskedPinnedVersionThatDoesNotSupportTheKernelFailsBeforeDownloading() {
-        CorezfsException e = refused(ExitCode.PRECONDITION,
+        CorezfsException e = refused(
+                ExitCode.PRECONDITION,
                 Request.forKernel("6.5.0-flatcar").withVersion("2.1.11").withMirror(mirror));
 
         assertMentions(e, "OpenZFS 2.1.11 supports Linux 3.10 to 6.2", "6.5.0-flatcar");
@@ -160,11 +163,12 @@ class ZfsSourceResolverTest {
     void theTarballsOwnMetaHasTheLastWordOnTheKernel() {
         // A table entry wider than the release's META (a mistake in the table) must not let a build start.
         TestTarball narrow = TestTarball.zfs("2.2.6").linux("4.18", "6.1");
-        ZfsReleases wide = ZfsReleases.of(new ZfsReleases.Release(ZfsVersion.of("2.2.6"),
-                TestTarball.sha256(narrow.bytes()), "4.18", "6.10", Optional.empty()));
+        ZfsReleases wide = ZfsReleases.of(new ZfsReleases.Release(
+                ZfsVersion.of("2.2.6"), TestTarball.sha256(narrow.bytes()), "4.18", "6.10", Optional.empty()));
         publish(narrow, "2.2.6");
 
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> resolver(wide).resolve(Request.forKernel("6.5.0").withMirror(mirror)));
 
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
@@ -188,10 +192,16 @@ class ZfsSourceResolverTest {
 
     @Test
     void anUnpinnedDownloadMustStillBeTheVersionItIsNamedAfter() {
-        server.put(OPENZFS + "zfs-2.3.0/zfs-2.3.0.tar.gz", TestTarball.zfs("2.3.0").metaVersion("2.2.6").bytes());
+        server.put(
+                OPENZFS + "zfs-2.3.0/zfs-2.3.0.tar.gz",
+                TestTarball.zfs("2.3.0").metaVersion("2.2.6").bytes());
 
-        CorezfsException e = refused(ExitCode.VERIFICATION_FAILED,
-                Request.forKernel(KERNEL).withVersion("2.3.0").withMirror(mirror).insecure());
+        CorezfsException e = refused(
+                ExitCode.VERIFICATION_FAILED,
+                Request.forKernel(KERNEL)
+                        .withVersion("2.3.0")
+                        .withMirror(mirror)
+                        .insecure());
 
         assertMentions(e, "should be OpenZFS 2.3.0, but its META says 2.2.6");
     }
@@ -212,14 +222,16 @@ class ZfsSourceResolverTest {
     void aGivenFileUrlIsALocalFileToo() {
         Path upload = zfs2111.writeTo(tmp.resolve("zfs-2.1.11.tar.gz"));
 
-        ZfsSource s = resolve(Request.forKernel(KERNEL).withSource(upload.toUri().toString()));
+        ZfsSource s =
+                resolve(Request.forKernel(KERNEL).withSource(upload.toUri().toString()));
 
         assertEquals(List.of(upload), s.files());
     }
 
     @Test
     void aGivenFileThatIsNotPinnedNeedsInsecureSourceAndIsLeftAlone() throws IOException {
-        TestTarball patched = TestTarball.zfs("2.1.11").linux("3.10", "6.2")
+        TestTarball patched = TestTarball.zfs("2.1.11")
+                .linux("3.10", "6.2")
                 .file("zfs-2.1.11/local.patch", "+fix", TestTarball.RELEASED.plusSeconds(7));
         Path upload = patched.writeTo(tmp.resolve("zfs-2.1.11.tar.gz"));
         Request r = Request.forKernel(KERNEL).withSource(upload.toString());
@@ -237,12 +249,15 @@ class ZfsSourceResolverTest {
     @Test
     void aGivenUrlIsDownloadedAfreshEachTimeAndCheckedByHash() {
         server.put("/builds/zfs.tar.gz", zfs226.bytes());
-        Request r = Request.forKernel(KERNEL).withSource(server.url("/builds/zfs.tar.gz").toString());
+        Request r = Request.forKernel(KERNEL)
+                .withSource(server.url("/builds/zfs.tar.gz").toString());
 
         resolve(r);
         ZfsSource s = resolve(r);
 
-        assertEquals(List.of("/builds/zfs.tar.gz", "/builds/zfs.tar.gz"), server.requests(),
+        assertEquals(
+                List.of("/builds/zfs.tar.gz", "/builds/zfs.tar.gz"),
+                server.requests(),
                 "a URL's name says nothing about its content, so no cached copy is trusted");
         assertEquals(List.of(cache().resolve("sources/from-url/zfs.tar.gz")), s.files());
         assertTrue(s.pinned());
@@ -252,8 +267,10 @@ class ZfsSourceResolverTest {
     void aGivenUrlThatIsNotPinnedIsRefusedAndItsDownloadDeleted() {
         server.put("/builds/zfs-2.3.0.tar.gz", TestTarball.zfs("2.3.0").bytes());
 
-        CorezfsException e = refused(ExitCode.VERIFICATION_FAILED,
-                Request.forKernel(KERNEL).withSource(server.url("/builds/zfs-2.3.0.tar.gz").toString()));
+        CorezfsException e = refused(
+                ExitCode.VERIFICATION_FAILED,
+                Request.forKernel(KERNEL)
+                        .withSource(server.url("/builds/zfs-2.3.0.tar.gz").toString()));
 
         assertMentions(e, "--insecure-source");
         assertFalse(Files.exists(cache().resolve("sources/from-url/zfs-2.3.0.tar.gz")));
@@ -263,7 +280,8 @@ class ZfsSourceResolverTest {
     void aGivenSourceMustBeTheVersionAskedFor() {
         Path upload = zfs226.writeTo(tmp.resolve("zfs.tar.gz"));
 
-        CorezfsException e = refused(ExitCode.VERIFICATION_FAILED,
+        CorezfsException e = refused(
+                ExitCode.VERIFICATION_FAILED,
                 Request.forKernel(KERNEL).withVersion("2.1.11").withSource(upload.toString()));
 
         assertMentions(e, "--zfs-version 2.1.11", "is OpenZFS 2.2.6");
@@ -273,14 +291,16 @@ class ZfsSourceResolverTest {
     void aGivenSourceForAnotherKernelIsAPreconditionFailureNamingBothVersions() {
         Path upload = zfs2111.writeTo(tmp.resolve("zfs.tar.gz"));
 
-        CorezfsException e = refused(ExitCode.PRECONDITION, Request.forKernel("6.6.30-flatcar").withSource(upload.toString()));
+        CorezfsException e = refused(
+                ExitCode.PRECONDITION, Request.forKernel("6.6.30-flatcar").withSource(upload.toString()));
 
         assertMentions(e, "OpenZFS 2.1.11 supports Linux 3.10 to 6.2", "6.6.30-flatcar");
     }
 
     @Test
     void aMissingGivenFileIsAPreconditionFailure() {
-        CorezfsException e = refused(ExitCode.PRECONDITION,
+        CorezfsException e = refused(
+                ExitCode.PRECONDITION,
                 Request.forKernel(KERNEL).withSource(tmp.resolve("nope.tar.gz").toString()));
 
         assertMentions(e, "nope.tar.gz: no such file");
@@ -288,7 +308,8 @@ class ZfsSourceResolverTest {
 
     @Test
     void aMissingReleaseOnTheMirrorIsAPreconditionFailureNamingTheUrl() {
-        CorezfsException e = refused(ExitCode.PRECONDITION, Request.forKernel(KERNEL).withMirror(mirror));
+        CorezfsException e =
+                refused(ExitCode.PRECONDITION, Request.forKernel(KERNEL).withMirror(mirror));
 
         assertMentions(e, mirror + "/openzfs/zfs/releases/download/zfs-2.2.6/zfs-2.2.6.tar.gz", "404");
     }
@@ -307,18 +328,25 @@ class ZfsSourceResolverTest {
     @Test
     void releasesBefore0_8AlsoFetchTheirSplFromZfsonlinuxAndCheckIt() {
         TestTarball zfs = TestTarball.zfs("0.7.13").linux("2.6", "4.19");
-        TestTarball spl = TestTarball.spl("0.7.13").linux("2.6", "4.19")
+        TestTarball spl = TestTarball.spl("0.7.13")
+                .linux("2.6", "4.19")
                 .file("spl-0.7.13/NEWER", "", TestTarball.RELEASED.plusSeconds(99));
-        ZfsReleases old = ZfsReleases.of(new ZfsReleases.Release(ZfsVersion.of("0.7.13"),
-                TestTarball.sha256(zfs.bytes()), "2.6", "4.19", Optional.of(TestTarball.sha256(spl.bytes()))));
+        ZfsReleases old = ZfsReleases.of(new ZfsReleases.Release(
+                ZfsVersion.of("0.7.13"),
+                TestTarball.sha256(zfs.bytes()),
+                "2.6",
+                "4.19",
+                Optional.of(TestTarball.sha256(spl.bytes()))));
         server.put(ZFSONLINUX + "zfs-0.7.13/zfs-0.7.13.tar.gz", zfs.bytes());
         server.put(ZFSONLINUX + "zfs-0.7.13/spl-0.7.13.tar.gz", spl.bytes());
 
         ZfsSource s = resolver(old).resolve(Request.forKernel("4.19.0-flatcar").withMirror(mirror));
 
-        assertEquals(List.of(ZFSONLINUX + "zfs-0.7.13/zfs-0.7.13.tar.gz", ZFSONLINUX + "zfs-0.7.13/spl-0.7.13.tar.gz"),
+        assertEquals(
+                List.of(ZFSONLINUX + "zfs-0.7.13/zfs-0.7.13.tar.gz", ZFSONLINUX + "zfs-0.7.13/spl-0.7.13.tar.gz"),
                 server.requests());
-        assertEquals(List.of(cache().resolve("sources/zfs-0.7.13.tar.gz"), cache().resolve("sources/spl-0.7.13.tar.gz")),
+        assertEquals(
+                List.of(cache().resolve("sources/zfs-0.7.13.tar.gz"), cache().resolve("sources/spl-0.7.13.tar.gz")),
                 s.files());
         assertEquals("spl-0.7.13", s.spl().orElseThrow().topDir());
         assertEquals(TestTarball.RELEASED.plusSeconds(99), s.epoch(), "the newest time over both tarballs");
@@ -328,12 +356,15 @@ class ZfsSourceResolverTest {
     @Test
     void anSplWhoseHashDiffersIsAVerificationFailureAndIsDeleted() {
         TestTarball zfs = TestTarball.zfs("0.7.13").linux("2.6", "4.19");
-        ZfsReleases old = ZfsReleases.of(new ZfsReleases.Release(ZfsVersion.of("0.7.13"),
-                TestTarball.sha256(zfs.bytes()), "2.6", "4.19", Optional.of("0".repeat(64))));
+        ZfsReleases old = ZfsReleases.of(new ZfsReleases.Release(
+                ZfsVersion.of("0.7.13"), TestTarball.sha256(zfs.bytes()), "2.6", "4.19", Optional.of("0".repeat(64))));
         server.put(ZFSONLINUX + "zfs-0.7.13/zfs-0.7.13.tar.gz", zfs.bytes());
-        server.put(ZFSONLINUX + "zfs-0.7.13/spl-0.7.13.tar.gz", TestTarball.spl("0.7.13").bytes());
+        server.put(
+                ZFSONLINUX + "zfs-0.7.13/spl-0.7.13.tar.gz",
+                TestTarball.spl("0.7.13").bytes());
 
-        CorezfsException e = assertThrows(CorezfsException.class,
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
                 () -> resolver(old).resolve(Request.forKernel("4.19.0").withMirror(mirror)));
 
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());

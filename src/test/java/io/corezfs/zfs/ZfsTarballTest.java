@@ -1,22 +1,21 @@
 package io.corezfs.zfs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ZfsTarballTest {
     @TempDir
@@ -24,7 +23,8 @@ class ZfsTarballTest {
 
     @Test
     void readsTheTopFolderItsMetaAndTheNewestEntryTime() {
-        Path file = TestTarball.zfs("2.2.6").linux("4.18", "6.10")
+        Path file = TestTarball.zfs("2.2.6")
+                .linux("4.18", "6.10")
                 .file("zfs-2.2.6/module/zfs/spa.c", "/* newest */", TestTarball.RELEASED.plusSeconds(3600))
                 .writeTo(dir.resolve("zfs-2.2.6.tar.gz"));
 
@@ -41,7 +41,8 @@ class ZfsTarballTest {
     @Test
     void entriesSpelledWithALeadingDotSlashCountAsTheSameTree() throws IOException {
         Path file = dir.resolve("dot.tar.gz");
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(Files.newOutputStream(file)))) {
+        try (TarArchiveOutputStream tar =
+                new TarArchiveOutputStream(new GZIPOutputStream(Files.newOutputStream(file)))) {
             entry(tar, "./", "");
             entry(tar, "./zfs-2.1.11/META", "Name: zfs\nVersion: 2.1.11\n");
         }
@@ -66,7 +67,8 @@ class ZfsTarballTest {
 
     @Test
     void aTarballWithTwoTopFoldersIsNotARelease() {
-        Path file = TestTarball.zfs("2.2.6").file("evil/META", "Name: zfs\nVersion: 9.9.9\n", TestTarball.RELEASED)
+        Path file = TestTarball.zfs("2.2.6")
+                .file("evil/META", "Name: zfs\nVersion: 9.9.9\n", TestTarball.RELEASED)
                 .writeTo(dir.resolve("zfs.tar.gz"));
 
         assertRefused(file, "entries lie under both 'zfs-2.2.6/' and 'evil/'");
@@ -74,7 +76,8 @@ class ZfsTarballTest {
 
     @Test
     void aMetaFileInsideTheTreeButNotAtItsTopDoesNotCount() {
-        Path file = TestTarball.zfs("2.2.6").noMeta()
+        Path file = TestTarball.zfs("2.2.6")
+                .noMeta()
                 .file("zfs-2.2.6/contrib/META", "Name: zfs\nVersion: 2.2.6\n", TestTarball.RELEASED)
                 .writeTo(dir.resolve("zfs.tar.gz"));
 
@@ -83,7 +86,8 @@ class ZfsTarballTest {
 
     @Test
     void aHugeMetaIsNotReadIntoMemory() {
-        Path file = TestTarball.zfs("2.2.6").meta("Name: zfs\nVersion: 2.2.6\n# " + "x".repeat(70_000) + "\n")
+        Path file = TestTarball.zfs("2.2.6")
+                .meta("Name: zfs\nVersion: 2.2.6\n# " + "x".repeat(70_000) + "\n")
                 .writeTo(dir.resolve("zfs.tar.gz"));
 
         assertRefused(file, "too large for a META file");

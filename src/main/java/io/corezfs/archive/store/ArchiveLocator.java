@@ -5,7 +5,6 @@ import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.host.HostFacts;
 import io.corezfs.trust.Hashes;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -30,11 +29,9 @@ public final class ArchiveLocator {
     public static final long DEFAULT_MAX_INDEX_BYTES = 8L << 20;
 
     /** A directory to search, and how to name it to the operator. */
-    public record Place(String label, Path dir) {
-    }
+    public record Place(String label, Path dir) {}
 
-    public record Found(Path archive, String why) {
-    }
+    public record Found(Path archive, String why) {}
 
     private final ArchiveStore store;
     private final Fetch fetch;
@@ -56,8 +53,13 @@ public final class ArchiveLocator {
      * @param download where an archive from the mirror is saved (the store), under its own name
      * @param dryRun   look at the mirror's index, but download nothing
      */
-    public Optional<Found> find(Optional<Path> explicit, List<Place> places, Optional<URI> mirror, HostFacts host,
-                                Path download, boolean dryRun) {
+    public Optional<Found> find(
+            Optional<Path> explicit,
+            List<Place> places,
+            Optional<URI> mirror,
+            HostFacts host,
+            Path download,
+            boolean dryRun) {
         if (explicit.isPresent()) {
             return Optional.of(new Found(explicit.get(), "given with --archive"));
         }
@@ -70,8 +72,10 @@ public final class ArchiveLocator {
             }
             Optional<ArchiveStore.Candidate> best = ArchiveStore.best(all);
             if (best.isPresent()) {
-                return Optional.of(new Found(best.get().path(), "newest archive for " + host.os() + " " + host.version()
-                        + " and kernel " + host.kernel() + " in " + place.label()));
+                return Optional.of(new Found(
+                        best.get().path(),
+                        "newest archive for " + host.os() + " " + host.version() + " and kernel " + host.kernel()
+                                + " in " + place.label()));
             }
             reporter.info("no archive for this host in " + place.label() + " (" + place.dir() + ")");
         }
@@ -92,7 +96,8 @@ public final class ArchiveLocator {
         Path incoming = null;
         try {
             URI indexUrl = URI.create(base + MirrorIndex.FILE);
-            MirrorIndex index = MirrorIndex.read(fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes), indexUrl);
+            MirrorIndex index =
+                    MirrorIndex.read(fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes), indexUrl);
             Optional<MirrorIndex.Entry> hit = index.find(host);
             if (hit.isEmpty()) {
                 reporter.info("no archive for this host in the mirror's index (" + base + MirrorIndex.FILE + ")");
@@ -101,7 +106,8 @@ public final class ArchiveLocator {
             MirrorIndex.Entry e = hit.get();
             URI url = URI.create(base + e.file());
             if (dryRun) {
-                return Optional.of(new Found(download.resolve(e.file()), "would download " + url + " (listed in the mirror's index)"));
+                return Optional.of(new Found(
+                        download.resolve(e.file()), "would download " + url + " (listed in the mirror's index)"));
             }
             Path target = download.resolve(e.file());
             incoming = download.resolve("." + e.file() + ".download");
@@ -109,8 +115,8 @@ public final class ArchiveLocator {
             fetch.fetch(url, incoming, e.size());
             long size = Files.size(incoming);
             if (size != e.size()) {
-                throw CorezfsException.invalidArchive("refused " + url + ": " + size + " bytes, but the mirror's index says "
-                        + e.size() + "; nothing was kept");
+                throw CorezfsException.invalidArchive("refused " + url + ": " + size
+                        + " bytes, but the mirror's index says " + e.size() + "; nothing was kept");
             }
             String sha = Hashes.sha256(incoming);
             if (!sha.equals(e.sha256())) {
@@ -121,7 +127,8 @@ public final class ArchiveLocator {
             incoming = null;
             return Optional.of(new Found(target, "downloaded from " + url + " (listed in the mirror's index)"));
         } catch (IOException ex) {
-            throw new CorezfsException(ExitCode.PRECONDITION, "cannot save the archive from " + base + ": " + ex.getMessage());
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION, "cannot save the archive from " + base + ": " + ex.getMessage());
         } finally {
             if (incoming != null) {
                 // Only a complete download whose size and sha256 match reaches the store.

@@ -2,7 +2,6 @@ package io.corezfs.archive.store;
 
 import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
-
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,7 +15,8 @@ import java.util.regex.Pattern;
  */
 public record ArchiveName(String board, String version, String channel, Optional<String> zfsVersion) {
     private static final String PART = "([A-Za-z0-9][A-Za-z0-9.~+-]*)";
-    private static final Pattern CURRENT = Pattern.compile("corezfs_" + PART + "_" + PART + "_" + PART + "_zfs-" + PART + "\\.tar\\.gz");
+    private static final Pattern CURRENT =
+            Pattern.compile("corezfs_" + PART + "_" + PART + "_" + PART + "_zfs-" + PART + "\\.tar\\.gz");
     private static final Pattern LEGACY = Pattern.compile("corezfs_" + PART + "_" + PART + "_" + PART + "\\.tar\\.gz");
 
     public static Optional<ArchiveName> parse(String fileName) {
@@ -36,7 +36,8 @@ public record ArchiveName(String board, String version, String channel, Optional
     }
 
     public static ArchiveName of(Manifest m) {
-        String version = m.os().equals("flatcar") || m.os().equals("coreos") ? m.osVersion() : m.os() + "-" + m.osVersion();
+        String version =
+                m.os().equals("flatcar") || m.os().equals("coreos") ? m.osVersion() : m.os() + "-" + m.osVersion();
         String channel = m.channel() == null || m.channel().isEmpty() ? "none" : m.channel();
         return new ArchiveName(m.board(), version, channel, Optional.of(m.zfsVersion()));
     }
@@ -51,7 +52,8 @@ public record ArchiveName(String board, String version, String channel, Optional
     }
 
     public String fileName() {
-        return "corezfs_" + board + "_" + version + "_" + channel + zfsVersion.map(z -> "_zfs-" + z).orElse("") + ".tar.gz";
+        return "corezfs_" + board + "_" + version + "_" + channel
+                + zfsVersion.map(z -> "_zfs-" + z).orElse("") + ".tar.gz";
     }
 
     @Override

@@ -5,7 +5,6 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
 import io.corezfs.zfs.ZfsVersion;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -27,10 +26,15 @@ public final class ArchiveStore {
     }
 
     /** How an archive relates to a host. */
-    public enum Fit { MATCH, KERNEL_DIFFERS, OTHER_HOST, LEGACY, INVALID }
-
-    public record Candidate(Path path, ArchiveName name, Manifest manifest, Fit fit, String note) {
+    public enum Fit {
+        MATCH,
+        KERNEL_DIFFERS,
+        OTHER_HOST,
+        LEGACY,
+        INVALID
     }
+
+    public record Candidate(Path path, ArchiveName name, Manifest manifest, Fit fit, String note) {}
 
     /** Every archive-named file in {@code dir}, judged against {@code host}. A missing directory is empty. */
     public List<Candidate> list(Path dir, HostFacts host) {
@@ -75,8 +79,12 @@ public final class ArchiveStore {
             return new Candidate(p, n, null, Fit.INVALID, e.getMessage());
         }
         if (!ArchiveName.of(m).matchesHost(host) || !m.os().equals(host.os())) {
-            return new Candidate(p, n, m, Fit.INVALID, "name and manifest disagree: manifest says "
-                    + m.os() + " " + m.osVersion() + " " + m.board());
+            return new Candidate(
+                    p,
+                    n,
+                    m,
+                    Fit.INVALID,
+                    "name and manifest disagree: manifest says " + m.os() + " " + m.osVersion() + " " + m.board());
         }
         if (!m.kernel().equals(host.kernel())) {
             return new Candidate(p, n, m, Fit.KERNEL_DIFFERS, "built for kernel " + m.kernel());

@@ -9,7 +9,6 @@ import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
 import io.corezfs.trust.Hashes;
 import io.corezfs.zfs.ZfsVersion;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +33,16 @@ public record MirrorIndex(int format, List<Entry> archives) {
     private static final ObjectMapper STRICT = JsonMapping.newStrictReader();
 
     @JsonPropertyOrder({"file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion"})
-    public record Entry(String file, String sha256, long size, String os, String osVersion, String board, String arch,
-                        String kernel, String zfsVersion) {
-    }
+    public record Entry(
+            String file,
+            String sha256,
+            long size,
+            String os,
+            String osVersion,
+            String board,
+            String arch,
+            String kernel,
+            String zfsVersion) {}
 
     /** Describes every valid archive in {@code dir}, sorted by file name so the index is reproducible. */
     public static MirrorIndex of(Path dir, ArchiveReader reader, List<String> skipped) {
@@ -48,8 +54,16 @@ public record MirrorIndex(int format, List<Entry> archives) {
                 }
                 try {
                     Manifest m = reader.readManifest(p).manifest();
-                    out.add(new Entry(p.getFileName().toString(), Hashes.sha256(p), Files.size(p), m.os(),
-                            m.osVersion(), m.board(), m.arch(), m.kernel(), m.zfsVersion()));
+                    out.add(new Entry(
+                            p.getFileName().toString(),
+                            Hashes.sha256(p),
+                            Files.size(p),
+                            m.os(),
+                            m.osVersion(),
+                            m.board(),
+                            m.arch(),
+                            m.kernel(),
+                            m.zfsVersion()));
                 } catch (CorezfsException e) {
                     skipped.add(p.getFileName() + ": " + e.getMessage());
                 }
@@ -63,11 +77,13 @@ public record MirrorIndex(int format, List<Entry> archives) {
 
     /** No archive corezfs makes comes near this; a larger size in an index is a lie, not an archive. */
     public static final long MAX_ARCHIVE_BYTES = 64L << 30;
-    private static final List<String> FIELDS = List.of("file", "sha256", "size", "os", "osVersion", "board", "arch",
-            "kernel", "zfsVersion");
+
+    private static final List<String> FIELDS =
+            List.of("file", "sha256", "size", "os", "osVersion", "board", "arch", "kernel", "zfsVersion");
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
     /** The shapes host detection and archive names allow; anything else cannot match a host anyway. */
-    private static final java.util.regex.Pattern TEXT = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}");
+    private static final java.util.regex.Pattern TEXT =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}");
 
     public static MirrorIndex read(Path file) {
         return read(file, file.toUri());
@@ -83,7 +99,9 @@ public record MirrorIndex(int format, List<Entry> archives) {
         try {
             root = STRICT.readTree(file.toFile());
         } catch (IOException e) {
-            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage()
+                    : e.getMessage();
             throw CorezfsException.invalidArchive(where + " is not valid JSON: " + oneLine(why));
         }
         if (root == null || !root.isObject()) {
@@ -91,8 +109,8 @@ public record MirrorIndex(int format, List<Entry> archives) {
         }
         com.fasterxml.jackson.databind.JsonNode format = root.get("format");
         if (format == null || !format.isInt() || format.intValue() != FORMAT) {
-            throw CorezfsException.invalidArchive(where + ": unsupported format " + (format == null ? "(missing)" : oneLine(format.toString()))
-                    + ", expected " + FORMAT);
+            throw CorezfsException.invalidArchive(where + ": unsupported format "
+                    + (format == null ? "(missing)" : oneLine(format.toString())) + ", expected " + FORMAT);
         }
         com.fasterxml.jackson.databind.JsonNode list = root.get("archives");
         if (list == null || !list.isArray()) {
@@ -115,17 +133,26 @@ public record MirrorIndex(int format, List<Entry> archives) {
                 throw CorezfsException.invalidArchive(where + ": \"" + f + "\" is missing");
             }
             if (f.equals("size") ? !v.isIntegralNumber() : !v.isTextual()) {
-                throw CorezfsException.invalidArchive(where + ": \"" + f + "\" is not a " + (f.equals("size") ? "whole number" : "string"));
+                throw CorezfsException.invalidArchive(
+                        where + ": \"" + f + "\" is not a " + (f.equals("size") ? "whole number" : "string"));
             }
         }
         String file = n.get("file").textValue();
-        if (file.isEmpty() || file.length() > 255 || file.contains("/") || file.contains("\\") || file.equals(".")
-                || file.equals("..") || file.chars().anyMatch(c -> c < 0x20 || c == 0x7f) || ArchiveName.parse(file).isEmpty()) {
-            throw CorezfsException.invalidArchive(where + ": \"file\" '" + printable(file) + "' is not a plain archive name");
+        if (file.isEmpty()
+                || file.length() > 255
+                || file.contains("/")
+                || file.contains("\\")
+                || file.equals(".")
+                || file.equals("..")
+                || file.chars().anyMatch(c -> c < 0x20 || c == 0x7f)
+                || ArchiveName.parse(file).isEmpty()) {
+            throw CorezfsException.invalidArchive(
+                    where + ": \"file\" '" + printable(file) + "' is not a plain archive name");
         }
         String sha = n.get("sha256").textValue();
         if (!SHA256.matcher(sha).matches()) {
-            throw CorezfsException.invalidArchive(where + " (" + file + "): \"sha256\" is not 64 lower-case hex digits");
+            throw CorezfsException.invalidArchive(
+                    where + " (" + file + "): \"sha256\" is not 64 lower-case hex digits");
         }
         com.fasterxml.jackson.databind.JsonNode sizeNode = n.get("size");
         if (!sizeNode.canConvertToLong() || sizeNode.longValue() < 0 || sizeNode.longValue() > MAX_ARCHIVE_BYTES) {
@@ -137,8 +164,8 @@ public record MirrorIndex(int format, List<Entry> archives) {
         for (int k = 0; k < names.size(); k++) {
             String v = n.get(names.get(k)).textValue();
             if (!TEXT.matcher(v).matches()) {
-                throw CorezfsException.invalidArchive(where + " (" + file + "): \"" + names.get(k) + "\" '" + printable(v)
-                        + "' is malformed");
+                throw CorezfsException.invalidArchive(
+                        where + " (" + file + "): \"" + names.get(k) + "\" '" + printable(v) + "' is malformed");
             }
             text[k] = v;
         }
@@ -170,8 +197,11 @@ public record MirrorIndex(int format, List<Entry> archives) {
     /** The newest ZFS built for exactly this host: OS, version, board, architecture and kernel. */
     public Optional<Entry> find(HostFacts host) {
         return archives.stream()
-                .filter(e -> e.os().equals(host.os()) && e.osVersion().equals(host.version()) && e.board().equals(host.board())
-                        && e.arch().equals(host.arch()) && e.kernel().equals(host.kernel()))
+                .filter(e -> e.os().equals(host.os())
+                        && e.osVersion().equals(host.version())
+                        && e.board().equals(host.board())
+                        && e.arch().equals(host.arch())
+                        && e.kernel().equals(host.kernel()))
                 .max(Comparator.comparing(Entry::zfsVersion, ZfsVersion.ORDER));
     }
 }

@@ -1,17 +1,16 @@
 package io.corezfs.archive.store;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.Cli;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.RawHttpServer;
 import io.corezfs.testing.StaticHttpServer;
 import io.corezfs.testing.TarBuilder;
 import io.corezfs.testing.TreeSnapshot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code install --mirror} against mirrors that misbehave: endless, slow, silent, lying or redirecting servers on
@@ -38,6 +37,7 @@ class HostileMirrorTest {
 
     @TempDir
     Path tmp;
+
     Path root;
     Path work;
     Path served;
@@ -57,7 +57,8 @@ class HostileMirrorTest {
     }
 
     private Cli.Run install(String mirror, String... extra) {
-        List<String> args = new ArrayList<>(List.of("install", "--root", root.toString(), "--mirror", mirror, "--no-build"));
+        List<String> args =
+                new ArrayList<>(List.of("install", "--root", root.toString(), "--mirror", mirror, "--no-build"));
         args.addAll(List.of(extra));
         return assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new Cli(work).run(args.toArray(String[]::new)));
     }
@@ -65,7 +66,8 @@ class HostileMirrorTest {
     /** Fails with {@code code} and one line naming {@code mentions}; the store and the target are untouched. */
     private Cli.Run refused(int code, Cli.Run r, String... mentions) throws IOException {
         assertEquals(code, r.exitCode(), r::toString);
-        List<String> errors = r.err().lines().filter(l -> l.startsWith("corezfs:")).toList();
+        List<String> errors =
+                r.err().lines().filter(l -> l.startsWith("corezfs:")).toList();
         assertEquals(1, errors.size(), "one error line: " + r);
         assertTrue(r.err().strip().endsWith(errors.get(0)), "and it comes last: " + r);
         for (String m : mentions) {
@@ -120,8 +122,11 @@ class HostileMirrorTest {
             out.write(RawHttpServer.head(200, "Connection: close"));
             endless(out);
         })) {
-            refused(4, install(http.base().toString(), "--max-index-size", "64K"),
-                    http.base() + "/index.json", "more than 65536 bytes");
+            refused(
+                    4,
+                    install(http.base().toString(), "--max-index-size", "64K"),
+                    http.base() + "/index.json",
+                    "more than 65536 bytes");
         }
     }
 
@@ -131,7 +136,11 @@ class HostileMirrorTest {
             out.write(RawHttpServer.head(200, "Content-Length: 10000000"));
             endless(out);
         })) {
-            refused(4, install(http.base().toString(), "--max-index-size", "1M"), http.base() + "/index.json", "10000000");
+            refused(
+                    4,
+                    install(http.base().toString(), "--max-index-size", "1M"),
+                    http.base() + "/index.json",
+                    "10000000");
         }
     }
 
@@ -141,7 +150,11 @@ class HostileMirrorTest {
             out.write(RawHttpServer.head(200, "Connection: close"));
             endless(out);
         })) {
-            refused(4, install(http.base().toString()), http.base() + "/" + NAME, "more than " + archive.length + " bytes");
+            refused(
+                    4,
+                    install(http.base().toString()),
+                    http.base() + "/" + NAME,
+                    "more than " + archive.length + " bytes");
         }
     }
 
@@ -176,7 +189,11 @@ class HostileMirrorTest {
                 Thread.sleep(20);
             }
         })) {
-            refused(3, install(http.base().toString(), "--stall-timeout", "400ms", "--min-rate", "1K"), http.base() + "/" + NAME, "slower than");
+            refused(
+                    3,
+                    install(http.base().toString(), "--stall-timeout", "400ms", "--min-rate", "1K"),
+                    http.base() + "/" + NAME,
+                    "slower than");
         }
     }
 
@@ -192,24 +209,42 @@ class HostileMirrorTest {
                 Thread.sleep(50);
             }
         })) {
-            refused(3, install(http.base().toString(), "--download-deadline", "1s", "--deadline-rate", "1G", "--max-index-size", "128M"),
-                    http.base() + "/index.json", "did not finish within");
+            refused(
+                    3,
+                    install(
+                            http.base().toString(),
+                            "--download-deadline",
+                            "1s",
+                            "--deadline-rate",
+                            "1G",
+                            "--max-index-size",
+                            "128M"),
+                    http.base() + "/index.json",
+                    "did not finish within");
         }
     }
 
     @Test
     void aServerThatNeverSendsHeadersTimesOut() throws IOException {
         try (RawHttpServer http = new RawHttpServer((path, out) -> Thread.sleep(60_000))) {
-            refused(3, install(http.base().toString(), "--header-timeout", "400ms"), http.base() + "/index.json", "no response");
+            refused(
+                    3,
+                    install(http.base().toString(), "--header-timeout", "400ms"),
+                    http.base() + "/index.json",
+                    "no response");
         }
     }
 
     @Test
     void aRedirectToAnotherHostOrPortIsRefusedAndNamed() throws IOException {
         try (StaticHttpServer other = new StaticHttpServer(served);
-             RawHttpServer http = new RawHttpServer((path, out) ->
-                     out.write(RawHttpServer.head(302, "Location: " + other.base() + path, "Content-Length: 0")))) {
-            refused(3, install(http.base().toString()), http.base() + "/index.json", other.base() + "/index.json",
+                RawHttpServer http = new RawHttpServer((path, out) ->
+                        out.write(RawHttpServer.head(302, "Location: " + other.base() + path, "Content-Length: 0")))) {
+            refused(
+                    3,
+                    install(http.base().toString()),
+                    http.base() + "/index.json",
+                    other.base() + "/index.json",
                     "--allow-cross-host-redirects");
             assertEquals(0, other.requests.size(), "the other host was never asked");
 
@@ -237,16 +272,29 @@ class HostileMirrorTest {
 
     @Test
     void redirectsAreBounded() throws IOException {
-        try (RawHttpServer http = new RawHttpServer((path, out) ->
-                out.write(RawHttpServer.head(302, "Location: " + path + "x", "Content-Length: 0")))) {
-            refused(3, install(http.base().toString(), "--max-redirects", "3"), http.base() + "/index.json", "more than 3 redirects");
+        try (RawHttpServer http = new RawHttpServer(
+                (path, out) -> out.write(RawHttpServer.head(302, "Location: " + path + "x", "Content-Length: 0")))) {
+            refused(
+                    3,
+                    install(http.base().toString(), "--max-redirects", "3"),
+                    http.base() + "/index.json",
+                    "more than 3 redirects");
             assertEquals(4, http.requests.size(), http.requests::toString);
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ftp://mirror.example/", "file:///srv/mirror", "mirror.example/corezfs", "http:///corezfs/",
-            "http://", "http://mirror.example/?q=1", "", "http://mirror.example:99999/"})
+    @ValueSource(
+            strings = {
+                "ftp://mirror.example/",
+                "file:///srv/mirror",
+                "mirror.example/corezfs",
+                "http:///corezfs/",
+                "http://",
+                "http://mirror.example/?q=1",
+                "",
+                "http://mirror.example:99999/"
+            })
     void aMirrorThatIsNotAnHttpUrlIsAUsageError(String mirror) {
         Cli.Run r = new Cli(work).run("install", "--root", root.toString(), "--mirror", mirror, "--no-build");
         assertEquals(2, r.exitCode(), r::toString);
@@ -255,26 +303,54 @@ class HostileMirrorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "{\"format\":1,\"archives\":[null]}",
-            "{\"format\":1}",
-            "{\"format\":1,\"archives\":{}}",
-            "{\"format\":\"1\",\"archives\":[]}",
-            "{\"archives\":[]}",
-            "[]",
-            "{\"format\":1,\"archives\":[]} trailing",
-    })
+    @ValueSource(
+            strings = {
+                "{\"format\":1,\"archives\":[null]}",
+                "{\"format\":1}",
+                "{\"format\":1,\"archives\":{}}",
+                "{\"format\":\"1\",\"archives\":[]}",
+                "{\"archives\":[]}",
+                "[]",
+                "{\"format\":1,\"archives\":[]} trailing",
+            })
     void aMalformedIndexIsInvalid(String text) throws IOException {
         String entry = entry(Map.of());
         refusedIndex(text.replace("ENTRY", entry));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"file=null", "file=\"../" + NAME + "\"", "file=\"sub/" + NAME + "\"", "file=\"" + NAME + "\\n\"",
-            "file=7", "file=\"..\"", "file=\"\"", "sha256=null", "sha256=\"abc\"", "sha256=\"" + "A" + "\"", "size=null",
-            "size=\"12\"", "size=-1", "size=1.5", "size=99999999999999999999", "size=1e30", "os=null", "os=1",
-            "osVersion=null", "board=null", "arch=null", "kernel=null", "kernel=\"x y\"", "zfsVersion=null",
-            "zfsVersion=[]", "os=\"\"", "file=MISSING", "size=MISSING", "kernel=MISSING"})
+    @ValueSource(
+            strings = {
+                "file=null",
+                "file=\"../" + NAME + "\"",
+                "file=\"sub/" + NAME + "\"",
+                "file=\"" + NAME + "\\n\"",
+                "file=7",
+                "file=\"..\"",
+                "file=\"\"",
+                "sha256=null",
+                "sha256=\"abc\"",
+                "sha256=\"" + "A" + "\"",
+                "size=null",
+                "size=\"12\"",
+                "size=-1",
+                "size=1.5",
+                "size=99999999999999999999",
+                "size=1e30",
+                "os=null",
+                "os=1",
+                "osVersion=null",
+                "board=null",
+                "arch=null",
+                "kernel=null",
+                "kernel=\"x y\"",
+                "zfsVersion=null",
+                "zfsVersion=[]",
+                "os=\"\"",
+                "file=MISSING",
+                "size=MISSING",
+                "kernel=MISSING"
+            })
     void anIndexEntryWithABadFieldIsInvalid(String edit) throws IOException {
         String key = edit.substring(0, edit.indexOf('='));
         String value = edit.substring(edit.indexOf('=') + 1);
@@ -287,7 +363,9 @@ class HostileMirrorTest {
     /** The published entry for the archive, with fields replaced by raw JSON (or left out for MISSING). */
     private String entry(Map<String, String> replace) throws IOException {
         var node = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(index).get("archives").get(0);
+                .readTree(index)
+                .get("archives")
+                .get(0);
         StringBuilder b = new StringBuilder("{");
         var names = new ArrayList<String>();
         node.fieldNames().forEachRemaining(names::add);
@@ -296,7 +374,11 @@ class HostileMirrorTest {
             if (v.equals("MISSING")) {
                 continue;
             }
-            b.append(b.length() > 1 ? "," : "").append('"').append(n).append("\":").append(v);
+            b.append(b.length() > 1 ? "," : "")
+                    .append('"')
+                    .append(n)
+                    .append("\":")
+                    .append(v);
         }
         return b.append('}').toString();
     }
