@@ -104,7 +104,14 @@ public record LiveState(
 
     private static Optional<String> read(Path p) {
         try {
-            return Files.isRegularFile(p) ? Optional.of(Files.readString(p).strip()) : Optional.empty();
+            if (!Files.isRegularFile(p)) {
+                return Optional.empty();
+            }
+            // A /sys or /proc value is one line; the cap keeps a strange file from filling the heap.
+            try (java.io.InputStream in = Files.newInputStream(p)) {
+                return Optional.of(
+                        new String(in.readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8).strip());
+            }
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -96,6 +96,15 @@ public final class RootFs {
         }
         String name =
                 describe(hostPath) + (p.equals(root.resolve(hostPath.replaceFirst("^/+", ""))) ? "" : " (" + p + ")");
+        return Optional.of(readText(p, name));
+    }
+
+    /**
+     * The text of a small file the host or an operator controls (a release file, a preset, a /proc or /sys value),
+     * read under the same rules as {@link #readIfExists}: a regular file of at most {@link #MAX_FILE_BYTES}, in
+     * UTF-8; anything else is refused (exit 3) with {@code name} in the message.
+     */
+    public static String readText(Path p, String name) {
         try {
             BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
             if (!a.isRegularFile()) {
@@ -116,12 +125,12 @@ public final class RootFs {
             if (bytes.length > MAX_FILE_BYTES) {
                 throw tooLarge(name);
             }
-            return Optional.of(StandardCharsets.UTF_8
+            return StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))
-                    .toString());
+                    .toString();
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new CorezfsException(ExitCode.PRECONDITION, name + " is not UTF-8 text", e);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.corezfs.system;
 
+import io.corezfs.host.RootFs;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -47,7 +48,7 @@ public final class Presets {
             if (!Files.isRegularFile(p)) {
                 continue; // a preset symlinked to /dev/null masks its name and holds no rules
             }
-            for (String line : Files.readAllLines(p)) {
+            for (String line : RootFs.readText(p, p.toString()).split("\n", -1)) {
                 addRule(rules, line);
             }
         }

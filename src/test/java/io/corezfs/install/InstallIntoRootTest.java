@@ -54,6 +54,22 @@ class InstallIntoRootTest {
     }
 
     @Test
+    void aHostPresetFileFarLargerThanAnyRealOneIsRefusedAndNothingChanges() throws IOException {
+        Path archive = TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz"));
+        Path preset = root.resolve("etc/systemd/system-preset/99-local.preset");
+        Files.createDirectories(preset.getParent());
+        // Well-formed (comments only), so only its size can be what refuses it.
+        Files.writeString(preset, "# local\n".repeat(300_000));
+        Map<String, String> before = io.corezfs.testing.TreeSnapshot.of(root);
+
+        Cli.Run r = install(archive);
+
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.err().contains(preset.toString()) && r.err().contains("larger than"), r::toString);
+        assertEquals(before, io.corezfs.testing.TreeSnapshot.of(root), "the root is exactly as it was");
+    }
+
+    @Test
     void placesEtcAndOptAndEnablesUnitsByPreset() throws IOException {
         Cli.Run r = install(TarBuilder.typicalTree().writeTo(tmp.resolve("a.tar.gz")));
         assertEquals(0, r.exitCode(), r::toString);
