@@ -155,13 +155,6 @@ public final class ArchivePaths {
     }
 
     public static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-            if (b.length() > 120) {
-                return b.append('…').toString();
-            }
-        }
-        return b.toString();
+        return io.corezfs.Text.printable(s, 120);
     }
 }

@@ -33,14 +33,7 @@ final class OptionValues {
     private OptionValues() {}
 
     static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(Character.isISOControl(c) ? '?' : c);
-            if (b.length() >= 80) {
-                return b.append('…').toString();
-            }
-        }
-        return b.toString();
+        return io.corezfs.Text.printable(s, 80);
     }
 
     private static TypeConversionException bad(String value, String why) {

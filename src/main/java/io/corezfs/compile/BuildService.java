@@ -169,13 +169,6 @@ public final class BuildService {
 
     /** The value as one line of at most 80 characters, as the option checks show a bad value. */
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(Character.isISOControl(c) ? '?' : c);
-            if (b.length() >= 80) {
-                return b.append('…').toString();
-            }
-        }
-        return b.toString();
+        return io.corezfs.Text.printable(s, 80);
     }
 }

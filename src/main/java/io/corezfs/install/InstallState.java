@@ -214,14 +214,7 @@ public record InstallState(
     }
 
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-            if (b.length() > 120) {
-                return b.append('…').toString();
-            }
-        }
-        return b.toString();
+        return io.corezfs.Text.printable(s, 120);
     }
 
     private static String oneLine(String s) {

@@ -427,8 +427,7 @@ public final class Downloader {
     }
 
     private static String printable(String s) {
-        String p = s.replaceAll("\\p{Cntrl}", "?");
-        return p.length() > 200 ? p.substring(0, 200) + "…" : p;
+        return io.corezfs.Text.printable(s, 200);
     }
 
     private static CorezfsException network(URI url, String why) {

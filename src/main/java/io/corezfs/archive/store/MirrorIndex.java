@@ -177,14 +177,7 @@ public record MirrorIndex(int format, List<Entry> archives) {
     }
 
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-            if (b.length() >= 120) {
-                return b.append('…').toString();
-            }
-        }
-        return b.toString();
+        return io.corezfs.Text.printable(s, 120);
     }
 
     /** Written to a temporary name and renamed, so a mirror never serves half an index. */
