@@ -1,11 +1,14 @@
 package io.corezfs.cli;
 
 import io.corezfs.Reporter;
+import io.corezfs.activation.LiveInstaller;
 import io.corezfs.archive.ArchiveLimits;
+import io.corezfs.archive.ArchiveReader;
 import io.corezfs.devcontainer.DevImages;
 import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
+import io.corezfs.install.RootInstaller;
 import io.corezfs.net.Downloader;
 import io.corezfs.system.LiveSystem;
 import java.nio.file.Path;
@@ -99,6 +102,17 @@ public record Context(
 
     public Path resolve(Path p) {
         return workDir.resolve(p);
+    }
+
+    /** The file transaction on any root, as install and uninstall use it. */
+    public RootInstaller rootInstaller(Reporter reporter) {
+        return new RootInstaller(new ArchiveReader(limits), fileOps, reporter, env.clock(), toolVersion);
+    }
+
+    /** The live host's installer over {@code files}: activation, verification, rollback. */
+    public LiveInstaller liveInstaller(RootInstaller files, Reporter reporter) {
+        return new LiveInstaller(
+                live.root(), live.system(), files, new ArchiveReader(limits), reporter, live.launcher());
     }
 
     /** A downloader that reports progress the way the operator's terminal can show it. */

@@ -155,19 +155,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                     "--force and --kernel only apply with --root: a live host loads the module"
                             + " only for its running kernel");
         }
-        RootInstaller files = new RootInstaller(
-                new ArchiveReader(ctx.limits()),
-                ctx.fileOps(),
-                reporter(),
-                ctx.env().clock(),
-                ctx.toolVersion());
-        LiveInstaller live = new LiveInstaller(
-                ctx.live().root(),
-                ctx.live().system(),
-                files,
-                new ArchiveReader(ctx.limits()),
-                reporter(),
-                ctx.live().launcher());
+        RootInstaller files = ctx.rootInstaller(reporter());
+        LiveInstaller live = ctx.liveInstaller(files, reporter());
         if (root == null) {
             if (dryRun) {
                 try {

@@ -1,7 +1,6 @@
 package io.corezfs.cli;
 
 import io.corezfs.activation.LiveInstaller;
-import io.corezfs.archive.ArchiveReader;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
@@ -43,12 +42,7 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RootInstaller files = new RootInstaller(
-                new ArchiveReader(ctx.limits()),
-                ctx.fileOps(),
-                reporter(),
-                ctx.env().clock(),
-                ctx.toolVersion());
+        RootInstaller files = ctx.rootInstaller(reporter());
         java.time.Duration wait = InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT"));
         if (root != null) {
             Path r = ctx.resolve(root);
@@ -62,13 +56,7 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
             out().println("removed corezfs from " + r);
             return 0;
         }
-        LiveInstaller live = new LiveInstaller(
-                ctx.live().root(),
-                ctx.live().system(),
-                files,
-                new ArchiveReader(ctx.limits()),
-                reporter(),
-                ctx.live().launcher());
+        LiveInstaller live = ctx.liveInstaller(files, reporter());
         live.checkPreconditions();
         Optional<List<String>> removed;
         try (InstallLock lock = InstallLock.acquire(ctx.live().root(), "corezfs uninstall", wait)) {
