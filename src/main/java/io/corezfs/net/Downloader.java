@@ -231,7 +231,7 @@ public final class Downloader {
                         "disk full while downloading " + url + " to " + target.getParent()
                                 + "; the partial file was removed");
             }
-            throw network(url, (e.getMessage() == null ? e.toString() : e.getMessage()) + hint);
+            throw network(url, cause(e, url) + hint);
         }
     }
 
@@ -351,7 +351,7 @@ public final class Downloader {
                 throw network(
                         url, "no response from " + current.getHost() + " within " + human(limits.headerTimeout()));
             } catch (IOException e) {
-                throw network(url, e.getMessage() == null ? e.toString() : e.getMessage());
+                throw network(url, cause(e, current));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw network(url, "interrupted");
@@ -402,6 +402,30 @@ public final class Downloader {
         } catch (IOException ignored) {
             // nothing more is read from it
         }
+    }
+
+    /**
+     * What went wrong, in words: the JDK's HTTP client throws a refused or unreachable connection without a message,
+     * and "java.net.ConnectException" tells an operator nothing about where to look.
+     */
+    static String cause(IOException e, URI url) {
+        String where = url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+        String message = null;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return "cannot connect to " + where + "; is the server up and the address right?";
+            }
+            if (t instanceof java.net.UnknownHostException) {
+                return "unknown host " + url.getHost();
+            }
+            if (t instanceof java.net.NoRouteToHostException) {
+                return "no route to " + where;
+            }
+            if (message == null && t.getMessage() != null) {
+                message = t.getMessage();
+            }
+        }
+        return message == null ? e.getClass().getSimpleName() : printable(message);
     }
 
     private static Path partOf(Path target) {

@@ -93,6 +93,21 @@ class DownloaderTest {
     }
 
     @Test
+    void aRefusedConnectionIsSaidInWordsNamingTheAddress() throws IOException {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again: nothing listens there now
+        }
+        URI dead = URI.create("http://127.0.0.1:" + port + "/index.json");
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> new Downloader(Downloader.defaultClient(), Progress.NONE).fetch(dead, tmp.resolve("i.json")));
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertTrue(e.getMessage().contains("cannot connect to 127.0.0.1:" + port), e.getMessage());
+        assertFalse(e.getMessage().contains("java.net."), e.getMessage());
+    }
+
+    @Test
     void aCutDownloadResumesWhereItStopped() throws IOException {
         Path target = tmp.resolve("blob.bin");
         Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE, java.time.Duration.ofMillis(500));
