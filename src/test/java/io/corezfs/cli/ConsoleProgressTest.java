@@ -3,28 +3,17 @@ package io.corezfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.corezfs.Reporter;
+import io.corezfs.testing.RecordingReporter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Download progress goes where it is told: a redrawn bar on a terminal, report lines otherwise. */
 class ConsoleProgressTest {
-    final List<String> told = new ArrayList<>();
-    final Reporter reporter = new Reporter() {
-        @Override
-        public void info(String m) {
-            told.add(m);
-        }
-
-        @Override
-        public void warn(String m) {
-            told.add("warn " + m);
-        }
-    };
+    final RecordingReporter reporter = new RecordingReporter();
+    final List<String> told = reporter.told();
 
     @Test
     void onATerminalTheBarIsDrawnThereAndEndsItsLine() {

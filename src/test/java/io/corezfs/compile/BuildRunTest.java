@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import io.corezfs.Reporter;
 import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.testing.FakeDocker;
+import io.corezfs.testing.RecordingReporter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,18 +34,8 @@ class BuildRunTest {
     Path tmp;
 
     final FakeDocker docker = new FakeDocker();
-    final List<String> told = new ArrayList<>();
-    final Reporter reporter = new Reporter() {
-        @Override
-        public void info(String m) {
-            told.add(m);
-        }
-
-        @Override
-        public void warn(String m) {
-            told.add("warn " + m);
-        }
-    };
+    final RecordingReporter reporter = new RecordingReporter();
+    final List<String> told = reporter.told();
 
     /** The exit actions registered and not yet withdrawn, by name. */
     final Map<String, Runnable> exitActions = new java.util.LinkedHashMap<>();

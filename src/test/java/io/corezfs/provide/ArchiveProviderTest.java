@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveLimits;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.store.ArchiveLocator;
@@ -18,10 +17,10 @@ import io.corezfs.docker.Docker;
 import io.corezfs.host.Environment;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import io.corezfs.testing.RecordingReporter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -36,18 +35,8 @@ class ArchiveProviderTest {
     @TempDir
     Path tmp;
 
-    private final List<String> said = new ArrayList<>();
-    private final Reporter reporter = new Reporter() {
-        @Override
-        public void info(String message) {
-            said.add(message);
-        }
-
-        @Override
-        public void warn(String message) {
-            said.add("warn: " + message);
-        }
-    };
+    final RecordingReporter reporter = new RecordingReporter();
+    final List<String> said = reporter.told();
 
     private ArchiveProvider provider(Supplier<Docker> docker) {
         ArchiveLocator locator = new ArchiveLocator(
