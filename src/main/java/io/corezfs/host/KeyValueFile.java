@@ -2,7 +2,9 @@ package io.corezfs.host;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -18,6 +20,18 @@ public final class KeyValueFile {
 
     public static Map<String, String> parse(String text, String fileName) {
         Map<String, String> out = new LinkedHashMap<>();
+        for (Entry e : entries(text, fileName)) {
+            out.put(e.key(), e.value());
+        }
+        return out;
+    }
+
+    /** One assignment and its 1-based line number, for files whose messages must point at a line. */
+    public record Entry(String key, String value, int line) {}
+
+    /** Every assignment in file order, duplicates included (a caller that must refuse them can). */
+    public static List<Entry> entries(String text, String fileName) {
+        List<Entry> out = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
@@ -38,7 +52,7 @@ public final class KeyValueFile {
             if (!KEY.matcher(key).matches()) {
                 throw garbled(fileName, i, "bad key '" + key + "'");
             }
-            out.put(key, unquote(line.substring(eq + 1).strip(), fileName, i));
+            out.add(new Entry(key, unquote(line.substring(eq + 1).strip(), fileName, i), i + 1));
         }
         return out;
     }
