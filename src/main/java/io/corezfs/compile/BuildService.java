@@ -152,7 +152,10 @@ public final class BuildService {
             req = req.insecure();
         }
         ZfsSource s = new ZfsSourceResolver(ZfsReleases.shipped(), downloader.get(), cache).resolve(req);
-        if (!s.pinned()) {
+        if (!s.why().isEmpty()) {
+            reporter.info(s.why());
+        }
+        if (!s.verified()) {
             reporter.warn("building from a source whose sha256 corezfs does not pin (--insecure-source)");
         }
         return s;

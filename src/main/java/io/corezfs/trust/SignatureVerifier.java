@@ -43,7 +43,7 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
 public final class SignatureVerifier {
     // Real detached signatures are a few hundred bytes; the cap keeps a hostile .sig from steering the parser
     // into large allocations.
-    static final int MAX_SIGNATURE_BYTES = 64 * 1024;
+    public static final int MAX_SIGNATURE_BYTES = 64 * 1024;
     static final int MAX_KEYRING_BYTES = 16 * 1024 * 1024;
 
     private final PGPPublicKeyRingCollection keys;

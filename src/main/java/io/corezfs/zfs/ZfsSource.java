@@ -13,9 +13,27 @@ import java.util.Optional;
  * @param version the release; from the pinned table when the tarball's hash is in it, else from its META
  * @param zfs     the zfs release tarball
  * @param spl     the SPL tarball, for releases before 0.8 only; it is built first
- * @param pinned  whether every tarball matched a hash in the pinned table; false only with --insecure-source
+ * @param pinned  whether every tarball matched a hash in the pinned table
+ * @param signer  the fingerprint of the bundled release key whose signature vouched for a tarball that is not
+ *                pinned; empty when pinned, or when nothing vouched for it (--insecure-source)
+ * @param why     one line saying which release this is and why it was taken, for the build's output
  */
-public record ZfsSource(ZfsVersion version, ZfsTarball zfs, Optional<ZfsTarball> spl, boolean pinned) {
+public record ZfsSource(
+        ZfsVersion version,
+        ZfsTarball zfs,
+        Optional<ZfsTarball> spl,
+        boolean pinned,
+        Optional<String> signer,
+        String why) {
+
+    public ZfsSource(ZfsVersion version, ZfsTarball zfs, Optional<ZfsTarball> spl, boolean pinned) {
+        this(version, zfs, spl, pinned, Optional.empty(), "");
+    }
+
+    /** Whether something corezfs trusts vouched for the source: the pinned table or a bundled release key. */
+    public boolean verified() {
+        return pinned || signer.isPresent();
+    }
 
     /** The tarballs to unpack: zfs first, then the SPL if there is one. */
     public List<Path> files() {

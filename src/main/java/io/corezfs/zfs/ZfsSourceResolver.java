@@ -2,6 +2,8 @@ package io.corezfs.zfs;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.net.Downloader;
+import io.corezfs.trust.BundledKeys;
+import io.corezfs.trust.SignatureVerifier;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,8 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,6 +34,7 @@ import java.util.regex.Pattern;
  * always downloaded afresh into {@code <cache>/sources/from-url/}: their name says nothing about their content.
  */
 public final class ZfsSourceResolver {
+    private static final long MAX_ASC = SignatureVerifier.MAX_SIGNATURE_BYTES;
     private static final Pattern URL_LIKE = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://.*");
 
     /**
@@ -76,6 +81,7 @@ public final class ZfsSourceResolver {
     }
 
     private final ZfsReleases releases;
+    private final Optional<SignatureVerifier> releaseKeys;
     private final Downloader downloader;
     private final Path sources;
 
@@ -85,7 +91,17 @@ public final class ZfsSourceResolver {
      * @param cacheDir   corezfs's cache; tarballs go to its {@code sources/} folder
      */
     public ZfsSourceResolver(ZfsReleases releases, Downloader downloader, Path cacheDir) {
+        this(releases, BundledKeys.load(BundledKeys.OPENZFS), downloader, cacheDir);
+    }
+
+    /**
+     * @param releaseKeys the keys whose signature vouches for a release that is not pinned; empty when none is
+     *                    bundled
+     */
+    public ZfsSourceResolver(
+            ZfsReleases releases, Optional<SignatureVerifier> releaseKeys, Downloader downloader, Path cacheDir) {
         this.releases = releases;
+        this.releaseKeys = releaseKeys;
         this.downloader = downloader;
         this.sources = cacheDir.resolve("sources");
     }
@@ -104,35 +120,49 @@ public final class ZfsSourceResolver {
         if (request.zfsSource().isPresent()) {
             return fromGivenSource(request, asked);
         }
-        ZfsReleases.Release release;
-        ZfsVersion version;
         if (asked.isEmpty()) {
-            release = releases.newestFor(request.kernelRelease())
-                    .orElseThrow(() -> CorezfsException.precondition(
-                            "no OpenZFS release corezfs knows supports kernel " + request.kernelRelease() + "; known: "
-                                    + releases.describe() + ". Choose one with --zfs-version and --insecure-source,"
-                                    + " or give a tarball with --zfs-source"));
-            version = release.version();
-        } else {
-            version = asked.get();
-            Optional<ZfsReleases.Release> pinned = releases.get(version);
-            if (pinned.isEmpty()) {
-                requireInsecure(
-                        request,
-                        "OpenZFS " + version + " is not in corezfs's table of verified releases" + " (known: "
-                                + releases.describe() + ")");
-                release = null;
-            } else {
-                release = pinned.get();
-                // The table copies META's range: refusing here saves downloading a release that cannot build.
-                release.declaredMeta().requireKernel(request.kernelRelease());
-            }
+            Pick pick = pick(request);
+            ZfsReleases.Release release = pick.release();
+            ZfsTarball zfs = fetchChecked(
+                    ZfsReleaseUrls.zfs(release.version(), request.mirror()),
+                    "zfs-" + release.version() + ".tar.gz",
+                    Optional.of(release.sha256()));
+            return finish(request, release.version(), zfs, Optional.of(release), Optional.empty(), pick.why());
         }
-        ZfsTarball zfs = fetchChecked(
-                ZfsReleaseUrls.zfs(version, request.mirror()),
-                "zfs-" + version + ".tar.gz",
-                Optional.ofNullable(release).map(ZfsReleases.Release::sha256));
-        return finish(request, version, zfs, release != null);
+        ZfsVersion version = asked.get();
+        Optional<ZfsReleases.Release> pinned = releases.get(version);
+        URI url = ZfsReleaseUrls.zfs(version, request.mirror());
+        String name = "zfs-" + version + ".tar.gz";
+        if (pinned.isPresent()) {
+            // The table copies META's range: refusing here saves downloading a release that cannot build.
+            pinned.get().declaredMeta().requireKernel(request.kernelRelease());
+            ZfsTarball zfs = fetchChecked(url, name, Optional.of(pinned.get().sha256()));
+            return finish(
+                    request, version, zfs, pinned, Optional.empty(), "ZFS " + version + ": --zfs-version, pinned");
+        }
+        String notPinned = "OpenZFS " + version + " is not in corezfs's table of verified releases (known: "
+                + releases.describe() + ")";
+        if (request.insecureSource()) {
+            ZfsTarball zfs = fetchChecked(url, name, Optional.empty());
+            return finish(request, version, zfs, Optional.empty(), Optional.empty(), "");
+        }
+        if (releaseKeys.isEmpty()) {
+            requireInsecure(request, notPinned + " and no OpenZFS release key is bundled to check a signature");
+        }
+        // Only a signature can vouch for it now; without one nothing is downloaded but the small probe.
+        URI ascUrl = URI.create(url + ".asc");
+        if (!served(ascUrl)) {
+            requireInsecure(request, notPinned + ", and " + ascUrl + " has no signature to check it by");
+        }
+        ZfsTarball zfs = fetchChecked(url, name, Optional.empty());
+        String signer = checkSignature(zfs.file(), ascUrl, sources.resolve(name + ".asc"), true);
+        return finish(
+                request,
+                version,
+                zfs,
+                Optional.empty(),
+                Optional.of(signer),
+                "ZFS " + version + ": not pinned; signature by " + signer + " (OpenZFS release key) checked");
     }
 
     private ZfsSource fromGivenSource(Request request, Optional<ZfsVersion> asked) {
@@ -156,15 +186,25 @@ public final class ZfsSourceResolver {
         }
         String sha256 = ZfsTarball.sha256(file);
         Optional<ZfsReleases.Release> pinned = releases.bySha256(sha256);
+        Optional<String> signer = Optional.empty();
         if (pinned.isEmpty() && !request.insecureSource()) {
-            if (downloaded) {
-                deleteQuietly(file);
+            String notPinned = "--zfs-source " + given + " has sha256 " + sha256 + ", which is not the"
+                    + " tarball of any release in corezfs's table of verified releases (known: "
+                    + releases.describe() + ")";
+            try {
+                signer = givenSignature(given, file, downloaded);
+                if (signer.isEmpty()) {
+                    requireInsecure(
+                            request,
+                            notPinned + ", and no signature by a bundled OpenZFS release key lies" + " beside it ("
+                                    + given + ".asc)");
+                }
+            } catch (CorezfsException e) {
+                if (downloaded) {
+                    deleteQuietly(file);
+                }
+                throw e;
             }
-            requireInsecure(
-                    request,
-                    "--zfs-source " + given + " has sha256 " + sha256 + ", which is not the"
-                            + " tarball of any release in corezfs's table of verified releases (known: "
-                            + releases.describe() + ")");
         }
         ZfsTarball zfs = ZfsTarball.read(file, sha256);
         ZfsVersion version = pinned.map(ZfsReleases.Release::version)
@@ -173,15 +213,48 @@ public final class ZfsSourceResolver {
             throw CorezfsException.verification("--zfs-version " + asked.get() + " was asked for, but --zfs-source "
                     + given + " is OpenZFS " + version);
         }
-        return finish(request, version, zfs, pinned.isPresent());
+        String why = pinned.isPresent()
+                ? "ZFS " + version + ": --zfs-source " + given + " is the pinned release tarball"
+                : signer.map(f ->
+                                "ZFS " + version + ": not pinned; signature by " + f + " (OpenZFS release key) checked")
+                        .orElse("");
+        return finish(request, version, zfs, pinned, signer, why);
+    }
+
+    /**
+     * The signer of a given tarball's detached signature beside it ({@code <file>.asc}, or {@code <url>.asc}),
+     * or empty when there is none to check or no key is bundled.
+     */
+    private Optional<String> givenSignature(String given, Path file, boolean downloaded) {
+        if (releaseKeys.isEmpty()) {
+            return Optional.empty();
+        }
+        if (downloaded) {
+            URI asc = URI.create(uri(given) + ".asc");
+            if (!served(asc)) {
+                return Optional.empty();
+            }
+            return Optional.of(checkSignature(file, asc, file.resolveSibling(file.getFileName() + ".asc"), false));
+        }
+        Path asc = file.resolveSibling(file.getFileName() + ".asc");
+        if (!Files.isRegularFile(asc)) {
+            return Optional.empty();
+        }
+        return Optional.of(verify(file, asc));
     }
 
     /** The checks every zfs tarball gets, then the SPL for releases that need one. */
-    private ZfsSource finish(Request request, ZfsVersion version, ZfsTarball zfs, boolean zfsPinned) {
+    private ZfsSource finish(
+            Request request,
+            ZfsVersion version,
+            ZfsTarball zfs,
+            Optional<ZfsReleases.Release> pinned,
+            Optional<String> signer,
+            String why) {
         requireVersion(zfs, version);
-        zfs.meta().requireKernel(request.kernelRelease());
+        requireKernel(zfs, pinned, request.kernelRelease());
         if (!version.needsSpl()) {
-            return new ZfsSource(version, zfs, Optional.empty(), zfsPinned);
+            return new ZfsSource(version, zfs, Optional.empty(), pinned.isPresent(), signer, why);
         }
         // The SPL is checked against the table whenever it knows the version, even when the zfs tarball was an
         // insecure one: its trust does not depend on the other file's.
@@ -194,7 +267,105 @@ public final class ZfsSourceResolver {
                 fetchChecked(ZfsReleaseUrls.spl(version, request.mirror()), "spl-" + version + ".tar.gz", splSha256);
         requireVersion(spl, version);
         spl.meta().requireKernel(request.kernelRelease());
-        return new ZfsSource(version, zfs, Optional.of(spl), zfsPinned && splSha256.isPresent());
+        return new ZfsSource(
+                version, zfs, Optional.of(spl), pinned.isPresent() && splSha256.isPresent(), Optional.empty(), why);
+    }
+
+    /**
+     * The range is the tarball's own META (what configure will check), narrowed by the pinned table when the
+     * release is pinned: a release has shipped a META whose Linux-Maximum was a placeholder (2.4.2's 99.99), and
+     * the table records what the release really supports.
+     */
+    private static void requireKernel(ZfsTarball zfs, Optional<ZfsReleases.Release> pinned, String kernel) {
+        zfs.meta().requireKernel(kernel);
+        if (pinned.isPresent() && !pinned.get().supportsKernel(kernel)) {
+            ZfsReleases.Release r = pinned.get();
+            throw CorezfsException.precondition("OpenZFS " + r.version() + " supports Linux " + r.linuxMinimum()
+                    + " to " + r.linuxMaximum() + " by corezfs's table of verified releases (narrower than its META's "
+                    + zfs.meta().linuxMinimum().orElse("(any)") + " to "
+                    + zfs.meta().linuxMaximum().orElse("(any)")
+                    + "), but the kernel is " + kernel + "; use a ZFS release that supports it");
+        }
+    }
+
+    private record Pick(ZfsReleases.Release release, String why) {}
+
+    /**
+     * The newest pinned release that supports the kernel and that the source actually has: a mirror holds what
+     * its operator copied into it, so the newest entry of the table may well be missing there. A tarball already
+     * in the cache needs no source. Each candidate costs one small request; only a 404 moves on to the next, any
+     * other failure of the source is an error rather than a quiet choice of an older release.
+     */
+    private Pick pick(Request request) {
+        String kernel = request.kernelRelease();
+        List<ZfsReleases.Release> candidates =
+                releases.all().stream().filter(r -> r.supportsKernel(kernel)).toList();
+        if (candidates.isEmpty()) {
+            throw CorezfsException.precondition("no OpenZFS release corezfs knows supports kernel " + kernel
+                    + "; known: " + releases.describe() + ". Choose one with --zfs-version and --insecure-source,"
+                    + " or give a tarball with --zfs-source");
+        }
+        String where = request.mirror().map(URI::toString).orElse("https://github.com");
+        List<String> missing = new ArrayList<>();
+        List<String> tried = new ArrayList<>();
+        for (ZfsReleases.Release r : candidates) {
+            String skipped = missing.isEmpty() ? "" : " (" + String.join(", ", missing) + " not served there)";
+            if (Files.isRegularFile(sources.resolve("zfs-" + r.version() + ".tar.gz"))) {
+                return new Pick(
+                        r,
+                        "ZFS " + r.version() + ": newest pinned release for kernel " + kernel + " that " + where
+                                + " serves or the cache " + sources + " holds" + skipped);
+            }
+            URI url = ZfsReleaseUrls.zfs(r.version(), request.mirror());
+            if (served(url)) {
+                return new Pick(
+                        r,
+                        "ZFS " + r.version() + ": newest pinned release for kernel " + kernel + " that " + where
+                                + " serves" + skipped);
+            }
+            missing.add(r.version().text());
+            tried.add(url + (url.getScheme().equalsIgnoreCase("file") ? " (no such file)" : " (not found, HTTP 404)"));
+        }
+        throw CorezfsException.precondition("none of the pinned OpenZFS releases that support kernel " + kernel
+                + " is served by " + where + ": " + String.join(", ", tried)
+                + ". Copy one into the mirror, or give a tarball with --zfs-source");
+    }
+
+    /** Whether the source has {@code url}: only "not found" is a no, anything else unexpected is an error. */
+    private boolean served(URI url) {
+        if (url.getScheme().equalsIgnoreCase("file")) {
+            try {
+                return Files.isRegularFile(Path.of(url));
+            } catch (IllegalArgumentException e) {
+                throw CorezfsException.precondition(url + ": not a local file URL (file:///path)");
+            }
+        }
+        return downloader.exists(url);
+    }
+
+    /** Fetches the detached signature at {@code ascUrl} and checks it; returns the signing key's fingerprint. */
+    private String checkSignature(Path tarball, URI ascUrl, Path target, boolean deleteTarballIfBad) {
+        boolean local = ascUrl.getScheme().equalsIgnoreCase("file");
+        try {
+            return verify(tarball, local ? Path.of(ascUrl) : downloader.fetchBounded(ascUrl, target, MAX_ASC));
+        } catch (CorezfsException e) {
+            if (deleteTarballIfBad) {
+                deleteQuietly(tarball);
+            }
+            throw e;
+        } finally {
+            if (!local) {
+                deleteQuietly(target); // a few hundred bytes, fetched again whenever needed
+            }
+        }
+    }
+
+    private String verify(Path tarball, Path asc) {
+        try {
+            return releaseKeys.get().verify(tarball, asc).fingerprint();
+        } catch (IOException e) {
+            throw CorezfsException.precondition("cannot read " + asc + ": " + e.getMessage());
+        }
     }
 
     /** Fetches into the cache (reusing a cached copy), checks the pinned hash if there is one, then reads it. */

@@ -10,8 +10,11 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.net.Downloader;
 import io.corezfs.net.Progress;
+import io.corezfs.testing.TestPgp;
+import io.corezfs.trust.SignatureVerifier;
 import io.corezfs.zfs.ZfsSourceResolver.Request;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -370,5 +373,259 @@ class ZfsSourceResolverTest {
         assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
         assertMentions(e, "spl-0.7.13.tar.gz");
         assertFalse(Files.exists(cache().resolve("sources/spl-0.7.13.tar.gz")));
+    }
+
+    // --- which release a build picks: the newest pinned one the source serves ---
+
+    private static final String NEXT_KERNEL = "6.12.95+deb12-cloud-amd64";
+    final TestTarball zfs244 = TestTarball.zfs("2.4.4").linux("4.18", "7.2");
+    final TestTarball zfs239 = TestTarball.zfs("2.3.9").linux("4.18", "7.2");
+    final TestTarball zfs232 = TestTarball.zfs("2.3.2").linux("4.18", "6.14");
+    final ZfsReleases current = ZfsReleases.of(zfs244.pin(), zfs239.pin(), zfs232.pin(), zfs2111.pin());
+
+    @Test
+    void withoutAVersionTheNewestPinnedReleaseTheMirrorServesIsTakenAndTheOutputSaysWhy() {
+        publish(zfs232, "2.3.2");
+        publish(zfs2111, "2.1.11");
+
+        ZfsSource s = resolver(current).resolve(Request.forKernel(NEXT_KERNEL).withMirror(mirror));
+
+        assertEquals(ZfsVersion.of("2.3.2"), s.version());
+        assertTrue(s.pinned());
+        assertEquals(
+                List.of(OPENZFS + "zfs-2.3.2/zfs-2.3.2.tar.gz"),
+                server.requests(),
+                "the releases the mirror lacks are probed, not downloaded");
+        assertEquals(
+                "ZFS 2.3.2: newest pinned release for kernel " + NEXT_KERNEL + " that " + mirror
+                        + " serves (2.4.4, 2.3.9 not served there)",
+                s.why());
+    }
+
+    @Test
+    void whenTheMirrorServesTheNewestReleaseNothingOlderIsConsidered() {
+        publish(zfs244, "2.4.4");
+        publish(zfs232, "2.3.2");
+
+        ZfsSource s = resolver(current).resolve(Request.forKernel(NEXT_KERNEL).withMirror(mirror));
+
+        assertEquals(ZfsVersion.of("2.4.4"), s.version());
+        assertFalse(s.why().contains("not served"), s.why());
+    }
+
+    @Test
+    void aLocalDirectoryMirrorIsProbedByItsFiles() {
+        Path dir = tmp.resolve("mirror");
+        zfs239.writeTo(dir.resolve("openzfs/zfs/releases/download/zfs-2.3.9/zfs-2.3.9.tar.gz"));
+
+        ZfsSource s = resolver(current).resolve(Request.forKernel(NEXT_KERNEL).withMirror(dir.toUri()));
+
+        assertEquals(ZfsVersion.of("2.3.9"), s.version());
+        assertTrue(s.why().contains("(2.4.4 not served there)"), s.why());
+    }
+
+    @Test
+    void aSourceThatServesNoCandidateIsAPreconditionFailureNamingWhatWasTried() {
+        publish(zfs2111, "2.1.11"); // served, but it does not support 6.12
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(current).resolve(Request.forKernel(NEXT_KERNEL).withMirror(mirror)));
+
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertMentions(
+                e,
+                NEXT_KERNEL,
+                mirror + "/openzfs/zfs/releases/download/zfs-2.4.4/zfs-2.4.4.tar.gz",
+                mirror + "/openzfs/zfs/releases/download/zfs-2.3.2/zfs-2.3.2.tar.gz",
+                "404");
+        assertFalse(e.getMessage().contains("2.1.11"), e.getMessage());
+        assertEquals(List.of(), server.requests());
+    }
+
+    @Test
+    void aSourceThatCannotBeReachedIsAnErrorNotAQuietFallBackToAnOlderRelease() {
+        LoopbackFiles gone = new LoopbackFiles();
+        URI dead = gone.url("/mirror");
+        gone.close();
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(current).resolve(Request.forKernel(NEXT_KERNEL).withMirror(dead)));
+
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertMentions(e, "zfs-2.4.4.tar.gz", "cannot");
+    }
+
+    @Test
+    void anAskedReleaseOutsideItsRangeIsRefusedWithTheRangeChecksMessage() {
+        publish(zfs2111, "2.1.11");
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(current)
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.1.11")
+                                .withMirror(mirror)));
+
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertMentions(e, "OpenZFS 2.1.11 supports Linux 3.10 to 6.2, but the kernel is " + NEXT_KERNEL);
+        assertEquals(List.of(), server.requests());
+    }
+
+    // --- the range: the tarball's META, narrowed by the pinned table ---
+
+    @Test
+    void aPinnedRangeNarrowerThanTheTarballsMetaWins() {
+        // 2.4.2 shipped "Linux-Maximum: 99.99"; the table says what it really supports.
+        TestTarball placeholder = TestTarball.zfs("2.4.2").linux("4.18", "99.99");
+        ZfsReleases table = ZfsReleases.of(new ZfsReleases.Release(
+                ZfsVersion.of("2.4.2"), TestTarball.sha256(placeholder.bytes()), "4.18", "6.15", Optional.empty()));
+        Path upload = placeholder.writeTo(tmp.resolve("zfs-2.4.2.tar.gz"));
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(table)
+                        .resolve(Request.forKernel("6.16.1-flatcar").withSource(upload.toString())));
+
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertMentions(e, "OpenZFS 2.4.2 supports Linux 4.18 to 6.15", "99.99", "6.16.1-flatcar");
+        assertEquals(
+                ZfsVersion.of("2.4.2"),
+                resolver(table)
+                        .resolve(Request.forKernel("6.15.3-flatcar").withSource(upload.toString()))
+                        .version());
+    }
+
+    @Test
+    void aTarballsMetaNarrowerThanThePinnedRangeWinsForAGivenSourceToo() {
+        TestTarball narrow = TestTarball.zfs("2.2.6").linux("4.18", "6.1");
+        ZfsReleases wide = ZfsReleases.of(new ZfsReleases.Release(
+                ZfsVersion.of("2.2.6"), TestTarball.sha256(narrow.bytes()), "4.18", "6.10", Optional.empty()));
+        Path upload = narrow.writeTo(tmp.resolve("zfs-2.2.6.tar.gz"));
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(wide).resolve(Request.forKernel("6.5.0").withSource(upload.toString())));
+
+        assertEquals(ExitCode.PRECONDITION, e.exitCode());
+        assertMentions(e, "OpenZFS 2.2.6 supports Linux 4.18 to 6.1", "6.5.0");
+    }
+
+    // --- a release that is not pinned, vouched for by a release key's signature ---
+
+    final TestPgp releaseKey = TestPgp.generate("Test Release Signer <release@example.invalid>");
+    final TestTarball zfs250 = TestTarball.zfs("2.5.0").linux("4.18", "7.4");
+
+    private ZfsSourceResolver signedResolver() {
+        try {
+            return new ZfsSourceResolver(
+                    table,
+                    Optional.of(SignatureVerifier.fromKeyring(releaseKey.publicKeyring(true), "test keys")),
+                    new Downloader(Downloader.defaultClient(), Progress.NONE),
+                    cache());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private byte[] signed(TestPgp key, byte[] data) {
+        try {
+            return key.sign(data, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aReleaseThatIsNotPinnedButSignedByABundledKeyIsAcceptedAndTheOutputSaysSo() {
+        publish(zfs250, "2.5.0");
+        server.put(OPENZFS + "zfs-2.5.0/zfs-2.5.0.tar.gz.asc", signed(releaseKey, zfs250.bytes()));
+
+        ZfsSource s = signedResolver()
+                .resolve(Request.forKernel(NEXT_KERNEL).withVersion("2.5.0").withMirror(mirror));
+
+        assertEquals(ZfsVersion.of("2.5.0"), s.version());
+        assertFalse(s.pinned());
+        assertTrue(s.verified());
+        assertEquals(Optional.of(releaseKey.signerFingerprint()), s.signer());
+        assertEquals(
+                "ZFS 2.5.0: not pinned; signature by " + releaseKey.signerFingerprint()
+                        + " (OpenZFS release key) checked",
+                s.why());
+    }
+
+    @Test
+    void aReleaseThatIsNotPinnedAndHasNoSignatureIsRefusedWithoutDownloadingIt() {
+        publish(zfs250, "2.5.0");
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> signedResolver()
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.5.0")
+                                .withMirror(mirror)));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
+        assertMentions(e, "2.5.0 is not in corezfs's table", "zfs-2.5.0.tar.gz.asc", "--insecure-source");
+        assertEquals(List.of(), server.requests());
+    }
+
+    @Test
+    void aBadSignatureIsAVerificationFailureAndTheDownloadIsDeleted() {
+        publish(zfs250, "2.5.0");
+        server.put(OPENZFS + "zfs-2.5.0/zfs-2.5.0.tar.gz.asc", signed(releaseKey, zfs2111.bytes()));
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> signedResolver()
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.5.0")
+                                .withMirror(mirror)));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
+        assertMentions(e, "BAD signature");
+        assertFalse(Files.exists(cache().resolve("sources/zfs-2.5.0.tar.gz")));
+    }
+
+    @Test
+    void aSignatureByAKeyThatIsNotBundledIsAVerificationFailure() {
+        publish(zfs250, "2.5.0");
+        TestPgp stranger = TestPgp.generate("Stranger <s@example.invalid>");
+        server.put(OPENZFS + "zfs-2.5.0/zfs-2.5.0.tar.gz.asc", signed(stranger, zfs250.bytes()));
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> signedResolver()
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.5.0")
+                                .withMirror(mirror)));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
+        assertMentions(e, "unknown key", stranger.signerFingerprint());
+    }
+
+    @Test
+    void aGivenFileThatIsNotPinnedIsAcceptedBySignatureBesideIt() throws IOException {
+        Path upload = zfs250.writeTo(tmp.resolve("uploads/zfs-2.5.0.tar.gz"));
+        Files.write(tmp.resolve("uploads/zfs-2.5.0.tar.gz.asc"), signed(releaseKey, zfs250.bytes()));
+
+        ZfsSource s = signedResolver().resolve(Request.forKernel(NEXT_KERNEL).withSource(upload.toString()));
+
+        assertEquals(ZfsVersion.of("2.5.0"), s.version());
+        assertEquals(Optional.of(releaseKey.signerFingerprint()), s.signer());
+    }
+
+    @Test
+    void aGivenUrlThatIsNotPinnedIsAcceptedBySignatureBesideIt() {
+        server.put("/builds/zfs-2.5.0.tar.gz", zfs250.bytes());
+        server.put("/builds/zfs-2.5.0.tar.gz.asc", signed(releaseKey, zfs250.bytes()));
+
+        ZfsSource s = signedResolver()
+                .resolve(Request.forKernel(NEXT_KERNEL)
+                        .withSource(server.url("/builds/zfs-2.5.0.tar.gz").toString()));
+
+        assertTrue(s.verified());
+        assertTrue(s.why().contains("not pinned; signature by " + releaseKey.signerFingerprint()), s.why());
     }
 }
