@@ -2,6 +2,7 @@ package io.corezfs.cli;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
+import io.corezfs.compile.BuildService;
 import io.corezfs.host.Arch;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
@@ -99,30 +100,28 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HostFacts facts = facts();
         Path file = output != null && output.file != null ? ctx.resolve(output.file) : null;
         Path dir = output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir();
+        if (target == null) {
+            HostFacts facts = Hosts.detect(ctx, new RootFs(ctx.resolve(host.root)), host.kernel());
+            out().println(BuildOptions.service(ctx, reporter(), downloads.limits(true))
+                    .build(build.request(ctx), facts, targetRoot(), Optional.ofNullable(file), dir));
+            return 0;
+        }
         out().println(BuildOptions.service(ctx, reporter(), downloads.limits(true))
-                .build(build.request(ctx), facts, targetRoot(), Optional.ofNullable(file), dir));
+                .build(build.request(ctx), release(), targetRoot(), Optional.ofNullable(file), dir));
         return 0;
     }
 
-    private HostFacts facts() {
-        if (target == null) {
-            return Hosts.detect(ctx, new RootFs(ctx.resolve(host.root)), host.kernel());
-        }
-        if (host.kernel == null) {
-            throw new CorezfsException(
-                    ExitCode.USAGE,
-                    "--os-version needs --kernel: the kernel of that release cannot be detected from here");
-        }
+    /** The named release; without --kernel its kernel is read from its developer image, never from this host. */
+    private BuildService.OsRelease release() {
         if (!target.version.matches("[0-9]+(\\.[0-9]+)*")) {
             throw new CorezfsException(ExitCode.USAGE, "--os-version: malformed version '" + target.version + "'");
         }
         String arch = Optional.ofNullable(Arch.fromBoard(target.board))
                 .orElse(ctx.env().machineArch());
-        return new HostFacts(
-                target.os, target.version, target.board, target.channel, target.channel, host.kernel, arch);
+        return new BuildService.OsRelease(
+                target.os, target.version, target.board, target.channel, arch, Optional.ofNullable(host.kernel));
     }
 
     /** The host whose base image decides which libraries to bundle; for a named target, none is known. */

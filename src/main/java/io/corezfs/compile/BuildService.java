@@ -76,6 +76,19 @@ public final class BuildService {
     }
 
     /**
+     * An OS release to build for whose kernel may not be known from here (a version the node does not run yet).
+     *
+     * @param kernel its kernel release when known (e.g. {@code --kernel}); empty means read it from the release's
+     *               developer image
+     */
+    public record OsRelease(
+            String os, String version, String board, String channel, String arch, Optional<String> kernel) {
+        HostFacts withKernel(String k) {
+            return new HostFacts(os, version, board, channel, channel, k, arch);
+        }
+    }
+
+    /**
      * Builds the archive for {@code facts} and writes it to {@code archive}, or under its versioned name into
      * {@code dir} when {@code archive} is empty.
      *
@@ -83,23 +96,55 @@ public final class BuildService {
      * @return the archive written
      */
     public Path build(Request r, HostFacts facts, RootFs targetRoot, Optional<Path> archive, Path dir) {
+        checkRequest(r);
         Path cache = r.cacheDir();
         // The cheapest checks first: an unsupported kernel fails before Docker or any download of the image.
-        ZfsSource source = resolveSource(r, facts, cache);
+        ZfsSource source = resolveSource(r, facts.kernel(), cache);
         Docker engine = docker.get();
         engine.ping();
-        String image = r.devImage().isPresent()
+        String image = image(r, facts.os(), facts.channelOrNone(), facts.board(), facts.version(), engine);
+        return compile(r, facts, source, engine, image, targetRoot, archive, dir);
+    }
+
+    /**
+     * As {@link #build(Request, HostFacts, RootFs, Optional, Path)} for a release whose kernel may be unknown: it is
+     * then read from the developer image (the one kernel tree under its {@code /usr/lib/modules} with a
+     * {@code build/Makefile}) before the source is chosen for it.
+     */
+    public Path build(Request r, OsRelease release, RootFs targetRoot, Optional<Path> archive, Path dir) {
+        if (release.kernel().isPresent()) {
+            return build(r, release.withKernel(release.kernel().get()), targetRoot, archive, dir);
+        }
+        checkRequest(r);
+        Docker engine = docker.get();
+        engine.ping();
+        String image = image(r, release.os(), release.channel(), release.board(), release.version(), engine);
+        String kernel = ImageKernel.read(engine, env, image);
+        reporter.info("kernel " + kernel + ": the one kernel tree in " + image + " (" + release.os() + " "
+                + release.version() + "'s developer image)");
+        HostFacts facts = release.withKernel(kernel);
+        ZfsSource source = resolveSource(r, kernel, r.cacheDir());
+        return compile(r, facts, source, engine, image, targetRoot, archive, dir);
+    }
+
+    private String image(Request r, String os, String channel, String board, String version, Docker engine) {
+        return r.devImage().isPresent()
                 ? checkedImage(engine, r.devImage().get())
                 : devImages
-                        .create(engine, cache, reporter, downloader.get())
-                        .imageFor(
-                                DevContainerSource.of(
-                                        facts.os(),
-                                        facts.channelOrNone(),
-                                        facts.board(),
-                                        facts.version(),
-                                        r.releaseMirror()),
-                                r.keyring());
+                        .create(engine, r.cacheDir(), reporter, downloader.get())
+                        .imageFor(DevContainerSource.of(os, channel, board, version, r.releaseMirror()), r.keyring());
+    }
+
+    private Path compile(
+            Request r,
+            HostFacts facts,
+            ZfsSource source,
+            Docker engine,
+            String image,
+            RootFs targetRoot,
+            Optional<Path> archive,
+            Path dir) {
+        Path cache = r.cacheDir();
         Path out = archive.orElseGet(
                 () -> dir.resolve(ArchiveName.of(facts, source.version().text()).fileName()));
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
@@ -134,11 +179,14 @@ public final class BuildService {
         return v.map(s -> Long.parseLong(s.strip()));
     }
 
-    private ZfsSource resolveSource(Request r, HostFacts facts, Path cache) {
+    private static void checkRequest(Request r) {
         if (r.zfsVersion().isPresent() && r.zfsSource().isPresent()) {
             throw new CorezfsException(ExitCode.USAGE, "--zfs-version and --zfs-source exclude each other");
         }
-        ZfsSourceResolver.Request req = ZfsSourceResolver.Request.forKernel(facts.kernel());
+    }
+
+    private ZfsSource resolveSource(Request r, String kernel, Path cache) {
+        ZfsSourceResolver.Request req = ZfsSourceResolver.Request.forKernel(kernel);
         if (r.zfsVersion().isPresent()) {
             req = req.withVersion(r.zfsVersion().get());
         }
