@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
         footer = {
             "  corezfs build --archive-dir /var/lib/corezfs/archives",
             "  corezfs build --os-version 3975.2.0 --board amd64-usr --channel stable \\",
-            "      --kernel 6.6.95-flatcar --release-mirror http://mirror.local/flatcar"
+            "      --release-mirror http://mirror.local/flatcar"
         })
 final class BuildCommand extends BaseCommand implements Callable<Integer> {
     @Mixin
@@ -41,7 +41,8 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
                 names = "--os-version",
                 required = true,
                 paramLabel = "V",
-                description = "Build for this OS version instead of the --root host.")
+                description = "Build for this OS version instead of the --root host; its kernel is read from that"
+                        + " version's developer container unless --kernel names it.")
         String version;
 
         @Option(

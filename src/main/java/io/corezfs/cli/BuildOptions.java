@@ -18,7 +18,8 @@ public final class BuildOptions {
             names = "--zfs-version",
             paramLabel = "X",
             converter = OptionValues.Version.class,
-            description = "OpenZFS release (default: the newest pinned release that supports the kernel).")
+            description = "OpenZFS release (default: the newest pinned release that supports the kernel and that the"
+                    + " source, --zfs-mirror or GitHub, serves).")
     String zfsVersion;
 
     @Option(
@@ -28,7 +29,8 @@ public final class BuildOptions {
             description = "A release tarball to build instead of downloading one.")
     String zfsSource;
 
-    @Option(names = "--insecure-source", description = "Accept a --zfs-source whose sha256 is not pinned by corezfs.")
+    @Option(names = "--insecure-source", description = "Accept a source whose sha256 is not pinned by corezfs and that no bundled OpenZFS"
+                    + " release key signed.")
     boolean insecureSource;
 
     @Option(

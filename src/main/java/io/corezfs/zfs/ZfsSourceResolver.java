@@ -23,11 +23,16 @@ import java.util.regex.Pattern;
  * Finds, fetches and checks the OpenZFS source for {@code corezfs build}, failing before any compile when it
  * cannot be trusted (exit 5) or cannot build for the kernel (exit 3).
  *
- * <p>Trust comes from {@link ZfsReleases}, by hash only: a download from GitHub or a mirror must match its pinned
- * sha256, and a file or URL given with {@code --zfs-source} is recognised by its sha256 whatever its name. Anything
- * else needs {@code --insecure-source}. Whether the release suits the kernel is decided by the tarball's own META,
- * the same file OpenZFS's configure reads; the table's copy of the range only chooses a default release and saves
- * a pointless download.
+ * <p>Trust comes from {@link ZfsReleases}, by hash: a download from GitHub or a mirror must match its pinned
+ * sha256, and a file or URL given with {@code --zfs-source} is recognised by its sha256 whatever its name. A release
+ * that is not pinned is accepted when its detached signature beside it ({@code <tarball>.asc}) is good and made by
+ * a bundled OpenZFS release key ({@link io.corezfs.trust.BundledKeys#OPENZFS}). Anything else needs
+ * {@code --insecure-source}.
+ *
+ * <p>Without {@code --zfs-version} the release is the newest pinned one whose range holds the kernel and that the
+ * source (mirror or GitHub) serves, probed newest first. Whether the release suits the kernel is decided by the
+ * tarball's own META, the same file OpenZFS's configure reads, narrowed by the pinned range when the release is
+ * pinned (a release once shipped a placeholder Linux-Maximum).
  *
  * <p>Pinned downloads are cached in {@code <cache>/sources/} under their release file names; they are checked
  * again on every use, so a damaged cache file is caught and deleted. URLs given with {@code --zfs-source} are
@@ -109,11 +114,12 @@ public final class ZfsSourceResolver {
     /**
      * Resolves the request.
      *
-     * @throws CorezfsException exit 3 when no release supports the kernel, the chosen one does not (by the table
-     *                          or its META), a source cannot be fetched or is not a release tarball; exit 5 when
-     *                          a pinned download's hash differs (the file is deleted), a source or version is not
-     *                          pinned and {@code insecureSource} is off, or a tarball is not the version it should
-     *                          be
+     * @throws CorezfsException exit 3 when no release supports the kernel, the source serves none that does, the
+     *                          chosen one does not (by the table or its META), a source cannot be reached or is not
+     *                          a release tarball; exit 5 when a pinned download's hash differs (the file is
+     *                          deleted), a source or version is neither pinned nor signed by a bundled release key
+     *                          and {@code insecureSource} is off, a signature is bad, or a tarball is not the
+     *                          version it should be
      */
     public ZfsSource resolve(Request request) {
         Optional<ZfsVersion> asked = request.zfsVersion().map(ZfsVersion::of);
