@@ -29,7 +29,9 @@ public final class BuildOptions {
             description = "A release tarball to build instead of downloading one.")
     String zfsSource;
 
-    @Option(names = "--insecure-source", description = "Accept a source whose sha256 is not pinned by corezfs and that no bundled OpenZFS"
+    @Option(
+            names = "--insecure-source",
+            description = "Accept a source whose sha256 is not pinned by corezfs and that no bundled OpenZFS"
                     + " release key signed.")
     boolean insecureSource;
 

@@ -473,6 +473,30 @@ class ZfsSourceResolverTest {
         assertEquals(List.of(), server.requests());
     }
 
+    @Test
+    void withTheShippedTableAMirrorHoldingOnly232Gives232For612() {
+        // As in the lab: the mirror holds 2.3.2 (here a stand-in whose hash is not the real one), not 2.4.4 or 2.3.9.
+        publish(zfs232, "2.3.2");
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> resolver(ZfsReleases.shipped())
+                        .resolve(Request.forKernel(NEXT_KERNEL).withMirror(mirror)));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode(), "the stand-in is caught by the real pin");
+        assertMentions(e, "zfs-2.3.2.tar.gz", "80da628a9543ec3355bf410617450e167706948ceb287541455a1b8d87b8758a");
+        assertEquals(List.of(OPENZFS + "zfs-2.3.2/zfs-2.3.2.tar.gz"), server.requests());
+
+        CorezfsException old = assertThrows(
+                CorezfsException.class,
+                () -> resolver(ZfsReleases.shipped())
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.1.11")
+                                .withMirror(mirror)));
+        assertEquals(ExitCode.PRECONDITION, old.exitCode());
+        assertMentions(old, "OpenZFS 2.1.11 supports Linux 3.10 to 6.2, but the kernel is " + NEXT_KERNEL);
+    }
+
     // --- the range: the tarball's META, narrowed by the pinned table ---
 
     @Test
