@@ -160,8 +160,10 @@ public final class ZfsSourceResolver {
         if (!served(ascUrl)) {
             requireInsecure(request, notPinned + ", and " + ascUrl + " has no signature to check it by");
         }
-        ZfsTarball zfs = fetchChecked(url, name, Optional.empty());
-        String signer = checkSignature(zfs.file(), ascUrl, sources.resolve(name + ".asc"), true);
+        // Checked before the tarball is parsed at all: until then it is any bytes a source chose to send.
+        Path file = fetch(url, sources.resolve(name));
+        String signer = checkSignature(file, ascUrl, sources.resolve(name + ".asc"), true);
+        ZfsTarball zfs = ZfsTarball.read(file, ZfsTarball.sha256(file));
         return finish(
                 request,
                 version,

@@ -613,6 +613,23 @@ class ZfsSourceResolverTest {
     }
 
     @Test
+    void anUnpinnedDownloadIsNotParsedBeforeItsSignatureIsChecked() {
+        byte[] junk = "not a tarball at all".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        server.put(OPENZFS + "zfs-2.5.0/zfs-2.5.0.tar.gz", junk);
+        server.put(OPENZFS + "zfs-2.5.0/zfs-2.5.0.tar.gz.asc", signed(releaseKey, zfs250.bytes()));
+
+        CorezfsException e = assertThrows(
+                CorezfsException.class,
+                () -> signedResolver()
+                        .resolve(Request.forKernel(NEXT_KERNEL)
+                                .withVersion("2.5.0")
+                                .withMirror(mirror)));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode(), e.getMessage());
+        assertMentions(e, "BAD signature");
+    }
+
+    @Test
     void aSignatureByAKeyThatIsNotBundledIsAVerificationFailure() {
         publish(zfs250, "2.5.0");
         TestPgp stranger = TestPgp.generate("Stranger <s@example.invalid>");
