@@ -144,8 +144,13 @@ public final class Downloader {
 
     /** Whether {@code url} exists (a 404 is "no", anything else unexpected is an error). */
     public boolean exists(URI url) {
-        HttpResponse<InputStream> r = send(url, "HEAD", 0);
+        HttpResponse<InputStream> r = send(url, "HEAD", "");
         close(r);
+        if (r.statusCode() == 405 || r.statusCode() == 501) {
+            // Some servers do not implement HEAD; one byte of the file answers the same question.
+            r = send(url, "GET", "bytes=0-0");
+            close(r);
+        }
         if (r.statusCode() == 404) {
             return false;
         }
@@ -187,7 +192,7 @@ public final class Downloader {
                 Files.delete(part);
                 have = 0;
             }
-            HttpResponse<InputStream> r = send(url, "GET", have);
+            HttpResponse<InputStream> r = send(url, "GET", have > 0 ? "bytes=" + have + "-" : "");
             int code = r.statusCode();
             boolean append;
             if (code == 206 && have > 0) {
@@ -329,8 +334,12 @@ public final class Downloader {
         progress.done(what);
     }
 
-    /** Sends {@code method}, following redirects only as far and as wide as the limits allow. */
-    private HttpResponse<InputStream> send(URI url, String method, long from) {
+    /**
+     * Sends {@code method}, following redirects only as far and as wide as the limits allow.
+     *
+     * @param range a Range header's value, or empty for none
+     */
+    private HttpResponse<InputStream> send(URI url, String method, String range) {
         URI current = url;
         for (int hops = 0; ; hops++) {
             HttpRequest.Builder req;
@@ -341,8 +350,8 @@ public final class Downloader {
             } catch (IllegalArgumentException e) {
                 throw network(url, "cannot request " + current + ": " + e.getMessage());
             }
-            if (from > 0) {
-                req.header("Range", "bytes=" + from + "-");
+            if (!range.isEmpty()) {
+                req.header("Range", range);
             }
             HttpResponse<InputStream> r;
             try {

@@ -147,6 +147,29 @@ class DownloaderTest {
     }
 
     @Test
+    void aServerThatRefusesHeadIsAskedForOneByteInstead() throws IOException {
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.createContext("/nohead", ex -> {
+            seen.add(ex.getRequestMethod() + " " + ex.getRequestHeaders().getFirst("Range"));
+            if (ex.getRequestMethod().equals("HEAD")) {
+                ex.sendResponseHeaders(405, -1);
+            } else if (ex.getRequestURI().getPath().equals("/nohead/there.bin")) {
+                ex.getResponseHeaders().add("Content-Range", "bytes 0-0/" + blob.length);
+                ex.sendResponseHeaders(206, 1);
+                ex.getResponseBody().write(blob, 0, 1);
+            } else {
+                ex.sendResponseHeaders(404, -1);
+            }
+            ex.close();
+        });
+        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE);
+
+        assertTrue(d.exists(url("/nohead/there.bin")));
+        assertFalse(d.exists(url("/nohead/missing.bin")));
+        assertEquals(java.util.List.of("HEAD null", "GET bytes=0-0", "HEAD null", "GET bytes=0-0"), seen);
+    }
+
+    @Test
     void progressIsReported() throws IOException {
         AtomicInteger updates = new AtomicInteger();
         AtomicReference<String> finished = new AtomicReference<>();
