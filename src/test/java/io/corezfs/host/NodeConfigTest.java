@@ -105,8 +105,8 @@ class NodeConfigTest {
 
     @Test
     void aKeySetTwiceIsRefusedAtItsSecondLine() {
-        CorezfsException e = assertThrows(
-                CorezfsException.class, () -> NodeConfig.parse("KEEP=2\n# more\nKEEP=5\n", "c.conf"));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> NodeConfig.parse("KEEP=2\n# more\nKEEP=5\n", "c.conf"));
 
         assertEquals(ExitCode.USAGE, e.exitCode());
         assertEquals("c.conf:3: KEEP is set twice (first on line 1)", e.getMessage());
