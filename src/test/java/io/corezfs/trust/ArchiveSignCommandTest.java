@@ -85,4 +85,41 @@ class ArchiveSignCommandTest {
         assertTrue(r.err().contains("not an OpenSSH private key"), r::toString);
         assertEquals(1, r.err().strip().lines().count(), r::toString);
     }
+
+    @Test
+    void publishWithAKeySignsEveryArchiveAndTheIndex() throws Exception {
+        Path mirror = Files.createDirectories(dir.resolve("mirror"));
+        TarBuilder.flatcar().writeTo(mirror.resolve("corezfs_flatcar_9999.0.0_amd64-usr_zfs-2.1.11.tar.gz"));
+        TarBuilder.flatcar()
+                .osVersion("9999.1.0")
+                .writeTo(mirror.resolve("corezfs_flatcar_9999.1.0_amd64-usr_zfs-2.1.11.tar.gz"));
+
+        Cli.Run r = cli.run("publish", "--sign-key", key.toString(), mirror.toString());
+
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("signed 2 archive(s) and index.json"), r::toString);
+        AllowedSigners trust = AllowedSigners.parse(
+                "builds@example " + Files.readString(dir.resolve("signing.pub")), "t", ZoneOffset.UTC);
+        for (String f : new String[] {
+            "corezfs_flatcar_9999.0.0_amd64-usr_zfs-2.1.11.tar.gz",
+            "corezfs_flatcar_9999.1.0_amd64-usr_zfs-2.1.11.tar.gz",
+            "index.json"
+        }) {
+            SignedFile.check(mirror.resolve(f), mirror.resolve(f + ".sig"), trust, java.time.Instant.now());
+        }
+    }
+
+    @Test
+    void publishWithABadKeyChangesNothing() throws Exception {
+        Path mirror = Files.createDirectories(dir.resolve("mirror"));
+        TarBuilder.flatcar().writeTo(mirror.resolve("corezfs_flatcar_9999.0.0_amd64-usr_zfs-2.1.11.tar.gz"));
+        Files.writeString(dir.resolve("nokey"), "not a key");
+        Files.setPosixFilePermissions(dir.resolve("nokey"), PosixFilePermissions.fromString("rw-------"));
+
+        Cli.Run r = cli.run("publish", "--sign-key", dir.resolve("nokey").toString(), mirror.toString());
+
+        assertEquals(2, r.exitCode(), r::toString);
+        assertFalse(Files.exists(mirror.resolve("index.json")));
+        assertFalse(Files.exists(mirror.resolve("corezfs_a.tar.gz.sig")));
+    }
 }
