@@ -15,6 +15,8 @@ corezfs_need_packages() {
   command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
   command -v readelf >/dev/null 2>&1 || missing+=(binutils)
   command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
+  # ssh-keygen: the SSH signature interop tests sign and verify with the real one.
+  command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "corezfs: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

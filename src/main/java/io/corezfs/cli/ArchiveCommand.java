@@ -7,7 +7,12 @@ import picocli.CommandLine.ParameterException;
         name = "archive",
         mixinStandardHelpOptions = true,
         description = "Packs, verifies and lists versioned corezfs archives.",
-        subcommands = {ArchivePackCommand.class, ArchiveVerifyCommand.class, ArchiveListCommand.class},
+        subcommands = {
+            ArchivePackCommand.class,
+            ArchiveVerifyCommand.class,
+            ArchiveListCommand.class,
+            ArchiveSignCommand.class
+        },
         footerHeading = "%nExample:%n",
         footer = "  corezfs archive verify corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz")
 final class ArchiveCommand extends BaseCommand implements Runnable {
@@ -17,6 +22,6 @@ final class ArchiveCommand extends BaseCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a subcommand is required: pack, verify or list");
+        throw new ParameterException(spec.commandLine(), "a subcommand is required: pack, verify, list or sign");
     }
 }

@@ -30,6 +30,7 @@ import java.util.function.Function;
  * BUILD=prepare             never | prepare | boot: when this node may compile an archive itself
  * KEEP=2                    archives kept per OS target in the store (2 = the running one and the previous one)
  * BOOT_FETCH_TIMEOUT=60     seconds corezfs-boot.service waits for the network before giving up on the mirrors
+ * SIGNATURES=require        require | if-present | off (unset: require when /etc/corezfs/trusted-keys has a key)
  * </pre>
  */
 public final class NodeConfig {
@@ -77,6 +78,9 @@ public final class NodeConfig {
             if (value instanceof Duration d) {
                 return Long.toString(d.toSeconds());
             }
+            if (value instanceof Optional<?> o) {
+                return o.map(String::valueOf).orElse("(require when trusted keys are configured, else if-present)");
+            }
             return String.valueOf(value);
         }
     }
@@ -86,6 +90,7 @@ public final class NodeConfig {
     public static final String BUILD = "BUILD";
     public static final String KEEP = "KEEP";
     public static final String BOOT_FETCH_TIMEOUT = "BOOT_FETCH_TIMEOUT";
+    public static final String SIGNATURES = "SIGNATURES";
 
     private static final int MAX_KEEP = 100;
     private static final long MAX_TIMEOUT_SECONDS = 3600;
@@ -96,6 +101,7 @@ public final class NodeConfig {
     private final Setting<BuildPolicy> build;
     private final Setting<Integer> keep;
     private final Setting<Duration> bootFetchTimeout;
+    private final Setting<Optional<String>> signatures;
 
     private NodeConfig(Map<String, Setting<?>> s) {
         this.mirrors = cast(s.get(MIRRORS));
@@ -103,6 +109,7 @@ public final class NodeConfig {
         this.build = cast(s.get(BUILD));
         this.keep = cast(s.get(KEEP));
         this.bootFetchTimeout = cast(s.get(BOOT_FETCH_TIMEOUT));
+        this.signatures = cast(s.get(SIGNATURES));
     }
 
     @SuppressWarnings("unchecked")
@@ -122,6 +129,8 @@ public final class NodeConfig {
         d.put(BUILD, new Setting<>(BUILD, BuildPolicy.PREPARE, "default"));
         d.put(KEEP, new Setting<>(KEEP, 2, "default"));
         d.put(BOOT_FETCH_TIMEOUT, new Setting<>(BOOT_FETCH_TIMEOUT, Duration.ofSeconds(60), "default"));
+        // Unset: the trust policy decides from whether any key is trusted (io.corezfs.trust.TrustPolicy).
+        d.put(SIGNATURES, new Setting<>(SIGNATURES, Optional.<String>empty(), "default"));
         return d;
     }
 
@@ -162,6 +171,7 @@ public final class NodeConfig {
                         .toUpperCase(Locale.ROOT));
             case KEEP -> v -> (int) number(v, 1, MAX_KEEP, key, where);
             case BOOT_FETCH_TIMEOUT -> v -> Duration.ofSeconds(number(v, 0, MAX_TIMEOUT_SECONDS, key, where));
+            case SIGNATURES -> v -> Optional.of(oneOf(v, List.of("require", "if-present", "off"), key, where));
             default ->
                 throw bad(
                         where,
@@ -261,8 +271,12 @@ public final class NodeConfig {
         return bootFetchTimeout;
     }
 
+    public Setting<Optional<String>> signatures() {
+        return signatures;
+    }
+
     /** Every setting, in the file's documented order, for {@code corezfs status}. */
     public List<Setting<?>> all() {
-        return List.of(mirrors, mode, build, keep, bootFetchTimeout);
+        return List.of(mirrors, mode, build, keep, bootFetchTimeout, signatures);
     }
 }

@@ -131,6 +131,19 @@ public final class SignatureVerifier {
             if (key.hasRevocation()) {
                 throw fail(name, "signing key " + fingerprint(key) + " is revoked");
             }
+            // Expiry is judged at signing time, not now: an old release stays valid, but a signature made after its
+            // key expired is not one the vendor vouched for.
+            long valid = key.getValidSeconds();
+            if (valid > 0) {
+                Instant expired = key.getCreationTime().toInstant().plusSeconds(valid);
+                if (s.getCreationTime().toInstant().isAfter(expired)) {
+                    throw fail(
+                            name,
+                            "signed on " + s.getCreationTime().toInstant() + " by key " + fingerprint(key)
+                                    + ", which expired on " + expired + "; if the vendor has rotated its signing key,"
+                                    + " pass the newer one with --keyring FILE");
+                }
+            }
             try {
                 s.init(new BcPGPContentVerifierBuilderProvider(), key);
             } catch (PGPException | RuntimeException e) {

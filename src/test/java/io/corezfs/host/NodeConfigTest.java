@@ -89,7 +89,10 @@ class NodeConfigTest {
                 "KEEP=99999999999999999999",
                 "BOOT_FETCH_TIMEOUT=3601",
                 "BOOT_FETCH_TIMEOUT=1m",
+                "SIGNATURES=required",
+                "SIGNATURES=",
                 "SIGNATURE=require",
+                "SIGNATURES=Require",
                 "mode=auto",
                 "MODE",
                 "MODE=\"auto",
@@ -105,8 +108,8 @@ class NodeConfigTest {
 
     @Test
     void aKeySetTwiceIsRefusedAtItsSecondLine() {
-        CorezfsException e = assertThrows(
-                CorezfsException.class, () -> NodeConfig.parse("KEEP=2\n# more\nKEEP=5\n", "c.conf"));
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> NodeConfig.parse("KEEP=2\n# more\nKEEP=5\n", "c.conf"));
 
         assertEquals(ExitCode.USAGE, e.exitCode());
         assertEquals("c.conf:3: KEEP is set twice (first on line 1)", e.getMessage());

@@ -42,6 +42,11 @@ public final class TestPgp {
     }
 
     public static TestPgp generate(String userId) {
+        return generate(userId, 0);
+    }
+
+    /** A key whose signing subkey expires {@code subkeySeconds} after its creation a minute ago (0: never). */
+    public static TestPgp generate(String userId, long subkeySeconds) {
         try {
             Date now = new Date(System.currentTimeMillis() / 1000 * 1000 - 60_000);
             PGPKeyPair primary = new BcPGPKeyPair(PublicKeyPacket.VERSION_4, PGPPublicKey.RSA_GENERAL, rsa(), now);
@@ -55,7 +60,13 @@ public final class TestPgp {
                     null,
                     new BcPGPContentSignerBuilder(PGPPublicKey.RSA_GENERAL, HashAlgorithmTags.SHA256),
                     null);
-            gen.addSubKey(sub);
+            if (subkeySeconds > 0) {
+                PGPSignatureSubpacketGenerator binding = new PGPSignatureSubpacketGenerator();
+                binding.setKeyExpirationTime(false, subkeySeconds);
+                gen.addSubKey(sub, binding.generate(), null);
+            } else {
+                gen.addSubKey(sub);
+            }
             return new TestPgp(gen.generatePublicKeyRing(), sub);
         } catch (PGPException e) {
             throw new IllegalStateException(e);

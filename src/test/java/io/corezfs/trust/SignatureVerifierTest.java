@@ -59,6 +59,32 @@ class SignatureVerifierTest {
     }
 
     @Test
+    void aSignatureMadeAfterItsSubkeyExpiredIsRefusedSayingHowToPassANewerKey() throws IOException {
+        TestPgp expired = TestPgp.generate("Rotated <rotated@example.invalid>", 1);
+        Path file = Files.write(dir.resolve("image.bin.bz2"), image);
+        Path sig = Files.write(dir.resolve("image.bin.bz2.sig"), expired.sign(image, false));
+
+        CorezfsException e =
+                assertThrows(CorezfsException.class, () -> verifier(expired).verify(file, sig));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
+        assertTrue(e.getMessage().contains("which expired on"), e.getMessage());
+        assertTrue(e.getMessage().contains("--keyring"), e.getMessage());
+        assertOneLine(e);
+    }
+
+    @Test
+    void aSignatureMadeWhileItsSubkeyWasValidStillVerifies() throws IOException {
+        TestPgp longLived = TestPgp.generate("Valid <valid@example.invalid>", 365L * 24 * 3600);
+        Path file = Files.write(dir.resolve("image.bin.bz2"), image);
+        Path sig = Files.write(dir.resolve("image.bin.bz2.sig"), longLived.sign(image, false));
+
+        assertEquals(
+                longLived.signerFingerprint(),
+                verifier(longLived).verify(file, sig).fingerprint());
+    }
+
+    @Test
     void aTamperedFileIsABadSignature() throws IOException {
         byte[] tampered = image.clone();
         tampered[123_456] ^= 1;
