@@ -6,6 +6,7 @@ import io.corezfs.Reporter;
 import io.corezfs.docker.Docker;
 import io.corezfs.net.Downloader;
 import io.corezfs.system.HostCommands;
+import io.corezfs.trust.BundledKeys;
 import io.corezfs.trust.DigestsFile;
 import io.corezfs.trust.SignatureVerifier;
 import io.corezfs.zfs.ZfsTarball;
@@ -60,25 +61,45 @@ public final class DevContainerImages implements DevImages {
             reporter.info("using the imported developer container " + ref);
             return ref;
         }
-        Path key = keyring.orElseThrow(() -> new CorezfsException(
-                ExitCode.PRECONDITION,
-                "no signing key for " + source.osId()
-                        + " is bundled with this corezfs; pass --keyring FILE with the vendor's"
-                        + " image signing key (Flatcar: https://www.flatcar.org/security/image-signing-key/)"));
+        SignatureVerifier verifier = verifierFor(source, keyring);
         Path dir = cacheDir.resolve("devcontainer").resolve(source.board()).resolve(source.version());
-        Path verified = fetchVerified(source, key, dir);
+        Path verified = fetchVerified(source, verifier, dir);
         String sha = sha256(verified);
         importImage(verified, dir, ref, sha);
         return ref;
     }
 
-    private Path fetchVerified(DevContainerSource source, Path keyring, Path dir) {
+    /**
+     * The operator's --keyring, else the vendor key bundled with corezfs (Flatcar's). A bundled key can go stale when
+     * the vendor rotates its signing subkey; a failure with it says how to pass a newer one.
+     */
+    private SignatureVerifier verifierFor(DevContainerSource source, Optional<Path> keyring) {
+        if (keyring.isPresent()) {
+            try {
+                return SignatureVerifier.fromKeyring(keyring.get());
+            } catch (IOException e) {
+                throw CorezfsException.precondition("cannot read the keyring " + keyring.get() + ": " + e.getMessage());
+            }
+        }
+        if (!source.osId().equals("flatcar")) {
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION,
+                    "no signing key for " + source.osId() + " is bundled with this corezfs; pass --keyring FILE with"
+                            + " the vendor's image signing key");
+        }
+        SignatureVerifier bundled = BundledKeys.load(BundledKeys.FLATCAR)
+                .orElseThrow(() -> new IllegalStateException("the jar's Flatcar key file holds no key"));
+        return bundled.withHint("checked with the Flatcar image signing key bundled with corezfs; if Flatcar has"
+                + " rotated its signing subkey since, pass the current key with --keyring FILE (from"
+                + " https://www.flatcar.org/security/image-signing-key/Flatcar_Image_Signing_Key.asc)");
+    }
+
+    private Path fetchVerified(DevContainerSource source, SignatureVerifier verifier, Path dir) {
         Path finalName = dir.resolve(source.fileName());
         Path sig = dir.resolve(source.fileName() + ".sig");
         Path digests = dir.resolve(source.fileName() + ".DIGESTS");
         try {
             Files.createDirectories(dir);
-            SignatureVerifier verifier = SignatureVerifier.fromKeyring(keyring);
             downloader.fetchAgain(source.signature(), sig);
             boolean haveDigests = downloader.exists(source.digests());
             if (haveDigests) {

@@ -19,6 +19,9 @@ public final class BundledKeys {
     /** The keys that sign OpenZFS release tarballs. */
     public static final String OPENZFS = "/io/corezfs/trust/openzfs-release-keys.asc";
 
+    /** Flatcar's image signing key, which signs its developer containers. */
+    public static final String FLATCAR = "/io/corezfs/trust/flatcar-image-signing-key.asc";
+
     private static final String END = "-----END PGP PUBLIC KEY BLOCK-----";
 
     private BundledKeys() {}

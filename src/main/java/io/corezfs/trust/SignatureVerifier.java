@@ -47,12 +47,28 @@ public final class SignatureVerifier {
     static final int MAX_KEYRING_BYTES = 16 * 1024 * 1024;
 
     private final PGPPublicKeyRingCollection keys;
+    /** Appended to "unknown key" and "expired key" failures: what to do when these keys are the stale ones. */
+    private final Optional<String> staleKeyHint;
 
     /** What a good signature says about who made it. */
     public record Verified(String fingerprint, Instant created, Optional<String> userId) {}
 
     private SignatureVerifier(PGPPublicKeyRingCollection keys) {
+        this(keys, Optional.empty());
+    }
+
+    private SignatureVerifier(PGPPublicKeyRingCollection keys, Optional<String> staleKeyHint) {
         this.keys = keys;
+        this.staleKeyHint = staleKeyHint;
+    }
+
+    /** The same keys, with {@code hint} added to failures that a newer copy of the keys could cure. */
+    public SignatureVerifier withHint(String hint) {
+        return new SignatureVerifier(keys, Optional.of(hint));
+    }
+
+    private String stale(String message) {
+        return staleKeyHint.map(h -> message + "; " + h).orElse(message);
     }
 
     /**
@@ -139,9 +155,9 @@ public final class SignatureVerifier {
                 if (s.getCreationTime().toInstant().isAfter(expired)) {
                     throw fail(
                             name,
-                            "signed on " + s.getCreationTime().toInstant() + " by key " + fingerprint(key)
+                            stale("signed on " + s.getCreationTime().toInstant() + " by key " + fingerprint(key)
                                     + ", which expired on " + expired + "; if the vendor has rotated its signing key,"
-                                    + " pass the newer one with --keyring FILE");
+                                    + " pass the newer one with --keyring FILE"));
                 }
             }
             try {
@@ -153,7 +169,7 @@ public final class SignatureVerifier {
             signers.add(key);
         }
         if (known.isEmpty()) {
-            throw fail(name, "signed by unknown key " + unknown + ", which is not in the trusted keyring");
+            throw fail(name, stale("signed by unknown key " + unknown + ", which is not in the trusted keyring"));
         }
         byte[] buf = new byte[1 << 16];
         for (int n; (n = data.read(buf)) >= 0; ) {

@@ -194,9 +194,41 @@ class DevContainerImagesTest {
     }
 
     @Test
-    void withoutAKeyringItSaysWhereToGetTheVendorKey() {
+    void withoutAKeyringFlatcarsBundledKeyIsUsedAndAnImageItDidNotSignIsRefusedSayingHowToPassANewerKey() {
+        // The test image is signed by a throwaway key, so Flatcar's real key must refuse it.
         CorezfsException e = assertThrows(CorezfsException.class, () -> images().imageFor(source(), Optional.empty()));
+
+        assertEquals(ExitCode.VERIFICATION_FAILED, e.exitCode());
+        assertTrue(e.getMessage().contains("signed by unknown key"), e.getMessage());
+        assertTrue(e.getMessage().contains("bundled with corezfs"), e.getMessage());
+        assertTrue(e.getMessage().contains("--keyring FILE"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+        assertTrue(docker.images.isEmpty());
+    }
+
+    @Test
+    void anOsWithoutABundledKeyNeedsAKeyring() {
+        DevContainerSource coreos =
+                DevContainerSource.of("coreos", "stable", "amd64-usr", "2512.3.0", Optional.of(server.base()));
+
+        CorezfsException e = assertThrows(CorezfsException.class, () -> images().imageFor(coreos, Optional.empty()));
+
         assertEquals(ExitCode.PRECONDITION, e.exitCode());
         assertTrue(e.getMessage().contains("--keyring"));
+    }
+
+    @Test
+    void theBundledFlatcarKeyIsTheOfficialOne() throws java.io.IOException {
+        assertTrue(io.corezfs.trust.BundledKeys.load(io.corezfs.trust.BundledKeys.FLATCAR)
+                .isPresent());
+        String header = new String(
+                        java.util.Objects.requireNonNull(DevContainerImages.class.getResourceAsStream(
+                                        io.corezfs.trust.BundledKeys.FLATCAR))
+                                .readAllBytes(),
+                        java.nio.charset.StandardCharsets.US_ASCII)
+                .lines()
+                .filter(l -> l.startsWith("#"))
+                .reduce("", String::concat);
+        assertTrue(header.contains("F88C FEDE FF29 A5B4 D952  3864 E25D 9AED 0593 B34A"), header);
     }
 }
