@@ -6,6 +6,7 @@ import io.corezfs.compile.BuildService;
 import io.corezfs.host.Arch;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
+import io.corezfs.trust.Signer;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -95,6 +96,13 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
         Path dir;
     }
 
+    @Option(
+            names = "--sign-key",
+            paramLabel = "KEY",
+            description =
+                    "Sign the new archive (FILE.sig) with this ed25519 ssh key; see `corezfs archive sign --help`.")
+    Path signKey;
+
     BuildCommand(Context ctx) {
         super(ctx);
     }
@@ -103,14 +111,21 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
     public Integer call() {
         Path file = output != null && output.file != null ? ctx.resolve(output.file) : null;
         Path dir = output != null && output.dir != null ? ctx.resolve(output.dir) : ctx.defaultArchiveDir();
+        // Loaded before the build: a bad key must not cost a 10-minute compile first.
+        Optional<Signer> signer = Optional.ofNullable(signKey).map(k -> Signer.load(ctx.resolve(k)));
+        Path built;
         if (target == null) {
             HostFacts facts = Hosts.detect(ctx, new RootFs(ctx.resolve(host.root)), host.kernel());
-            out().println(BuildOptions.service(ctx, reporter(), downloads.limits(true))
-                    .build(build.request(ctx), facts, targetRoot(), Optional.ofNullable(file), dir));
-            return 0;
+            built = BuildOptions.service(ctx, reporter(), downloads.limits(true))
+                    .build(build.request(ctx), facts, targetRoot(), Optional.ofNullable(file), dir);
+        } else {
+            built = BuildOptions.service(ctx, reporter(), downloads.limits(true))
+                    .build(build.request(ctx), release(), targetRoot(), Optional.ofNullable(file), dir);
         }
-        out().println(BuildOptions.service(ctx, reporter(), downloads.limits(true))
-                .build(build.request(ctx), release(), targetRoot(), Optional.ofNullable(file), dir));
+        signer.ifPresent(sg -> reporter()
+                .info("signed " + sg.sign(built).getFileName() + " with key "
+                        + sg.publicKey().fingerprint()));
+        out().println(built);
         return 0;
     }
 

@@ -160,4 +160,17 @@ class BuildForOsVersionTest {
         assertTrue(r.err().contains("support kernel 6.1.0-56-cloud-amd64"), r.err());
         assertFalse(docker.calls.contains("create"), "the source is checked before Docker: " + docker.calls);
     }
+
+    @Test
+    void aSigningKeyThatCannotBeUsedFailsBeforeAnyBuildStarts() throws IOException {
+        java.nio.file.Path key = java.nio.file.Files.writeString(tmp.resolve("not-a-key"), "hello");
+        java.nio.file.Files.setPosixFilePermissions(
+                key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+        Run r = run("--sign-key", key.toString());
+
+        assertEquals(2, r.exitCode(), r.all());
+        assertTrue(r.err().contains("not an OpenSSH private key"), r.err());
+        assertTrue(docker.calls.isEmpty(), "nothing may start before the key is known to work: " + docker.calls);
+    }
 }
