@@ -5,6 +5,7 @@ import io.corezfs.activation.LiveState;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallState;
+import io.corezfs.update.BootRecord;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -79,6 +80,22 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                             return i;
                         })
                         .orElse(null));
+        // What the boot did is only known on the running host: the record is in its /run.
+        Optional<BootRecord> boot = isLive ? BootRecord.read(fs.root()) : Optional.empty();
+        o.put(
+                "boot",
+                boot.map(b -> {
+                            Map<String, Object> i = new LinkedHashMap<>();
+                            i.put("outcome", b.outcome());
+                            i.put("detail", b.detail());
+                            i.put("zfsOff", b.zfsOff());
+                            i.put("command", b.command().isEmpty() ? null : b.command());
+                            i.put("kernel", b.kernel());
+                            i.put("osVersion", b.osVersion());
+                            i.put("at", b.at());
+                            return i;
+                        })
+                        .orElse(null));
         if (json) {
             out().println(Json.write(o));
         } else {
@@ -124,6 +141,15 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                                                 l.pools().stream()
                                                         .map(p -> p.name() + " " + p.health())
                                                         .toList()));
+            });
+            boot.ifPresent(b -> {
+                out().printf("Boot:      %s: %s%n", b.outcome(), b.detail());
+                if (!b.command().isEmpty()) {
+                    out().printf(
+                            "           %s %s%n",
+                            b.kind() == BootRecord.Outcome.BUILDING ? "follow the build:" : "to get ZFS back, run:",
+                            b.command());
+                }
             });
         }
         return 0;
