@@ -279,11 +279,17 @@ public final class LiveInstaller {
         systemctl.disable(PENDING_UNIT);
         systemctl.disable(BOOT_UNIT);
         removeToolUnits();
+        try {
+            // Before the archive's files: their removal takes the directories the install created once empty.
+            for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+                Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot remove " + BOOT_UNIT + ": " + e, e);
+        }
         List<String> kept = files.remove(root);
         try {
             Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
-            Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(BOOT_UNIT));
-            Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(BOOT_BUILD_UNIT));
             Files.deleteIfExists(root.resolve(Activation.EXTENSION_LINK));
             FileTrees.deleteTree(root.resolve(PENDING_DIR));
             removeModeFile();
