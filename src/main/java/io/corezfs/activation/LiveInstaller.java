@@ -381,8 +381,8 @@ public final class LiveInstaller {
         }
         long timeout;
         try {
-            timeout = NodeConfig.load(new RootFs(root)).bootFetchTimeout().value().toSeconds()
-                    + BOOT_HEADROOM_SECONDS;
+            timeout =
+                    NodeConfig.load(new RootFs(root)).bootFetchTimeout().value().toSeconds() + BOOT_HEADROOM_SECONDS;
         } catch (CorezfsException e) {
             // A broken corezfs.conf is reported by every command that reads it; the unit gets the longest wait.
             reporter.warn(e.getMessage());

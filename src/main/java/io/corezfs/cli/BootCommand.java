@@ -67,7 +67,8 @@ final class BootCommand extends BaseCommand implements Callable<Integer> {
         BootRecord rec = r.record();
         out().println("corezfs boot: " + rec.outcome() + ": " + rec.detail());
         if (!rec.command().isEmpty()) {
-            out().println("corezfs boot: " + (rec.zfsOff() && rec.kind() != BootRecord.Outcome.BUILDING
+            out().println("corezfs boot: "
+                    + (rec.zfsOff() && rec.kind() != BootRecord.Outcome.BUILDING
                             ? "to get ZFS back, run: "
                             : "follow it with: ")
                     + rec.command());
@@ -106,7 +107,13 @@ final class BootCommand extends BaseCommand implements Callable<Integer> {
         Downloader.Limits d = Downloader.Limits.DEFAULT;
         Duration header = connectWithin.compareTo(d.headerTimeout()) < 0 ? connectWithin : d.headerTimeout();
         Downloader.Limits limits = new Downloader.Limits(
-                header, d.stallWindow(), d.minRate(), d.deadline(), d.deadlineRate(), d.maxBytes(), d.maxRedirects(),
+                header,
+                d.stallWindow(),
+                d.minRate(),
+                d.deadline(),
+                d.deadlineRate(),
+                d.maxBytes(),
+                d.maxRedirects(),
                 false);
         return ctx.downloader(reporter(), limits).fetchBounded(url, target, maxBytes);
     }

@@ -239,12 +239,15 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     private void keepInNodeStore(Path hostRoot, Path used) {
         NodeStore store = new NodeStore(hostRoot);
         try {
-            if (!used.toAbsolutePath().normalize().startsWith(store.dir().toAbsolutePath().normalize())) {
+            if (!used.toAbsolutePath()
+                    .normalize()
+                    .startsWith(store.dir().toAbsolutePath().normalize())) {
                 store.add(used);
             }
         } catch (CorezfsException e) {
-            reporter().warn("could not keep " + used.getFileName() + " in the node store: " + e.getMessage()
-                    + "; a rollback to this OS version will need the mirrors or `corezfs install`");
+            reporter()
+                    .warn("could not keep " + used.getFileName() + " in the node store: " + e.getMessage()
+                            + "; a rollback to this OS version will need the mirrors or `corezfs install`");
         }
     }
 

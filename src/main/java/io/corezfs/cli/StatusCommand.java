@@ -146,9 +146,11 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                 out().printf("Boot:      %s: %s%n", b.outcome(), b.detail());
                 if (!b.command().isEmpty()) {
                     out().printf(
-                            "           %s %s%n",
-                            b.kind() == BootRecord.Outcome.BUILDING ? "follow the build:" : "to get ZFS back, run:",
-                            b.command());
+                                    "           %s %s%n",
+                                    b.kind() == BootRecord.Outcome.BUILDING
+                                            ? "follow the build:"
+                                            : "to get ZFS back, run:",
+                                    b.command());
                 }
             });
         }

@@ -124,7 +124,8 @@ public final class BootReconciler {
         try {
             r = decide(host, config);
         } catch (CorezfsException e) {
-            record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install").write(root);
+            record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install")
+                    .write(root);
             throw e;
         }
         r.record().write(root);
@@ -223,8 +224,8 @@ public final class BootReconciler {
         }
         leaveOff();
         String command = "sudo corezfs install";
-        reporter.warn("corezfs boot: " + missing + ". ZFS stays off for this boot; pools are not imported. Run: "
-                + command);
+        reporter.warn(
+                "corezfs boot: " + missing + ". ZFS stays off for this boot; pools are not imported. Run: " + command);
         return done(
                 host,
                 refusalCode != 0 ? BootRecord.Outcome.REFUSED : BootRecord.Outcome.OFF,
@@ -244,8 +245,8 @@ public final class BootReconciler {
     private void apply(Path archive, HostFacts host) {
         Manifest m = reader.readManifest(archive).manifest();
         if (!fits(m, host)) {
-            throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " "
-                    + m.board() + " with kernel " + m.kernel() + "; nothing was changed");
+            throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " " + m.board()
+                    + " with kernel " + m.kernel() + "; nothing was changed");
         }
         reporter.info("corezfs boot: applying " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel "
                 + m.kernel() + ")");

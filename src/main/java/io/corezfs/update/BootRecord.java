@@ -126,7 +126,9 @@ public record BootRecord(String outcome, String detail, String command, String k
         for (String[] f : new String[][] {
             {"detail", r.detail}, {"command", r.command}, {"kernel", r.kernel}, {"osVersion", r.osVersion}, {"at", r.at}
         }) {
-            if (f[1] == null || f[1].length() > MAX_FIELD || !PLAIN.matcher(f[1]).matches()) {
+            if (f[1] == null
+                    || f[1].length() > MAX_FIELD
+                    || !PLAIN.matcher(f[1]).matches()) {
                 throw bad(file, f[0] + " is missing, too long or not plain printable text");
             }
         }

@@ -115,7 +115,8 @@ class BootReconcileTest {
         int calls = host.calls().size();
         Cli.Run r = corezfs("boot");
         assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(r.out().startsWith("corezfs boot: applied: applied " + NEW_NAME + " from the node store"), r::toString);
+        assertTrue(
+                r.out().startsWith("corezfs boot: applied: applied " + NEW_NAME + " from the node store"), r::toString);
         assertEquals(NEW_KERNEL, installedKernel());
         assertEquals("new\n", Files.readString(root.resolve("etc/zfs/which")));
         assertFalse(host.moduleLoaded(), "files only: the activation units load the module after this unit");
@@ -170,7 +171,8 @@ class BootReconcileTest {
         assertTrue(boot.get("detail").asText().contains("kernel " + NEW_KERNEL), boot::toString);
         assertEquals("sudo corezfs install", boot.get("command").asText());
         Cli.Run human = corezfs("status");
-        assertTrue(human.out().contains("Boot:      off: no usable archive for flatcar " + NEW_VERSION), human::toString);
+        assertTrue(
+                human.out().contains("Boot:      off: no usable archive for flatcar " + NEW_VERSION), human::toString);
         assertTrue(human.out().contains("to get ZFS back, run: sudo corezfs install"), human::toString);
     }
 
@@ -240,8 +242,7 @@ class BootReconcileTest {
     void withATimeoutOfZeroTheMirrorsAreNotAskedAtBoot() throws IOException {
         Path served = newVersionArchive().getParent();
         assertEquals(0, corezfs("publish", served.toString()).exitCode());
-        HostRoots.at(root)
-                .file("/etc/corezfs/corezfs.conf", "MIRRORS=" + served.toUri() + "\nBOOT_FETCH_TIMEOUT=0\n");
+        HostRoots.at(root).file("/etc/corezfs/corezfs.conf", "MIRRORS=" + served.toUri() + "\nBOOT_FETCH_TIMEOUT=0\n");
         rebootInto(NEW_VERSION, NEW_KERNEL);
         Cli.Run r = corezfs("boot");
         assertEquals(3, r.exitCode(), r::toString);
@@ -263,7 +264,9 @@ class BootReconcileTest {
         assertEquals(OLD_KERNEL, installedKernel(), "nothing for another kernel was applied meanwhile");
         JsonNode boot = statusJson().get("boot");
         assertEquals("building", boot.get("outcome").asText());
-        assertEquals("journalctl -u " + BootReconciler.BUILD_UNIT + " -f", boot.get("command").asText());
+        assertEquals(
+                "journalctl -u " + BootReconciler.BUILD_UNIT + " -f",
+                boot.get("command").asText());
     }
 
     @Test
