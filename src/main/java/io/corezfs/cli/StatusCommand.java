@@ -89,6 +89,7 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                             i.put("outcome", b.outcome());
                             i.put("detail", b.detail());
                             i.put("zfsOff", b.zfsOff());
+                            i.put("resolved", resolved(b, installed, f));
                             i.put("command", b.command().isEmpty() ? null : b.command());
                             i.put("kernel", b.kernel());
                             i.put("osVersion", b.osVersion());
@@ -144,7 +145,11 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             });
             boot.ifPresent(b -> {
                 out().printf("Boot:      %s: %s%n", b.outcome(), b.detail());
-                if (!b.command().isEmpty()) {
+                if (resolved(b, installed, f)) {
+                    out().printf(
+                                    "           since resolved: %s is installed for this kernel%n",
+                                    installed.get().archive());
+                } else if (!b.command().isEmpty()) {
                     out().printf(
                                     "           %s %s%n",
                                     b.kind() == BootRecord.Outcome.BUILDING
@@ -155,5 +160,13 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             });
         }
         return 0;
+    }
+
+    /** The boot left ZFS off, but an archive for this kernel has been installed since (`corezfs install`). */
+    private static boolean resolved(BootRecord b, Optional<InstallState> installed, HostFacts f) {
+        return b.zfsOff()
+                && installed.isPresent()
+                && installed.get().manifest().kernel().equals(f.kernel())
+                && installed.get().manifest().osVersion().equals(f.version());
     }
 }

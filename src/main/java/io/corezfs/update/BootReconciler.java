@@ -222,6 +222,17 @@ public final class BootReconciler {
             }
             missing += "; the build unit could not be started (" + started.lastLine() + ")";
         }
+        if (have.kernel().equals(host.kernel()) && !inSysextMode()) {
+            // Only the OS version moved. The module fits this kernel and the overlay unit checks nothing else, so
+            // it comes up as before; saying "off" would be wrong. A sysext is bound to its OS version instead.
+            reporter.info("corezfs boot: " + missing + "; the installed one was built for this kernel, so it stays");
+            return done(
+                    host,
+                    BootRecord.Outcome.KEPT,
+                    missing + "; kept " + installed.get().archive() + ", built for this same kernel",
+                    "sudo corezfs install",
+                    0);
+        }
         leaveOff();
         String command = "sudo corezfs install";
         reporter.warn(
@@ -267,9 +278,15 @@ public final class BootReconciler {
         int refusalCode = 0;
         Path incoming = root.resolve(INCOMING);
         String lastFailure = "";
+        boolean firstRound = true;
         while (true) {
             for (URI mirror : List.copyOf(pending)) {
-                Duration left = Duration.ofNanos(Math.max(deadline - waiting.nanoTime(), 1_000_000L));
+                long rest = deadline - waiting.nanoTime();
+                if (!firstRound && rest <= 0) {
+                    break;
+                }
+                // Every mirror is asked once, however small the budget; after that, never past its end.
+                Duration left = Duration.ofNanos(Math.max(rest, 1_000_000L));
                 ArchiveLocator locator = new ArchiveLocator(
                         new ArchiveStore(reader), (url, target, max) -> fetch.fetch(url, target, max, left), reporter);
                 try {
@@ -289,6 +306,7 @@ public final class BootReconciler {
                     refusalCode = e.exitCode().code();
                 }
             }
+            firstRound = false;
             long remaining = deadline - waiting.nanoTime();
             if (pending.isEmpty()) {
                 break;
@@ -317,6 +335,17 @@ public final class BootReconciler {
             }
         } catch (IOException e) {
             reporter.warn("corezfs boot: could not withdraw " + Activation.EXTENSION_LINK + ": " + e.getMessage());
+        }
+    }
+
+    private boolean inSysextMode() {
+        try {
+            Path mode = root.resolve(Activation.MODE_FILE);
+            return Files.isRegularFile(mode, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && Files.size(mode) < 64
+                    && Files.readString(mode).strip().equals(Activation.SYSEXT.label());
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -47,6 +47,11 @@ public record BootRecord(String outcome, String detail, String command, String k
         APPLIED,
         /** A matching archive was fetched from a mirror, added to the store and applied. */
         FETCHED,
+        /**
+         * No archive for this OS version, but the installed one was built for this very kernel and overlay mode does
+         * not bind it to an OS version: it stays and loads as before.
+         */
+        KEPT,
         /** Nothing matched; a build runs in its own unit and pools import when it ends. */
         BUILDING,
         /** Nothing matched: ZFS stays off for this boot. */

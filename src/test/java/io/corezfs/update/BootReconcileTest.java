@@ -66,7 +66,9 @@ class BootReconcileTest {
             String text = Files.readString(p).replaceAll("[0-9]+\\.[0-9]+\\.[0-9]+", version);
             Files.writeString(p, text);
         }
-        HostRoots.at(root).kernel(kernel);
+        HostRoots.at(root)
+                .kernel(kernel)
+                .file("/usr/lib/modules/" + kernel + "/modules.dep", "kernel/drivers/block/loop.ko:\n");
         host.crashAndReboot();
     }
 
@@ -312,6 +314,44 @@ class BootReconcileTest {
         Cli.Run r = corezfs("status", "--json");
         assertEquals(4, r.exitCode(), r::toString);
         assertTrue(r.err().contains("not a regular file"), r::toString);
+    }
+
+    @Test
+    void whenOnlyTheOsVersionMovedTheOverlayKeepsTheZfsBuiltForThisKernel() throws IOException {
+        rebootInto(NEW_VERSION, OLD_KERNEL);
+        Cli.Run r = corezfs("boot");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().startsWith("corezfs boot: kept: no usable archive for flatcar " + NEW_VERSION), r::toString);
+        JsonNode boot = statusJson().get("boot");
+        assertEquals("kept", boot.get("outcome").asText());
+        assertFalse(boot.get("zfsOff").asBoolean());
+    }
+
+    @Test
+    void whenOnlyTheOsVersionMovedASysextIsOffBecauseItIsBoundToItsVersion() throws IOException {
+        host.withSysext();
+        assertEquals(0, corezfs("uninstall").exitCode());
+        assertEquals(0, corezfs("install", "--mode", "sysext").exitCode());
+        rebootInto(NEW_VERSION, OLD_KERNEL);
+        Cli.Run r = corezfs("boot");
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.out().startsWith("corezfs boot: off: "), r::toString);
+    }
+
+    @Test
+    void afterAManualInstallStatusSaysTheBootsProblemIsResolved() throws IOException {
+        rebootInto(NEW_VERSION, NEW_KERNEL);
+        assertEquals(3, corezfs("boot").exitCode());
+        String name = "corezfs_amd64-usr_" + NEW_VERSION + "_stable_zfs-2.1.11.tar.gz";
+        TarBuilder.typicalTree().osVersion(NEW_VERSION).kernel(NEW_KERNEL).writeTo(work.resolve(name));
+        Cli.Run i = corezfs("install", "--no-build");
+        assertEquals(0, i.exitCode(), i::toString);
+        JsonNode boot = statusJson().get("boot");
+        assertEquals("off", boot.get("outcome").asText());
+        assertTrue(boot.get("resolved").asBoolean(), boot::toString);
+        Cli.Run human = corezfs("status");
+        assertTrue(human.out().contains("since resolved: " + name + " is installed for this kernel"), human::toString);
+        assertFalse(human.out().contains("to get ZFS back"), human::toString);
     }
 
     @Test
