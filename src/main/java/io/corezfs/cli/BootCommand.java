@@ -35,7 +35,7 @@ import picocli.CommandLine.Command;
                     + " `corezfs status` says why and what to run, and it exits 3. The boot itself goes on."
         },
         footerHeading = "%nExample:%n",
-        footer = {"  sudo corezfs boot", "  journalctl -b -u corezfs-boot.service"})
+        footer = {"  sudo corezfs boot", "  corezfs status --json"})
 final class BootCommand extends BaseCommand implements Callable<Integer> {
     BootCommand(Context ctx) {
         super(ctx);

@@ -14,6 +14,7 @@ import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.provide.ArchiveProvider;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -239,12 +240,16 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     private void keepInNodeStore(Path hostRoot, Path used) {
         NodeStore store = new NodeStore(hostRoot);
         try {
-            if (!used.toAbsolutePath()
-                    .normalize()
-                    .startsWith(store.dir().toAbsolutePath().normalize())) {
+            Path kept = store.dir().resolve(used.getFileName().toString());
+            boolean there = used.toAbsolutePath()
+                            .normalize()
+                            .startsWith(store.dir().toAbsolutePath().normalize())
+                    || (Files.isRegularFile(kept) && Files.size(kept) == Files.size(used));
+            // Copied once, not on every no-op reinstall: an archive is tens of megabytes.
+            if (!there) {
                 store.add(used);
             }
-        } catch (CorezfsException e) {
+        } catch (CorezfsException | java.io.IOException e) {
             reporter()
                     .warn("could not keep " + used.getFileName() + " in the node store: " + e.getMessage()
                             + "; a rollback to this OS version will need the mirrors or `corezfs install`");
