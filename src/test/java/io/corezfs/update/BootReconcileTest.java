@@ -355,6 +355,23 @@ class BootReconcileTest {
     }
 
     @Test
+    void anInstallStateThatCannotBeTrustedIsRecordedAndNothingIsApplied() throws IOException {
+        inStore(newVersionArchive());
+        rebootInto(NEW_VERSION, NEW_KERNEL);
+        Path state = root.resolve("opt/corezfs/.corezfs/state.json");
+        Files.writeString(state, "{\"archive\": \"x\"}");
+        Map<String, String> before = TreeSnapshot.of(root.resolve("opt"));
+        Cli.Run r = corezfs("boot");
+        assertEquals(4, r.exitCode(), r::toString);
+        assertEquals(1, r.err().lines().count(), r::toString);
+        assertTrue(r.err().contains("invalid install state"), r::toString);
+        assertEquals(before, TreeSnapshot.of(root.resolve("opt")));
+        BootRecord rec = BootRecord.read(root).orElseThrow();
+        assertEquals("refused", rec.outcome());
+        assertTrue(rec.detail().contains("invalid install state"), rec::toString);
+    }
+
+    @Test
     void withoutABootRecordStatusHasNoBootSection() throws IOException {
         assertNull(statusJson().get("boot").textValue());
         assertTrue(statusJson().get("boot").isNull());
