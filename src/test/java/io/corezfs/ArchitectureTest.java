@@ -74,9 +74,19 @@ class ArchitectureTest {
                     "io.corezfs.compile..",
                     "io.corezfs.devcontainer..",
                     "io.corezfs.provide..",
+                    "io.corezfs.update..",
                     "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
+
+    @ArchTest
+    static final ArchRule onlyTheCliUsesTheUpdateLayer = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.corezfs.update..", "io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.update..")
+            .because("reconciling with an OS update stands on install and activation; they never know of it");
 
     @ArchTest
     static final ArchRule noCyclesBetweenPackages =

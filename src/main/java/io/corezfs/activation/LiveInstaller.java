@@ -7,6 +7,8 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.EntryType;
 import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
+import io.corezfs.host.NodeConfig;
+import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallCheck;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
@@ -37,6 +39,12 @@ import java.util.Optional;
 public final class LiveInstaller {
     static final String PENDING_DIR = "var/lib/corezfs/pending";
     static final String PENDING_UNIT = "corezfs-pending.service";
+    /** Reconciles ZFS with the running kernel at every boot; enabled by every live install. */
+    public static final String BOOT_UNIT = "corezfs-boot.service";
+    /** Started by the boot unit only, when it builds (BUILD=boot). */
+    public static final String BOOT_BUILD_UNIT = "corezfs-boot-build.service";
+    /** Room beyond BOOT_FETCH_TIMEOUT for the boot unit: one archive's download (bounded at 10 minutes) and apply. */
+    static final long BOOT_HEADROOM_SECONDS = 900;
 
     private final Path root;
     private final LiveSystem sys;
@@ -238,7 +246,12 @@ public final class LiveInstaller {
         // Everything that will be removed is checked before the first unit stops (no symlinked directories).
         files.checkRemoval(root);
         List<String> marks = new ArrayList<>(List.of(
-                "etc/systemd/system/" + PENDING_UNIT, Activation.EXTENSION_LINK, PENDING_DIR, Activation.MODE_FILE));
+                "etc/systemd/system/" + PENDING_UNIT,
+                "etc/systemd/system/" + BOOT_UNIT,
+                "etc/systemd/system/" + BOOT_BUILD_UNIT,
+                Activation.EXTENSION_LINK,
+                PENDING_DIR,
+                Activation.MODE_FILE));
         for (Activation a : Activation.values()) {
             marks.add("etc/systemd/system/" + a.unit());
         }
@@ -264,7 +277,16 @@ public final class LiveInstaller {
             systemctl.disable(a.unit());
         }
         systemctl.disable(PENDING_UNIT);
+        systemctl.disable(BOOT_UNIT);
         removeToolUnits();
+        try {
+            // Before the archive's files: their removal takes the directories the install created once empty.
+            for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+                Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot remove " + BOOT_UNIT + ": " + e, e);
+        }
         List<String> kept = files.remove(root);
         try {
             Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(PENDING_UNIT));
@@ -337,9 +359,50 @@ public final class LiveInstaller {
      */
     private void prepareMode(Activation mode, Manifest m, HostFacts host) {
         prepareFiles(mode, m, host);
+        boolean boot = writeBootUnits();
         systemctl.disable(mode.other().unit());
         systemctl.enableChecked(mode.unit());
+        if (boot) {
+            systemctl.enableChecked(BOOT_UNIT);
+        }
         systemctl.daemonReload();
+    }
+
+    /**
+     * The boot units run this tool, so they carry its launcher's path and live outside any archive: the next archive
+     * swap (at boot, by the boot unit itself) must not take them away. Without a launcher there is no path to give
+     * them; the install still works, the node just does not reconcile at boot.
+     */
+    private boolean writeBootUnits() {
+        if (launcher.isEmpty()) {
+            reporter.warn("this corezfs was not started from its launcher, so " + BOOT_UNIT + " is not installed:"
+                    + " after an OS update ZFS stays off until `corezfs install` is run again");
+            return false;
+        }
+        long timeout;
+        try {
+            timeout =
+                    NodeConfig.load(new RootFs(root)).bootFetchTimeout().value().toSeconds() + BOOT_HEADROOM_SECONDS;
+        } catch (CorezfsException e) {
+            // A broken corezfs.conf is reported by every command that reads it; the unit gets the longest wait.
+            reporter.warn(e.getMessage());
+            timeout = 3600 + BOOT_HEADROOM_SECONDS;
+        }
+        try {
+            for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+                String text = resource("/io/corezfs/units/" + unit)
+                        .replace("@LAUNCHER@", launcher.get().toString())
+                        .replace("@TIMEOUT@", Long.toString(timeout));
+                Path file = RootPaths.inRoot(root, "etc/systemd/system/" + unit, "write");
+                Files.createDirectories(file.getParent());
+                Path tmp = file.resolveSibling("." + unit + ".tmp");
+                Files.writeString(tmp, text);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.UNEXPECTED, "cannot write " + BOOT_UNIT + ": " + e, e);
+        }
+        return true;
     }
 
     private void prepareFiles(Activation mode, Manifest m, HostFacts host) {
@@ -400,6 +463,10 @@ public final class LiveInstaller {
             presenter.deactivate(mode, InstallState.read(root));
             systemctl.disable(mode.unit());
             if (wasFresh) {
+                systemctl.disable(BOOT_UNIT);
+                for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+                    Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
+                }
                 removeToolUnits();
                 files.remove(root);
                 removeModeFile();

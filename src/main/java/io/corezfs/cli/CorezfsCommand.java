@@ -36,7 +36,8 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             BuildCommand.class,
             InstallCommand.class,
             UninstallCommand.class,
-            PublishCommand.class);
+            PublishCommand.class,
+            BootCommand.class);
 
     /** Declared once here; their inherited scope puts them on every command below. */
     @Mixin

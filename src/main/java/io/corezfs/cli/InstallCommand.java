@@ -7,12 +7,14 @@ import io.corezfs.activation.LiveInstaller;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.store.ArchiveLocator;
 import io.corezfs.archive.store.ArchiveStore;
+import io.corezfs.archive.store.NodeStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.provide.ArchiveProvider;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -218,6 +220,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         LiveInstaller.Result r;
         try (InstallLock lock = lock(fs.root(), "corezfs install")) {
             r = live.install(f.archive(), facts, m);
+            keepInNodeStore(fs.root(), f.archive());
         }
         switch (r.outcome()) {
             case ACTIVATED ->
@@ -228,6 +231,29 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             case STAGED -> out().println("staged " + r.archive() + " for the next boot: " + r.detail());
         }
         return 0;
+    }
+
+    /**
+     * The archive a live install used stays in the node store: after an update to another OS version and a rollback
+     * to this one, corezfs-boot.service finds it there without the network.
+     */
+    private void keepInNodeStore(Path hostRoot, Path used) {
+        NodeStore store = new NodeStore(hostRoot);
+        try {
+            Path kept = store.dir().resolve(used.getFileName().toString());
+            boolean there = used.toAbsolutePath()
+                            .normalize()
+                            .startsWith(store.dir().toAbsolutePath().normalize())
+                    || (Files.isRegularFile(kept) && Files.size(kept) == Files.size(used));
+            // Copied once, not on every no-op reinstall: an archive is tens of megabytes.
+            if (!there) {
+                store.add(used);
+            }
+        } catch (CorezfsException | java.io.IOException e) {
+            reporter()
+                    .warn("could not keep " + used.getFileName() + " in the node store: " + e.getMessage()
+                            + "; a rollback to this OS version will need the mirrors or `corezfs install`");
+        }
     }
 
     private int installOffline(RootInstaller files, RootFs fs, HostFacts facts, Path archivePath) {

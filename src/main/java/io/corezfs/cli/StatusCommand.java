@@ -5,6 +5,7 @@ import io.corezfs.activation.LiveState;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallState;
+import io.corezfs.update.BootRecord;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -79,6 +80,23 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                             return i;
                         })
                         .orElse(null));
+        // What the boot did is only known on the running host: the record is in its /run.
+        Optional<BootRecord> boot = isLive ? BootRecord.read(fs.root()) : Optional.empty();
+        o.put(
+                "boot",
+                boot.map(b -> {
+                            Map<String, Object> i = new LinkedHashMap<>();
+                            i.put("outcome", b.outcome());
+                            i.put("detail", b.detail());
+                            i.put("zfsOff", b.zfsOff());
+                            i.put("resolved", resolved(b, installed, f));
+                            i.put("command", b.command().isEmpty() ? null : b.command());
+                            i.put("kernel", b.kernel());
+                            i.put("osVersion", b.osVersion());
+                            i.put("at", b.at());
+                            return i;
+                        })
+                        .orElse(null));
         if (json) {
             out().println(Json.write(o));
         } else {
@@ -125,7 +143,30 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                                                         .map(p -> p.name() + " " + p.health())
                                                         .toList()));
             });
+            boot.ifPresent(b -> {
+                out().printf("Boot:      %s: %s%n", b.outcome(), b.detail());
+                if (resolved(b, installed, f)) {
+                    out().printf(
+                                    "           since resolved: %s is installed for this kernel%n",
+                                    installed.get().archive());
+                } else if (!b.command().isEmpty()) {
+                    out().printf(
+                                    "           %s %s%n",
+                                    b.kind() == BootRecord.Outcome.BUILDING
+                                            ? "follow the build:"
+                                            : "to get ZFS back, run:",
+                                    b.command());
+                }
+            });
         }
         return 0;
+    }
+
+    /** The boot left ZFS off, but an archive for this kernel has been installed since (`corezfs install`). */
+    private static boolean resolved(BootRecord b, Optional<InstallState> installed, HostFacts f) {
+        return b.zfsOff()
+                && installed.isPresent()
+                && installed.get().manifest().kernel().equals(f.kernel())
+                && installed.get().manifest().osVersion().equals(f.version());
     }
 }

@@ -214,7 +214,11 @@ public final class TreeCollector {
             }
             for (Path f : files) {
                 String rel = root.relativize(f).toString();
-                if (rel.equals("README.md")) {
+                if (rel.equals("README.md")
+                        || new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1)
+                                .contains("@LAUNCHER@")) {
+                    // Units that run this tool (corezfs-boot.service) are the tool's, written by the live install
+                    // with its launcher's path; an archive swap must never add, change or remove them.
                     continue;
                 }
                 Path out = to.resolve(rel);

@@ -35,7 +35,8 @@ class CommandLineTest {
                 "install",
                 "uninstall",
                 "publish",
-                "build"
+                "build",
+                "boot"
             })
     void everyHelpEndsWithARealExample(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");

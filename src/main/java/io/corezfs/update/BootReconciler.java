@@ -1,0 +1,383 @@
+package io.corezfs.update;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.Reporter;
+import io.corezfs.activation.Activation;
+import io.corezfs.activation.LiveInstaller;
+import io.corezfs.archive.ArchiveReader;
+import io.corezfs.archive.Manifest;
+import io.corezfs.archive.store.ArchiveLocator;
+import io.corezfs.archive.store.ArchiveName;
+import io.corezfs.archive.store.ArchiveStore;
+import io.corezfs.archive.store.NodeStore;
+import io.corezfs.host.HostFacts;
+import io.corezfs.host.NodeConfig;
+import io.corezfs.install.InstallState;
+import io.corezfs.system.FileTrees;
+import io.corezfs.system.LiveSystem;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Makes the installed ZFS match the kernel and OS version this boot runs, before anything activates it or imports a
+ * pool ({@code corezfs-boot.service}). In order: nothing to do when it already matches; else the node store (the
+ * archive prepared before the update, or the previous version's after a rollback); else the mirrors, waiting for the
+ * network no longer than {@code BOOT_FETCH_TIMEOUT}; else, with {@code BUILD=boot}, a build in its own unit; else ZFS
+ * stays off and the reason is recorded for {@code corezfs status}.
+ *
+ * <p>It only ever applies an archive whose manifest names this exact kernel: a module built for another kernel is
+ * never put where the activation units would load it.
+ */
+public final class BootReconciler {
+    /** Started, not waited for, when {@code BUILD=boot} and nothing matched. */
+    public static final String BUILD_UNIT = "corezfs-boot-build.service";
+
+    /** Archives fetched from a mirror wait here, verified, until they are added to the store. */
+    static final String INCOMING = "var/lib/corezfs/.incoming";
+
+    /** Longest pause between two rounds over the mirrors while the network comes up. */
+    static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
+
+    /**
+     * Fetches a mirror's file; {@code connectWithin} bounds how long it may wait for the mirror to answer, so the
+     * whole wait for the network stays within its budget.
+     */
+    @FunctionalInterface
+    public interface MirrorFetch {
+        Path fetch(URI url, Path target, long maxBytes, Duration connectWithin);
+    }
+
+    /** Time for the bounded wait: a monotonic reading and a pause. A seam, so tests need not sleep. */
+    public interface Waiting {
+        long nanoTime();
+
+        void pause(Duration d);
+
+        Waiting REAL = new Waiting() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public void pause(Duration d) {
+                try {
+                    Thread.sleep(d.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw CorezfsException.precondition("interrupted while waiting for the network");
+                }
+            }
+        };
+    }
+
+    /** What the boot did, and the exit code that says so. */
+    public record Result(BootRecord record, int exitCode) {}
+
+    private final Path root;
+    private final LiveSystem sys;
+    private final LiveInstaller live;
+    private final ArchiveReader reader;
+    private final NodeStore store;
+    private final MirrorFetch fetch;
+    private final Waiting waiting;
+    private final Clock clock;
+    private final Reporter reporter;
+
+    public BootReconciler(
+            Path root,
+            LiveSystem sys,
+            LiveInstaller live,
+            ArchiveReader reader,
+            NodeStore store,
+            MirrorFetch fetch,
+            Waiting waiting,
+            Clock clock,
+            Reporter reporter) {
+        this.root = root;
+        this.sys = sys;
+        this.live = live;
+        this.reader = reader;
+        this.store = store;
+        this.fetch = fetch;
+        this.waiting = waiting;
+        this.clock = clock;
+        this.reporter = reporter;
+    }
+
+    /**
+     * Reconciles and records the outcome in {@link BootRecord#FILE}. An install state that cannot be trusted is
+     * recorded too, then thrown: the boot unit logs it and the boot goes on without ZFS.
+     */
+    public Result reconcile(HostFacts host, NodeConfig config) {
+        Result r;
+        try {
+            r = decide(host, config);
+        } catch (CorezfsException e) {
+            record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install")
+                    .write(root);
+            throw e;
+        }
+        r.record().write(root);
+        return r;
+    }
+
+    private Result decide(HostFacts host, NodeConfig config) {
+        String what = host.os() + " " + host.version() + " (" + host.board() + ") with kernel " + host.kernel();
+        Optional<InstallState> installed = InstallState.read(root);
+        if (installed.isEmpty()) {
+            return done(host, BootRecord.Outcome.NOT_INSTALLED, "corezfs is not installed here; nothing to do", "", 0);
+        }
+        Manifest have = installed.get().manifest();
+        if (fits(have, host)) {
+            return done(
+                    host,
+                    BootRecord.Outcome.MATCHED,
+                    installed.get().archive() + " (ZFS " + have.zfsVersion() + ") matches " + what + "; nothing to do",
+                    "",
+                    0);
+        }
+        reporter.info("corezfs boot: the installed " + installed.get().archive() + " is for " + have.os() + " "
+                + have.osVersion() + " with kernel " + have.kernel() + "; this boot runs " + what);
+        List<String> refused = new ArrayList<>();
+        int refusalCode = 0;
+
+        Optional<Path> stored = store.find(host);
+        if (stored.isPresent()) {
+            try {
+                apply(stored.get(), host);
+                return done(
+                        host,
+                        BootRecord.Outcome.APPLIED,
+                        "applied " + stored.get().getFileName() + " from the node store (" + store.dir() + ")",
+                        "",
+                        0);
+            } catch (CorezfsException e) {
+                refused.add("refused " + stored.get().getFileName() + " from the node store: " + e.getMessage());
+                refusalCode = e.exitCode().code();
+                reporter.warn("corezfs boot: " + refused.get(refused.size() - 1));
+            }
+        } else {
+            reporter.info("corezfs boot: no archive for " + what + " in the node store (" + store.dir() + ")");
+        }
+
+        List<URI> mirrors = config.mirrors().value();
+        Duration budget = config.bootFetchTimeout().value();
+        if (!mirrors.isEmpty() && budget.isZero()) {
+            reporter.info("corezfs boot: BOOT_FETCH_TIMEOUT=0: the mirrors are not asked at boot");
+        } else if (!mirrors.isEmpty()) {
+            MirrorOutcome m = fromMirrors(mirrors, budget, host);
+            refused.addAll(m.refused());
+            if (!m.refused().isEmpty()) {
+                refusalCode = m.refusalCode();
+            }
+            if (m.archive().isPresent()) {
+                Path added = store.add(m.archive().get());
+                deleteIncoming();
+                try {
+                    apply(added, host);
+                    return done(
+                            host,
+                            BootRecord.Outcome.FETCHED,
+                            "fetched " + added.getFileName() + " from " + m.from() + ", added it to the node store and"
+                                    + " applied it",
+                            "",
+                            0);
+                } catch (CorezfsException e) {
+                    refused.add("refused " + added.getFileName() + " from " + m.from() + ": " + e.getMessage());
+                    refusalCode = e.exitCode().code();
+                }
+            }
+            deleteIncoming();
+        }
+
+        String missing = "no usable archive for " + what + " (looked in the node store"
+                + (mirrors.isEmpty() ? ", no mirrors configured" : budget.isZero() ? "" : " and the mirrors") + ")"
+                + (refused.isEmpty() ? "" : "; " + String.join("; ", refused));
+        if (config.build().value() == NodeConfig.BuildPolicy.BOOT) {
+            // The build runs in its own unit, started without waiting: it takes ten minutes or more and needs Docker
+            // and the network, which come up only after this unit; holding the boot for it would hold every other
+            // service too. That unit runs `corezfs install`, which builds, activates and imports the pools.
+            reporter.info("corezfs boot: " + missing + ". BUILD=boot: building one now in " + BUILD_UNIT
+                    + "; ZFS stays off until the build finishes, then the pools import (10+ minutes)");
+            LiveSystem.Result started = sys.run(List.of("systemctl", "start", "--no-block", BUILD_UNIT));
+            if (started.ok()) {
+                leaveOff();
+                return done(
+                        host,
+                        BootRecord.Outcome.BUILDING,
+                        missing + "; a build was started in " + BUILD_UNIT + " and pools import when it finishes",
+                        "journalctl -u " + BUILD_UNIT + " -f",
+                        0);
+            }
+            missing += "; the build unit could not be started (" + started.lastLine() + ")";
+        }
+        if (have.kernel().equals(host.kernel()) && !inSysextMode()) {
+            // Only the OS version moved. The module fits this kernel and the overlay unit checks nothing else, so
+            // it comes up as before; saying "off" would be wrong. A sysext is bound to its OS version instead.
+            reporter.info("corezfs boot: " + missing + "; the installed one was built for this kernel, so it stays");
+            return done(
+                    host,
+                    BootRecord.Outcome.KEPT,
+                    missing + "; kept " + installed.get().archive() + ", built for this same kernel",
+                    "sudo corezfs install",
+                    0);
+        }
+        leaveOff();
+        String command = "sudo corezfs install";
+        reporter.warn(
+                "corezfs boot: " + missing + ". ZFS stays off for this boot; pools are not imported. Run: " + command);
+        return done(
+                host,
+                refusalCode != 0 ? BootRecord.Outcome.REFUSED : BootRecord.Outcome.OFF,
+                missing + "; ZFS is off",
+                command,
+                refusalCode != 0 ? refusalCode : ExitCode.PRECONDITION.code());
+    }
+
+    /** The manifest is for exactly this host: OS, version, board, kernel. */
+    static boolean fits(Manifest m, HostFacts host) {
+        return m.os().equals(host.os())
+                && ArchiveName.of(m).matchesHost(host)
+                && m.kernel().equals(host.kernel());
+    }
+
+    /** Checks the target again (a name is only a claim), then swaps the files in as a staged upgrade would be. */
+    private void apply(Path archive, HostFacts host) {
+        Manifest m = reader.readManifest(archive).manifest();
+        if (!fits(m, host)) {
+            throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " " + m.board()
+                    + " with kernel " + m.kernel() + "; nothing was changed");
+        }
+        reporter.info("corezfs boot: applying " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel "
+                + m.kernel() + ")");
+        live.applyAtBoot(archive, host);
+    }
+
+    private record MirrorOutcome(Optional<Path> archive, String from, List<String> refused, int refusalCode) {}
+
+    /**
+     * Asks each mirror in turn until one serves a matching archive. A mirror that cannot be reached yet is asked
+     * again in the next round, until the budget is spent; one that answers (with or without an archive, or with a
+     * bad one) has said its last word for this boot.
+     */
+    private MirrorOutcome fromMirrors(List<URI> mirrors, Duration budget, HostFacts host) {
+        long deadline = waiting.nanoTime() + budget.toNanos();
+        Set<URI> pending = new LinkedHashSet<>(mirrors);
+        List<String> refused = new ArrayList<>();
+        int refusalCode = 0;
+        Path incoming = root.resolve(INCOMING);
+        String lastFailure = "";
+        boolean firstRound = true;
+        while (true) {
+            for (URI mirror : List.copyOf(pending)) {
+                long rest = deadline - waiting.nanoTime();
+                if (!firstRound && rest <= 0) {
+                    break;
+                }
+                // Every mirror is asked once, however small the budget; after that, never past its end.
+                Duration left = Duration.ofNanos(Math.max(rest, 1_000_000L));
+                ArchiveLocator locator = new ArchiveLocator(
+                        new ArchiveStore(reader), (url, target, max) -> fetch.fetch(url, target, max, left), reporter);
+                try {
+                    Optional<ArchiveLocator.Found> found =
+                            locator.find(Optional.empty(), List.of(), Optional.of(mirror), host, incoming, false);
+                    pending.remove(mirror);
+                    if (found.isPresent()) {
+                        return new MirrorOutcome(Optional.of(found.get().archive()), mirror.toString(), refused, 0);
+                    }
+                } catch (CorezfsException e) {
+                    if (e.exitCode() == ExitCode.PRECONDITION) {
+                        lastFailure = e.getMessage();
+                        continue;
+                    }
+                    pending.remove(mirror);
+                    refused.add("refused the mirror " + mirror + ": " + e.getMessage());
+                    refusalCode = e.exitCode().code();
+                }
+            }
+            firstRound = false;
+            long remaining = deadline - waiting.nanoTime();
+            if (pending.isEmpty()) {
+                break;
+            }
+            if (remaining <= 0) {
+                reporter.warn("corezfs boot: gave up on " + pending.size() + " unreachable mirror(s) after "
+                        + budget.toSeconds() + "s (BOOT_FETCH_TIMEOUT): " + lastFailure);
+                refused.add("mirror(s) unreachable within BOOT_FETCH_TIMEOUT=" + budget.toSeconds() + "s");
+                break;
+            }
+            waiting.pause(Duration.ofNanos(Math.min(remaining, RETRY_PAUSE.toNanos())));
+        }
+        return new MirrorOutcome(Optional.empty(), "", refused, refusalCode);
+    }
+
+    /**
+     * Nothing matching is applied, so nothing may present the installed tree: its module is for another kernel. The
+     * activation units refuse it on their own (their kernel check); the sysext link goes as well, so
+     * systemd-sysext.service cannot merge it either.
+     */
+    private void leaveOff() {
+        try {
+            Path link = root.resolve(Activation.EXTENSION_LINK);
+            if (Files.isSymbolicLink(link)) {
+                Files.delete(link);
+            }
+        } catch (IOException e) {
+            reporter.warn("corezfs boot: could not withdraw " + Activation.EXTENSION_LINK + ": " + e.getMessage());
+        }
+    }
+
+    private boolean inSysextMode() {
+        try {
+            Path mode = root.resolve(Activation.MODE_FILE);
+            return Files.isRegularFile(mode, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && Files.size(mode) < 64
+                    && Files.readString(mode).strip().equals(Activation.SYSEXT.label());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void deleteIncoming() {
+        try {
+            FileTrees.deleteTree(root.resolve(INCOMING));
+        } catch (IOException e) {
+            reporter.warn("corezfs boot: could not clean " + INCOMING + ": " + e.getMessage());
+        }
+    }
+
+    private Result done(HostFacts host, BootRecord.Outcome o, String detail, String command, int code) {
+        return new Result(record(host, o, detail, command), code);
+    }
+
+    private BootRecord record(HostFacts host, BootRecord.Outcome o, String detail, String command) {
+        return new BootRecord(
+                o.text(),
+                plain(detail),
+                plain(command),
+                plain(host.kernel()),
+                plain(host.version()),
+                clock.instant().toString());
+    }
+
+    /** The record holds one line of printable text: whatever a message quoted (a file name, a server) stays inert. */
+    private static String plain(String s) {
+        String one = s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ");
+        StringBuilder b = new StringBuilder();
+        for (char c : one.toCharArray()) {
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.length() > 4000 ? b.substring(0, 4000) : b.toString();
+    }
+}
