@@ -74,9 +74,25 @@ class ArchitectureTest {
                     "io.corezfs.compile..",
                     "io.corezfs.devcontainer..",
                     "io.corezfs.provide..",
+                    "io.corezfs.update..",
                     "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
+
+    @ArchTest
+    static final ArchRule osUpdatesSitOnTopOfInstallAndActivation = noClasses()
+            .that()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.activation..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.update..")
+            .because("preparing the next OS version uses the store, mirrors and builds; installing and activating"
+                    + " never need to know an update is coming");
 
     @ArchTest
     static final ArchRule noCyclesBetweenPackages =
