@@ -1,6 +1,7 @@
 package io.corezfs.update;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.ArchiveSink;
@@ -110,10 +111,18 @@ public final class PrepareService {
                 failures.add(e);
             }
         }
+        // A mirror that served something refused (wrong size, hash or target) is a signal to act on, not to paper
+        // over with a build; one that could not be reached is what a build is the fallback for.
+        for (CorezfsException e : failures) {
+            if (e.exitCode() == ExitCode.ARCHIVE_INVALID || e.exitCode() == ExitCode.VERIFICATION_FAILED) {
+                throw e;
+            }
+        }
         String looked = mirrors.isEmpty()
                 ? "no mirror is configured (MIRRORS in " + NodeConfig.PATH + ", or --mirror)"
                 : "no archive in " + (mirrors.size() == 1 ? "the mirror " : "the mirrors ")
-                        + String.join(" ", mirrors.stream().map(URI::toString).toList());
+                        + String.join(" ", mirrors.stream().map(URI::toString).toList())
+                        + (failures.isEmpty() ? "" : " (" + failures.size() + " could not be read; see the warnings)");
         if (!build.value().allowsPrepare()) {
             if (!failures.isEmpty() && failures.size() == mirrors.size()) {
                 throw failures.get(0);
