@@ -189,9 +189,6 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                 .or(this.mirrors.isEmpty() ? Optional.empty() : Optional.of(this.mirrors), "--mirror")
                 .value();
         NodeConfig.Setting<NodeConfig.BuildPolicy> policy = config.build();
-        if (!noBuild && !policy.value().allowsPrepare()) {
-            reporter().info("no build on this node: BUILD=never (" + policy.source() + ")");
-        }
         boolean noBuild = this.noBuild || !policy.value().allowsPrepare();
         HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
         NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
@@ -218,7 +215,10 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                                 ctx.workDir(),
                                 mirrors,
                                 noBuild,
-                                dryRun),
+                                dryRun,
+                                this.noBuild
+                                        ? "--no-build was given"
+                                        : "BUILD=never (" + policy.source() + ") forbids a build on this node"),
                         facts,
                         fs);
         if (provided.wouldBuild()) {

@@ -36,9 +36,22 @@ public final class ArchiveProvider {
             Path workDir,
             List<URI> mirrors,
             boolean noBuild,
-            boolean dryRun) {
+            boolean dryRun,
+            String noBuildReason) {
         public Request {
             mirrors = List.copyOf(mirrors);
+        }
+
+        /** @param noBuild whether --no-build was given */
+        public Request(
+                Optional<Path> archive,
+                List<ArchiveLocator.Place> archiveDirs,
+                Path store,
+                Path workDir,
+                List<URI> mirrors,
+                boolean noBuild,
+                boolean dryRun) {
+            this(archive, archiveDirs, store, workDir, mirrors, noBuild, dryRun, "--no-build was given");
         }
 
         /** With at most one mirror, as before mirrors came from the node configuration too. */
@@ -50,7 +63,7 @@ public final class ArchiveProvider {
                 Optional<URI> mirror,
                 boolean noBuild,
                 boolean dryRun) {
-            this(archive, archiveDirs, store, workDir, mirror.stream().toList(), noBuild, dryRun);
+            this(archive, archiveDirs, store, workDir, mirror.stream().toList(), noBuild, dryRun, "--no-build was given");
         }
     }
 
@@ -99,7 +112,7 @@ public final class ArchiveProvider {
             throw CorezfsException.precondition(
                     "no archive for " + what + " (looked in --archive-dir, the archive store, the current"
                             + " directory" + (r.mirrors().isEmpty() ? "" : " and the mirrors")
-                            + ") and --no-build was given; nothing was changed");
+                            + ") and " + r.noBuildReason() + "; nothing was changed");
         }
         if (r.dryRun()) {
             return new Provided(Optional.empty(), what);
