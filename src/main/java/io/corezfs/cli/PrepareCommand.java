@@ -96,6 +96,13 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
     boolean check;
 
     @Option(
+            names = "--require-update",
+            description = "With --check: also exit 3 when no update waits for the reboot, so exit 0 means \"an"
+                    + " update needs the reboot and its archive is ready\", which is what kured's"
+                    + " --reboot-sentinel-command asks.")
+    boolean requireUpdate;
+
+    @Option(
             names = "--max-index-size",
             paramLabel = "BYTES",
             defaultValue = "8M",
@@ -118,6 +125,9 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         if (check && fromUpdateEngine) {
             throw new CorezfsException(ExitCode.USAGE, "--check asks update_engine itself; drop --from-update-engine");
         }
+        if (requireUpdate && !check) {
+            throw new CorezfsException(ExitCode.USAGE, "--require-update only applies with --check");
+        }
         if (!check && fromUpdateEngine == (osVersion != null)) {
             throw new CorezfsException(
                     ExitCode.USAGE, "name the version to prepare: --os-version V, or --from-update-engine (or --check)");
@@ -133,6 +143,10 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
             Optional<String> pending = osVersion != null
                     ? Optional.of(osVersion)
                     : new UpdateEngine(ctx.live().system()).status().newVersion();
+            if (requireUpdate && pending.isEmpty()) {
+                // A reboot manager must not reboot a node that has nothing to boot into.
+                throw CorezfsException.precondition("no update pending: no reboot needed");
+            }
             RebootGate.Verdict v = new RebootGate(store)
                     .check(pending, running, installed.filter(s -> fits(s.manifest(), running))
                             .map(InstallState::archive));

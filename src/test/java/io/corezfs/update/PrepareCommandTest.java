@@ -248,4 +248,20 @@ class PrepareCommandTest {
         oneLine(2, run("prepare", "--os-version", NEXT, "--build", "always"), "--build");
         oneLine(2, run("prepare", "--os-version", "../x"), "--os-version");
     }
+
+    @Test
+    void requireUpdateTurnsTheCheckIntoKuredsRebootSentinel() throws IOException {
+        Path dir = Files.createDirectories(root.resolve(NodeStore.DIR));
+        TarBuilder.typicalTree().writeTo(dir.resolve(RUNNING_NAME));
+        updateEngineSays("CURRENT_OP=UPDATE_STATUS_IDLE\nNEW_VERSION=0.0.0\n");
+        assertEquals(0, run("prepare", "--check").exitCode(), "the plain gate lets an idle node reboot");
+        oneLine(3, run("prepare", "--check", "--require-update"), "no update pending");
+
+        updateEngineSays("CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT\nNEW_VERSION=" + NEXT + "\n");
+        oneLine(3, run("prepare", "--check", "--require-update"), "corezfs prepare --os-version " + NEXT);
+        assertEquals(0, run("prepare", "--from-update-engine", "--mirror", served.toUri().toString()).exitCode());
+        Cli.Run ready = run("prepare", "--check", "--require-update");
+        assertEquals(0, ready.exitCode(), ready::toString);
+        oneLine(2, run("prepare", "--os-version", NEXT, "--require-update"), "--require-update");
+    }
 }
