@@ -9,6 +9,7 @@ import io.corezfs.archive.store.NodeStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
+import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
 import io.corezfs.update.PrepareService;
 import io.corezfs.update.RebootGate;
@@ -177,13 +178,19 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         store.find(running).ifPresent(protect::add);
         List<URI> effectiveMirrors =
                 config.mirrors().or(mirrors.isEmpty() ? Optional.empty() : Optional.of(mirrors), "--mirror").value();
-        PrepareService.Result r = service(store, fs)
-                .prepare(
-                        target,
-                        effectiveMirrors,
-                        config.build().or(buildFlag, "--build"),
-                        config.keep().value(),
-                        protect);
+        PrepareService.Result r;
+        // One run at a time on the root, install's lock: the timer's run, a manual one and an install all add to the
+        // store and prune it.
+        try (InstallLock lock = InstallLock.acquire(
+                fs.root(), "corezfs prepare", InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")))) {
+            r = service(store, fs)
+                    .prepare(
+                            target,
+                            effectiveMirrors,
+                            config.build().or(buildFlag, "--build"),
+                            config.keep().value(),
+                            protect);
+        }
         Manifest m = r.manifest();
         String what = target.os() + " " + target.version() + " (kernel " + m.kernel() + ", ZFS " + m.zfsVersion() + ")";
         if (r.already()) {

@@ -214,6 +214,44 @@ public final class NodeStore {
         return deleted;
     }
 
+    /**
+     * Empties the store for an uninstall: its archives and anything left on its way in, then the store directory and
+     * each parent up to the root that is left empty (so an image root is as it was before the install). Files it does
+     * not recognize stay, and so does their directory. Returns the archives removed.
+     */
+    public List<Path> removeAll() {
+        Path dir = checkedDir();
+        List<Path> removed = new ArrayList<>();
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return removed;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                boolean archive = ArchiveName.parse(n).isPresent();
+                boolean leftover = n.startsWith(".") && (n.endsWith(".tmp") || n.endsWith(".incoming")
+                        || n.endsWith(".part"));
+                if ((archive || leftover) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.delete(p);
+                    if (archive) {
+                        removed.add(p);
+                    }
+                }
+            }
+            for (Path p = dir; p != null && !p.equals(root) && p.startsWith(root); p = p.getParent()) {
+                try (DirectoryStream<Path> left = Files.newDirectoryStream(p)) {
+                    if (left.iterator().hasNext()) {
+                        break;
+                    }
+                }
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw CorezfsException.precondition("cannot empty the node store " + dir + ": " + e.getMessage());
+        }
+        return removed;
+    }
+
     /** The store directory, after checking that no directory from the root down to it is a symlink. */
     private Path checkedDir() {
         Path p = root;

@@ -112,4 +112,18 @@ class NodeStoreTest {
         assertEquals("var/lib/corezfs/archives", NodeStore.DIR);
         assertEquals(HostRoots.at(tmp).root().resolve("var/lib/corezfs/archives"), new NodeStore(tmp).dir());
     }
+
+    @Test
+    void anUninstallEmptiesTheStoreButLeavesWhatIsNotOurs() throws IOException {
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        NodeStore s = new NodeStore(root);
+        s.add(archive("9999.1.0", "2.3.2"));
+        assertEquals(1, s.removeAll().size());
+        assertFalse(Files.exists(root.resolve("var")), "the directories the store created are gone");
+
+        s.add(archive("9999.1.0", "2.3.2"));
+        Files.writeString(s.dir().resolve("notes.txt"), "mine");
+        s.removeAll();
+        assertEquals(List.of("notes.txt"), names(s));
+    }
 }
