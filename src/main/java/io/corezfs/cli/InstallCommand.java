@@ -184,7 +184,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         // Offline, no mode applies: the image's own MODE is for its live runs.
         Optional<Activation> requested = root != null
                 ? Optional.empty()
-                : requested(config.mode().or(Optional.ofNullable(modeFlag), "--mode").value());
+                : requested(config.mode()
+                        .or(Optional.ofNullable(modeFlag), "--mode")
+                        .value());
         List<URI> mirrors = config.mirrors()
                 .or(this.mirrors.isEmpty() ? Optional.empty() : Optional.of(this.mirrors), "--mirror")
                 .value();
@@ -208,8 +210,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                                                 archiveDirs.stream()
                                                         .map(d -> new ArchiveLocator.Place(
                                                                 "--archive-dir " + d, ctx.resolve(d))),
-                                                java.util.stream.Stream.of(new ArchiveLocator.Place(
-                                                        "the node store", nodeStore.dir())))
+                                                java.util.stream.Stream.of(
+                                                        new ArchiveLocator.Place("the node store", nodeStore.dir())))
                                         .toList(),
                                 ctx.defaultArchiveDir(),
                                 ctx.workDir(),

@@ -131,9 +131,11 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         }
         if (!check && fromUpdateEngine == (osVersion != null)) {
             throw new CorezfsException(
-                    ExitCode.USAGE, "name the version to prepare: --os-version V, or --from-update-engine (or --check)");
+                    ExitCode.USAGE,
+                    "name the version to prepare: --os-version V, or --from-update-engine (or --check)");
         }
-        Optional<NodeConfig.BuildPolicy> buildFlag = Optional.ofNullable(buildPolicy).map(PrepareCommand::policy);
+        Optional<NodeConfig.BuildPolicy> buildFlag =
+                Optional.ofNullable(buildPolicy).map(PrepareCommand::policy);
         RootFs fs = new RootFs(ctx.live().root());
         NodeConfig config = NodeConfig.load(fs);
         NodeStore store = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
@@ -149,8 +151,10 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
                 throw CorezfsException.precondition("no update pending: no reboot needed");
             }
             RebootGate.Verdict v = new RebootGate(store)
-                    .check(pending, running, installed.filter(s -> fits(s.manifest(), running))
-                            .map(InstallState::archive));
+                    .check(
+                            pending,
+                            running,
+                            installed.filter(s -> fits(s.manifest(), running)).map(InstallState::archive));
             out().println(v.line());
             if (!v.ready()) {
                 throw CorezfsException.precondition(v.line());
@@ -176,8 +180,9 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         Set<Path> protect = new HashSet<>();
         installed.ifPresent(s -> protect.add(store.dir().resolve(s.archive())));
         store.find(running).ifPresent(protect::add);
-        List<URI> effectiveMirrors =
-                config.mirrors().or(mirrors.isEmpty() ? Optional.empty() : Optional.of(mirrors), "--mirror").value();
+        List<URI> effectiveMirrors = config.mirrors()
+                .or(mirrors.isEmpty() ? Optional.empty() : Optional.of(mirrors), "--mirror")
+                .value();
         PrepareService.Result r;
         // One run at a time on the root, install's lock: the timer's run, a manual one and an install all add to the
         // store and prune it.
@@ -202,7 +207,9 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
     }
 
     private static boolean fits(Manifest m, HostFacts host) {
-        return m.os().equals(host.os()) && m.osVersion().equals(host.version()) && m.kernel().equals(host.kernel());
+        return m.os().equals(host.os())
+                && m.osVersion().equals(host.version())
+                && m.kernel().equals(host.kernel());
     }
 
     private static NodeConfig.BuildPolicy policy(String text) {
@@ -216,8 +223,8 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
     }
 
     private PrepareService service(NodeStore store, RootFs fs) {
-        ArchiveLocator.Fetch fetch = (url, target, max) -> ctx.downloader(reporter(), downloads.limits(false))
-                .fetchBounded(url, target, max);
+        ArchiveLocator.Fetch fetch = (url, target, max) ->
+                ctx.downloader(reporter(), downloads.limits(false)).fetchBounded(url, target, max);
         PrepareService.TargetBuild builder = (target, kernel, dir) -> {
             // INTEGRATION SEAM (issue 13): the releases branch makes BuildService read the target's kernel from its
             // developer container (/usr/lib/modules) when none is given. Connect it here by passing `kernel` through
@@ -227,12 +234,16 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
                     + " corezfs does not do; publish its archive to a mirror (corezfs build --os-version "
                     + target.version() + ", then corezfs publish); nothing was changed"));
             HostFacts facts = new HostFacts(
-                    target.os(), target.version(), target.board(), target.channel(), target.updateChannel(), k,
+                    target.os(),
+                    target.version(),
+                    target.board(),
+                    target.channel(),
+                    target.updateChannel(),
+                    k,
                     target.arch());
             return BuildOptions.service(ctx, reporter(), downloads.limits(true))
                     .build(build.request(ctx), facts, fs, Optional.empty(), dir);
         };
-        return new PrepareService(
-                store, new ArchiveReader(ctx.limits()), fetch, builder, reporter(), maxIndexBytes);
+        return new PrepareService(store, new ArchiveReader(ctx.limits()), fetch, builder, reporter(), maxIndexBytes);
     }
 }

@@ -1,8 +1,8 @@
 package io.corezfs.cli;
 
+import io.corezfs.CorezfsException;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveState;
-import io.corezfs.CorezfsException;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
@@ -150,12 +150,16 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             if (configError != null) {
                 out().printf("Config:    %s is broken, defaults are NOT in effect: %s%n", NodeConfig.PATH, configError);
             } else {
-                out().printf("Config:    %s%n", fs.exists(NodeConfig.PATH) ? NodeConfig.PATH : "defaults (no " + NodeConfig.PATH + ")");
-                config.get().all().forEach(setting -> out().printf(
-                        "  %-19s %s (%s)%n",
-                        setting.key(),
-                        setting.display().isEmpty() ? "-" : setting.display(),
-                        setting.source()));
+                out().printf(
+                                "Config:    %s%n",
+                                fs.exists(NodeConfig.PATH) ? NodeConfig.PATH : "defaults (no " + NodeConfig.PATH + ")");
+                config.get()
+                        .all()
+                        .forEach(setting -> out().printf(
+                                        "  %-19s %s (%s)%n",
+                                        setting.key(),
+                                        setting.display().isEmpty() ? "-" : setting.display(),
+                                        setting.source()));
             }
         }
         return 0;

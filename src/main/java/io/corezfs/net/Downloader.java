@@ -223,7 +223,8 @@ public final class Downloader {
             if (isDiskFull(e)) {
                 throw new CorezfsException(
                         ExitCode.PRECONDITION,
-                        "disk full while copying " + url + " to " + target.getParent() + "; the partial file was removed");
+                        "disk full while copying " + url + " to " + target.getParent()
+                                + "; the partial file was removed");
             }
             throw network(url, e.getClass().getSimpleName() + ": " + printable(String.valueOf(e.getMessage())));
         }

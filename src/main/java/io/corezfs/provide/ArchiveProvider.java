@@ -63,7 +63,15 @@ public final class ArchiveProvider {
                 Optional<URI> mirror,
                 boolean noBuild,
                 boolean dryRun) {
-            this(archive, archiveDirs, store, workDir, mirror.stream().toList(), noBuild, dryRun, "--no-build was given");
+            this(
+                    archive,
+                    archiveDirs,
+                    store,
+                    workDir,
+                    mirror.stream().toList(),
+                    noBuild,
+                    dryRun,
+                    "--no-build was given");
         }
     }
 

@@ -205,7 +205,8 @@ public final class PrepareService {
         if (!fits) {
             throw CorezfsException.verification("the archive from " + from + " is built for " + m.os() + " "
                     + m.osVersion() + " (" + m.board() + ", " + m.arch() + ") with kernel " + m.kernel()
-                    + ", not for " + t.describe() + kernel.map(k -> " with kernel " + k).orElse("")
+                    + ", not for " + t.describe()
+                    + kernel.map(k -> " with kernel " + k).orElse("")
                     + "; nothing was kept");
         }
         return m;

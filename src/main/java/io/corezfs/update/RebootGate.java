@@ -28,8 +28,9 @@ public final class RebootGate {
         if (pending.isPresent()) {
             String v = pending.get();
             return store.findVersion(running.os(), v, running.board())
-                    .map(p -> new Verdict(true, "ready: " + p.getFileName() + " for " + running.os() + " " + v
-                            + " is in the node store"))
+                    .map(p -> new Verdict(
+                            true,
+                            "ready: " + p.getFileName() + " for " + running.os() + " " + v + " is in the node store"))
                     .orElseGet(() -> new Verdict(
                             false,
                             "not ready: no archive for " + running.os() + " " + v + " (" + running.board()
@@ -38,12 +39,16 @@ public final class RebootGate {
         }
         Optional<Path> here = store.find(running);
         if (here.isPresent()) {
-            return new Verdict(true, "ready: no update pending; " + here.get().getFileName() + " for the running "
-                    + running.os() + " " + running.version() + " is in the node store");
+            return new Verdict(
+                    true,
+                    "ready: no update pending; " + here.get().getFileName() + " for the running " + running.os() + " "
+                            + running.version() + " is in the node store");
         }
         if (installed.isPresent()) {
-            return new Verdict(true, "ready: no update pending; the installed " + installed.get() + " matches the"
-                    + " running " + running.os() + " " + running.version() + " and kernel " + running.kernel());
+            return new Verdict(
+                    true,
+                    "ready: no update pending; the installed " + installed.get() + " matches the" + " running "
+                            + running.os() + " " + running.version() + " and kernel " + running.kernel());
         }
         return new Verdict(
                 false,

@@ -55,8 +55,8 @@ public final class UpdateEngine {
                     + "); on a node without update_engine, name the version: corezfs prepare --os-version V");
         }
         if (!r.ok()) {
-            throw CorezfsException.precondition("cannot ask update_engine whether an update is pending: "
-                    + r.describe());
+            throw CorezfsException.precondition(
+                    "cannot ask update_engine whether an update is pending: " + r.describe());
         }
         return parse(r.stdout());
     }

@@ -58,8 +58,11 @@ class NodeConfigCommandsTest {
         Cli.Run r = run("status", "--root", root.toString(), "--json");
         assertEquals(0, r.exitCode(), r::toString);
         JsonNode c = new ObjectMapper().readTree(r.out()).get("config");
-        assertEquals(served.toUri() + " https://zfs.example/corezfs", c.get("MIRRORS").get("value").asText());
-        assertEquals("/etc/corezfs/corezfs.conf:2", c.get("MIRRORS").get("source").asText());
+        assertEquals(
+                served.toUri() + " https://zfs.example/corezfs",
+                c.get("MIRRORS").get("value").asText());
+        assertEquals(
+                "/etc/corezfs/corezfs.conf:2", c.get("MIRRORS").get("source").asText());
         assertEquals("never", c.get("BUILD").get("value").asText());
         assertEquals("/etc/corezfs/corezfs.conf:4", c.get("BUILD").get("source").asText());
         assertEquals("auto", c.get("MODE").get("value").asText());
@@ -69,7 +72,8 @@ class NodeConfigCommandsTest {
 
         Cli.Run text = run("status", "--root", root.toString());
         assertTrue(text.out().contains("Config:    /etc/corezfs/corezfs.conf"), text::toString);
-        assertTrue(text.out().lines().anyMatch(l -> l.matches("\\s+BUILD\\s+never \\(/etc/corezfs/corezfs.conf:4\\)")),
+        assertTrue(
+                text.out().lines().anyMatch(l -> l.matches("\\s+BUILD\\s+never \\(/etc/corezfs/corezfs.conf:4\\)")),
                 text::toString);
     }
 
@@ -92,7 +96,12 @@ class NodeConfigCommandsTest {
     @ValueSource(strings = {"MODE=fast\n", "KEEP=2\nKEEP=3\n", "MIRRORS=http://u:p@host/\n", "oops\n"})
     void aBrokenFileStopsInstallWithOneLineButStatusStillReports(String text) throws IOException {
         config(text);
-        Cli.Run install = run("install", "--root", root.toString(), "--archive", served.resolve(NAME).toString());
+        Cli.Run install = run(
+                "install",
+                "--root",
+                root.toString(),
+                "--archive",
+                served.resolve(NAME).toString());
         assertEquals(2, install.exitCode(), install::toString);
         assertEquals(1, install.err().strip().lines().count(), install::toString);
         assertTrue(install.err().contains("/etc/corezfs/corezfs.conf:"), install::toString);
@@ -120,7 +129,13 @@ class NodeConfigCommandsTest {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         assertEquals(0, new Cli(work).run("publish", empty.toString()).exitCode());
         config("MIRRORS=" + served.toUri() + "\n");
-        Cli.Run r = run("install", "--root", root.toString(), "--no-build", "--mirror", empty.toUri().toString());
+        Cli.Run r = run(
+                "install",
+                "--root",
+                root.toString(),
+                "--no-build",
+                "--mirror",
+                empty.toUri().toString());
         assertEquals(3, r.exitCode(), r::toString);
         assertTrue(!Files.exists(root.resolve("opt/corezfs")), "the file's mirror was not used");
     }

@@ -47,7 +47,11 @@ class PrepareCommandTest {
         root = HostRoots.flatcar(tmp.resolve("root")).root();
         work = Files.createDirectories(tmp.resolve("work"));
         served = Files.createDirectories(tmp.resolve("served"));
-        TarBuilder.typicalTree().osVersion(NEXT).kernel(NEXT_KERNEL).zfs("2.3.2").writeTo(served.resolve(NEXT_NAME));
+        TarBuilder.typicalTree()
+                .osVersion(NEXT)
+                .kernel(NEXT_KERNEL)
+                .zfs("2.3.2")
+                .writeTo(served.resolve(NEXT_NAME));
         Cli.Run pub = new Cli(work).run("publish", served.toString());
         assertEquals(0, pub.exitCode(), pub::toString);
         processes = new FakeProcessRunner();
@@ -78,7 +82,8 @@ class PrepareCommandTest {
 
     private static void oneLine(int code, Cli.Run r, String... mentions) {
         assertEquals(code, r.exitCode(), r::toString);
-        List<String> errors = r.err().lines().filter(l -> l.startsWith("corezfs:")).toList();
+        List<String> errors =
+                r.err().lines().filter(l -> l.startsWith("corezfs:")).toList();
         assertEquals(1, errors.size(), "one error line: " + r);
         for (String m : mentions) {
             assertTrue(errors.get(0).contains(m), "names " + m + ": " + r);
@@ -87,7 +92,8 @@ class PrepareCommandTest {
 
     @Test
     void preparesTheNextVersionFromAFileMirrorWithTheKernelItsIndexNames() throws IOException {
-        Cli.Run r = run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString());
+        Cli.Run r =
+                run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString());
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals(
                 "prepared " + NEXT_NAME + " for flatcar " + NEXT + " (kernel " + NEXT_KERNEL + ", ZFS 2.3.2) from "
@@ -112,11 +118,16 @@ class PrepareCommandTest {
     @Test
     void anArchiveAlreadyInTheStoreIsNotFetchedAgain() throws IOException {
         try (StaticHttpServer http = new StaticHttpServer(served)) {
-            assertEquals(0, run("prepare", "--os-version", NEXT, "--mirror", http.base().toString()).exitCode());
+            assertEquals(
+                    0,
+                    run("prepare", "--os-version", NEXT, "--mirror", http.base().toString())
+                            .exitCode());
             long before = http.requests.size();
-            Cli.Run again = run("prepare", "--os-version", NEXT, "--mirror", http.base().toString());
+            Cli.Run again =
+                    run("prepare", "--os-version", NEXT, "--mirror", http.base().toString());
             assertEquals(0, again.exitCode(), again::toString);
-            assertTrue(again.out().startsWith("already prepared: " + NEXT_NAME + " for flatcar " + NEXT), again::toString);
+            assertTrue(
+                    again.out().startsWith("already prepared: " + NEXT_NAME + " for flatcar " + NEXT), again::toString);
             assertEquals(before, http.requests.size(), "no network for what the store holds");
         }
     }
@@ -124,7 +135,12 @@ class PrepareCommandTest {
     @Test
     void aMirrorWithoutTheVersionAndBuildNeverIsRefusedNamingWhereTheRuleCameFrom() throws IOException {
         config("# this node never compiles\nBUILD=never\n");
-        Cli.Run r = run("prepare", "--os-version", "9999.2.0", "--mirror", served.toUri().toString());
+        Cli.Run r = run(
+                "prepare",
+                "--os-version",
+                "9999.2.0",
+                "--mirror",
+                served.toUri().toString());
         oneLine(3, r, "9999.2.0", "BUILD=never", "/etc/corezfs/corezfs.conf:2", "--build prepare");
         assertEquals(List.of(), store(), "nothing left in the store");
     }
@@ -132,7 +148,14 @@ class PrepareCommandTest {
     @Test
     void theBuildFlagWinsOverTheFile() throws IOException {
         config("BUILD=prepare\n");
-        Cli.Run r = run("prepare", "--os-version", "9999.2.0", "--mirror", served.toUri().toString(), "--build", "never");
+        Cli.Run r = run(
+                "prepare",
+                "--os-version",
+                "9999.2.0",
+                "--mirror",
+                served.toUri().toString(),
+                "--build",
+                "never");
         oneLine(3, r, "BUILD=never", "(--build)");
     }
 
@@ -146,20 +169,27 @@ class PrepareCommandTest {
     void anArchiveThatIsNotForTheVersionItIsListedAsIsNotKept() throws IOException {
         // The index says 9999.1.0; the manifest inside says otherwise: the manifest decides.
         Path lying = Files.createDirectories(tmp.resolve("lying"));
-        TarBuilder.typicalTree().osVersion(NEXT).kernel(NEXT_KERNEL).zfs("2.3.2").writeTo(lying.resolve(NEXT_NAME));
+        TarBuilder.typicalTree()
+                .osVersion(NEXT)
+                .kernel(NEXT_KERNEL)
+                .zfs("2.3.2")
+                .writeTo(lying.resolve(NEXT_NAME));
         assertEquals(0, new Cli(work).run("publish", lying.toString()).exitCode());
         String index = Files.readString(lying.resolve("index.json")).replace(NEXT_KERNEL, "6.12.96-other");
         Files.writeString(lying.resolve("index.json"), index);
-        Cli.Run r = run("prepare", "--os-version", NEXT, "--mirror", lying.toUri().toString());
+        Cli.Run r =
+                run("prepare", "--os-version", NEXT, "--mirror", lying.toUri().toString());
         oneLine(5, r, "6.12.96-other");
         assertEquals(List.of(), store());
     }
 
     @Test
     void aPendingUpdateIsPreparedFromUpdateEngine() throws IOException {
-        updateEngineSays("LAST_CHECKED_TIME=1764400000\nPROGRESS=0.000000\nCURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT\n"
-                + "NEW_VERSION=" + NEXT + "\nNEW_SIZE=123456\n");
-        Cli.Run r = run("prepare", "--from-update-engine", "--mirror", served.toUri().toString());
+        updateEngineSays(
+                "LAST_CHECKED_TIME=1764400000\nPROGRESS=0.000000\nCURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT\n"
+                        + "NEW_VERSION=" + NEXT + "\nNEW_SIZE=123456\n");
+        Cli.Run r = run(
+                "prepare", "--from-update-engine", "--mirror", served.toUri().toString());
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().startsWith("prepared " + NEXT_NAME), r::toString);
         assertEquals(List.of(List.of("update_engine_client", "-status")), processes.commands());
@@ -169,9 +199,12 @@ class PrepareCommandTest {
     @ValueSource(strings = {"UPDATE_STATUS_IDLE", "UPDATE_STATUS_DOWNLOADING", "UPDATE_STATUS_CHECKING_FOR_UPDATE"})
     void nothingPendingDoesNothingAndSaysSo(String op) throws IOException {
         updateEngineSays("CURRENT_OP=" + op + "\nNEW_VERSION=0.0.0\n");
-        Cli.Run r = run("prepare", "--from-update-engine", "--mirror", served.toUri().toString());
+        Cli.Run r = run(
+                "prepare", "--from-update-engine", "--mirror", served.toUri().toString());
         assertEquals(0, r.exitCode(), r::toString);
-        assertEquals("no update pending (CURRENT_OP=" + op + "); nothing to prepare", r.out().strip());
+        assertEquals(
+                "no update pending (CURRENT_OP=" + op + "); nothing to prepare",
+                r.out().strip());
         assertEquals(List.of(), store());
     }
 
@@ -189,7 +222,8 @@ class PrepareCommandTest {
             })
     void garbledOrHostileStatusIsOneLineAndPreparesNothing(String stdout) throws IOException {
         updateEngineSays(stdout);
-        Cli.Run r = run("prepare", "--from-update-engine", "--mirror", served.toUri().toString());
+        Cli.Run r = run(
+                "prepare", "--from-update-engine", "--mirror", served.toUri().toString());
         oneLine(3, r, "update_engine_client -status");
         assertEquals(List.of(), store());
         assertFalse(r.err().contains("\u0000"), r::toString);
@@ -208,7 +242,10 @@ class PrepareCommandTest {
         updateEngineSays("CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT\nNEW_VERSION=" + NEXT + "\n");
         Cli.Run before = run("prepare", "--check");
         oneLine(3, before, NEXT, "corezfs prepare --os-version " + NEXT);
-        assertEquals(0, run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString()).exitCode());
+        assertEquals(
+                0,
+                run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString())
+                        .exitCode());
         Cli.Run after = run("prepare", "--check");
         assertEquals(0, after.exitCode(), after::toString);
         assertTrue(after.out().startsWith("ready: " + NEXT_NAME), after::toString);
@@ -228,7 +265,10 @@ class PrepareCommandTest {
     @Test
     void checkForANamedVersionNeedsNoUpdateEngine() {
         oneLine(3, run("prepare", "--check", "--os-version", NEXT), NEXT);
-        assertEquals(0, run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString()).exitCode());
+        assertEquals(
+                0,
+                run("prepare", "--os-version", NEXT, "--mirror", served.toUri().toString())
+                        .exitCode());
         assertEquals(0, run("prepare", "--check", "--os-version", NEXT).exitCode());
         assertEquals(List.of(), processes.commands(), "update_engine was never asked");
     }
@@ -259,7 +299,14 @@ class PrepareCommandTest {
 
         updateEngineSays("CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT\nNEW_VERSION=" + NEXT + "\n");
         oneLine(3, run("prepare", "--check", "--require-update"), "corezfs prepare --os-version " + NEXT);
-        assertEquals(0, run("prepare", "--from-update-engine", "--mirror", served.toUri().toString()).exitCode());
+        assertEquals(
+                0,
+                run(
+                                "prepare",
+                                "--from-update-engine",
+                                "--mirror",
+                                served.toUri().toString())
+                        .exitCode());
         Cli.Run ready = run("prepare", "--check", "--require-update");
         assertEquals(0, ready.exitCode(), ready::toString);
         oneLine(2, run("prepare", "--os-version", NEXT, "--require-update"), "--require-update");

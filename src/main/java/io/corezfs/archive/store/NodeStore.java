@@ -183,13 +183,14 @@ public final class NodeStore {
                 .collect(Collectors.toSet());
         Map<String, List<Entry>> byBoard = new LinkedHashMap<>();
         for (Entry e : entries()) {
-            byBoard.computeIfAbsent(e.manifest().board(), b -> new ArrayList<>()).add(e);
+            byBoard.computeIfAbsent(e.manifest().board(), b -> new ArrayList<>())
+                    .add(e);
         }
         List<Path> deleted = new ArrayList<>();
         for (List<Entry> board : byBoard.values()) {
             Map<String, List<Entry>> byVersion = board.stream()
-                    .collect(Collectors.groupingBy(e -> e.manifest().osVersion(), LinkedHashMap::new,
-                            Collectors.toList()));
+                    .collect(Collectors.groupingBy(
+                            e -> e.manifest().osVersion(), LinkedHashMap::new, Collectors.toList()));
             List<String> versions = byVersion.keySet().stream()
                     .sorted(ZfsVersion.ORDER.reversed())
                     .toList();
@@ -229,8 +230,8 @@ public final class NodeStore {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
                 boolean archive = ArchiveName.parse(n).isPresent();
-                boolean leftover = n.startsWith(".") && (n.endsWith(".tmp") || n.endsWith(".incoming")
-                        || n.endsWith(".part"));
+                boolean leftover =
+                        n.startsWith(".") && (n.endsWith(".tmp") || n.endsWith(".incoming") || n.endsWith(".part"));
                 if ((archive || leftover) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(p);
                     if (archive) {

@@ -26,7 +26,11 @@ class NodeStoreTest {
 
     private Path archive(String osVersion, String zfs) throws IOException {
         Path p = tmp.resolve("in-" + osVersion + "-" + zfs + ".tar.gz");
-        TarBuilder.typicalTree().osVersion(osVersion).kernel("k-" + osVersion).zfs(zfs).writeTo(p);
+        TarBuilder.typicalTree()
+                .osVersion(osVersion)
+                .kernel("k-" + osVersion)
+                .zfs(zfs)
+                .writeTo(p);
         return p;
     }
 
@@ -49,8 +53,10 @@ class NodeStoreTest {
         assertEquals(added, s.add(archive("9999.1.0", "2.3.2")), "adding the same archive again is a no-op");
         HostFacts next = new HostFacts("flatcar", "9999.1.0", "amd64-usr", "stable", "stable", "k-9999.1.0", "x86_64");
         assertEquals(added, s.find(next).orElseThrow());
-        assertTrue(s.find(new HostFacts("flatcar", "9999.1.0", "amd64-usr", "stable", "stable", "other", "x86_64"))
-                .isEmpty(), "the kernel must match");
+        assertTrue(
+                s.find(new HostFacts("flatcar", "9999.1.0", "amd64-usr", "stable", "stable", "other", "x86_64"))
+                        .isEmpty(),
+                "the kernel must match");
         assertEquals(added, s.findVersion("flatcar", "9999.1.0", "amd64-usr").orElseThrow());
         assertTrue(s.findVersion("flatcar", "9999.2.0", "amd64-usr").isEmpty());
     }
