@@ -155,10 +155,10 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
                             pending,
                             running,
                             installed.filter(s -> fits(s.manifest(), running)).map(InstallState::archive));
-            out().println(v.line());
             if (!v.ready()) {
                 throw CorezfsException.precondition(v.line());
             }
+            out().println(v.line());
             return 0;
         }
         String version = osVersion;
@@ -197,7 +197,7 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
                             protect);
         }
         Manifest m = r.manifest();
-        String what = target.os() + " " + target.version() + " (kernel " + m.kernel() + ", ZFS " + m.zfsVersion() + ")";
+        String what = target.os() + " " + target.version() + " (kernel " + m.kernel() + ")";
         if (r.already()) {
             out().println("already prepared: " + r.archive().getFileName() + " for " + what + " in " + store.dir());
         } else {
