@@ -156,4 +156,25 @@ class NodeConfigCommandsTest {
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.err().contains("in the node store"), r::toString);
     }
+
+    @Test
+    void anOfflineInstallIgnoresTheImagesOwnMode() throws IOException {
+        config("MODE=sysext\n");
+        Cli.Run r = run(
+                "install",
+                "--root",
+                root.toString(),
+                "--archive",
+                served.resolve(NAME).toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        Cli.Run flag = run(
+                "install",
+                "--root",
+                root.toString(),
+                "--archive",
+                served.resolve(NAME).toString(),
+                "--mode",
+                "sysext");
+        assertEquals(2, flag.exitCode(), "but --mode on an offline install is still refused: " + flag);
+    }
 }

@@ -312,4 +312,31 @@ class PrepareCommandTest {
         assertEquals(0, ready.exitCode(), ready::toString);
         oneLine(2, run("prepare", "--os-version", NEXT, "--require-update"), "--require-update");
     }
+
+    @Test
+    void anUnreachableMirrorIsPassedOverForTheNextOne() throws IOException {
+        java.net.URI dead;
+        try (StaticHttpServer gone = new StaticHttpServer(served)) {
+            dead = gone.base();
+        }
+        config("MIRRORS=\"" + dead + " " + served.toUri() + "\"\n");
+        Cli.Run r = run("prepare", "--os-version", NEXT);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("mirror " + dead + " passed over"), r::toString);
+        assertEquals(List.of(NEXT_NAME), store());
+    }
+
+    @Test
+    void anArchiveWhoseHashDiffersFromTheIndexIsRefusedOverHttpAndNothingIsBuilt() throws IOException {
+        byte[] bytes = Files.readAllBytes(served.resolve(NEXT_NAME));
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(served.resolve(NEXT_NAME), bytes);
+        try (StaticHttpServer http = new StaticHttpServer(served)) {
+            Cli.Run r =
+                    run("prepare", "--os-version", NEXT, "--mirror", http.base().toString(), "--build", "prepare");
+            oneLine(5, r, "sha256");
+            assertFalse(r.err().contains("Docker"), "a refused archive is not papered over with a build: " + r);
+        }
+        assertEquals(List.of(), store(), "nothing partial or unverified in the store");
+    }
 }
