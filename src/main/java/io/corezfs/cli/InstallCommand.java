@@ -180,6 +180,17 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             }
         }
         RootFs fs = new RootFs(root != null ? ctx.resolve(root) : ctx.live().root());
+        HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
+        NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
+
+        if (atBoot) {
+            try (InstallLock lock = lock(fs.root(), "corezfs install --at-boot")) {
+                live.applyAtBoot(ctx.resolve(require(archive)), facts);
+            }
+            out().println("applied the staged " + archive.getFileName());
+            return 0;
+        }
+        // Read after the staged upgrade at boot, which needs no setting: a broken file must not stop it.
         NodeConfig config = NodeConfig.load(fs);
         // Offline, no mode applies: the image's own MODE is for its live runs.
         Optional<Activation> requested = root != null
@@ -192,16 +203,6 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                 .value();
         NodeConfig.Setting<NodeConfig.BuildPolicy> policy = config.build();
         boolean noBuild = this.noBuild || !policy.value().allowsPrepare();
-        HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
-        NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
-
-        if (atBoot) {
-            try (InstallLock lock = lock(fs.root(), "corezfs install --at-boot")) {
-                live.applyAtBoot(ctx.resolve(require(archive)), facts);
-            }
-            out().println("applied the staged " + archive.getFileName());
-            return 0;
-        }
         ArchiveProvider.Provided provided = provider()
                 .provide(
                         new ArchiveProvider.Request(
@@ -238,7 +239,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         if (root != null) {
             int code = installOffline(files, fs, facts, f.archive());
             if (!dryRun) {
-                keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
+                try (InstallLock lock = lock(fs.root(), "corezfs install --root " + fs.root())) {
+                    keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
+                }
             }
             return code;
         }
@@ -253,8 +256,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         LiveInstaller.Result r;
         try (InstallLock lock = lock(fs.root(), "corezfs install")) {
             r = live.install(f.archive(), facts, m);
+            keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
         }
-        keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
         switch (r.outcome()) {
             case ACTIVATED ->
                 out().println("installed and activated " + r.archive() + " (" + m.label() + " mode): " + r.detail());
