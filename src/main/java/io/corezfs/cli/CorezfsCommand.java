@@ -35,6 +35,7 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             ArchiveCommand.class,
             BuildCommand.class,
             InstallCommand.class,
+            PrepareCommand.class,
             UninstallCommand.class,
             PublishCommand.class,
             BootCommand.class);

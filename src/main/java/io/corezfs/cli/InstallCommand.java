@@ -9,12 +9,12 @@ import io.corezfs.archive.store.ArchiveLocator;
 import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.archive.store.NodeStore;
 import io.corezfs.host.HostFacts;
+import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.provide.ArchiveProvider;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +33,14 @@ import picocli.CommandLine.Option;
                     + " loads the module, enables the ZFS units so pools import at every boot, and verifies the result."
                     + " Any failure after the files are in place rolls activation back.",
             "",
-            "Archives are looked for in this order: --archive; each --archive-dir; the archive store ($COREZFS_ARCHIVE_DIR,"
-                    + " else ./archives); the current directory; --mirror (its index.json, as `corezfs publish` writes it).",
+            "Archives are looked for in this order: --archive; each --archive-dir; the node store"
+                    + " (/var/lib/corezfs/archives, where `corezfs prepare` puts them); the archive store"
+                    + " ($COREZFS_ARCHIVE_DIR, else ./archives); the current directory; each --mirror, else each of"
+                    + " MIRRORS in /etc/corezfs/corezfs.conf, in order (its index.json, as `corezfs publish` writes it).",
+            "",
+            "The node configuration (/etc/corezfs/corezfs.conf) also gives the mode (MODE) and whether this node may"
+                    + " build (BUILD=never forbids it); flags win over it. The installed archive is kept in the node"
+                    + " store, so a rollback to this OS version finds it (KEEP versions are kept).",
             "",
             "With --root DIR it installs offline into the host tree under DIR instead (an image or a mounted root):"
                     + " files and unit links only, nothing is started.",
@@ -79,11 +85,12 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     @Option(
             names = "--mirror",
             paramLabel = "URL",
-            converter = OptionValues.HttpUrl.class,
+            converter = OptionValues.MirrorBase.class,
             description =
-                    "An HTTP(S) directory of archives with an index.json, looked at last. Its archive is held to the"
-                            + " size and sha256 the index gives.")
-    URI mirror;
+                    "An http(s):// or file:/// directory of archives with an index.json, looked at last; repeatable,"
+                            + " tried in order, and replaces MIRRORS. Its archive is held to the size and sha256 the"
+                            + " index gives.")
+    List<URI> mirrors = new ArrayList<>();
 
     @Option(
             names = "--allow-cross-host-redirects",
@@ -98,15 +105,16 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             description = "Largest index.json taken from a mirror (default: ${DEFAULT-VALUE}).")
     long maxIndexBytes;
 
-    @Option(names = "--no-build", description = "Fail (exit 3) instead of building when no archive matches.")
+    @Option(
+            names = "--no-build",
+            description = "Fail (exit 3) instead of building when no archive matches (as BUILD=never does).")
     boolean noBuild;
 
     @Option(
             names = "--mode",
             paramLabel = "MODE",
-            defaultValue = "auto",
-            description = "auto, overlay or sysext (default: ${DEFAULT-VALUE}).")
-    String mode;
+            description = "auto, overlay or sysext (default: MODE in /etc/corezfs/corezfs.conf, else auto).")
+    String modeFlag;
 
     @Option(names = "--dry-run", description = "Print the plan (archive, why, units, steps) and change nothing.")
     boolean dryRun;
@@ -146,8 +154,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Optional<Activation> requested = mode.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(mode));
-        if (root != null && (requested.isPresent() || atBoot)) {
+        // A bad --mode is a usage error before anything else is read.
+        Optional<Activation> modeAsked = modeFlag == null ? Optional.empty() : requested(modeFlag);
+        if (root != null && (modeAsked.isPresent() || atBoot)) {
             throw new CorezfsException(
                     ExitCode.USAGE, "--root installs files only; --mode and --at-boot are for the live host");
         }
@@ -172,6 +181,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         }
         RootFs fs = new RootFs(root != null ? ctx.resolve(root) : ctx.live().root());
         HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
+        NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
 
         if (atBoot) {
             try (InstallLock lock = lock(fs.root(), "corezfs install --at-boot")) {
@@ -180,18 +190,38 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             out().println("applied the staged " + archive.getFileName());
             return 0;
         }
+        // Read after the staged upgrade at boot, which needs no setting: a broken file must not stop it.
+        NodeConfig config = NodeConfig.load(fs);
+        // Offline, no mode applies: the image's own MODE is for its live runs.
+        Optional<Activation> requested = root != null
+                ? Optional.empty()
+                : requested(config.mode()
+                        .or(Optional.ofNullable(modeFlag), "--mode")
+                        .value());
+        List<URI> mirrors = config.mirrors()
+                .or(this.mirrors.isEmpty() ? Optional.empty() : Optional.of(this.mirrors), "--mirror")
+                .value();
+        NodeConfig.Setting<NodeConfig.BuildPolicy> policy = config.build();
+        boolean noBuild = this.noBuild || !policy.value().allowsPrepare();
         ArchiveProvider.Provided provided = provider()
                 .provide(
                         new ArchiveProvider.Request(
                                 Optional.ofNullable(archive).map(ctx::resolve),
-                                archiveDirs.stream()
-                                        .map(d -> new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)))
+                                java.util.stream.Stream.concat(
+                                                archiveDirs.stream()
+                                                        .map(d -> new ArchiveLocator.Place(
+                                                                "--archive-dir " + d, ctx.resolve(d))),
+                                                java.util.stream.Stream.of(
+                                                        new ArchiveLocator.Place("the node store", nodeStore.dir())))
                                         .toList(),
                                 ctx.defaultArchiveDir(),
                                 ctx.workDir(),
-                                Optional.ofNullable(mirror),
+                                mirrors,
                                 noBuild,
-                                dryRun),
+                                dryRun,
+                                this.noBuild
+                                        ? "--no-build was given"
+                                        : "BUILD=never (" + policy.source() + ") forbids a build on this node"),
                         facts,
                         fs);
         if (provided.wouldBuild()) {
@@ -207,7 +237,13 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             reporter().info("archive: " + f.archive() + " (" + f.why() + ")");
         }
         if (root != null) {
-            return installOffline(files, fs, facts, f.archive());
+            int code = installOffline(files, fs, facts, f.archive());
+            if (!dryRun) {
+                try (InstallLock lock = lock(fs.root(), "corezfs install --root " + fs.root())) {
+                    keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
+                }
+            }
+            return code;
         }
         Activation m = live.resolveMode(requested);
         if (dryRun) {
@@ -220,7 +256,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         LiveInstaller.Result r;
         try (InstallLock lock = lock(fs.root(), "corezfs install")) {
             r = live.install(f.archive(), facts, m);
-            keepInNodeStore(fs.root(), f.archive());
+            keepInNodeStore(nodeStore, f.archive(), facts, config.keep().value());
         }
         switch (r.outcome()) {
             case ACTIVATED ->
@@ -231,29 +267,6 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             case STAGED -> out().println("staged " + r.archive() + " for the next boot: " + r.detail());
         }
         return 0;
-    }
-
-    /**
-     * The archive a live install used stays in the node store: after an update to another OS version and a rollback
-     * to this one, corezfs-boot.service finds it there without the network.
-     */
-    private void keepInNodeStore(Path hostRoot, Path used) {
-        NodeStore store = new NodeStore(hostRoot);
-        try {
-            Path kept = store.dir().resolve(used.getFileName().toString());
-            boolean there = used.toAbsolutePath()
-                            .normalize()
-                            .startsWith(store.dir().toAbsolutePath().normalize())
-                    || (Files.isRegularFile(kept) && Files.size(kept) == Files.size(used));
-            // Copied once, not on every no-op reinstall: an archive is tens of megabytes.
-            if (!there) {
-                store.add(used);
-            }
-        } catch (CorezfsException | java.io.IOException e) {
-            reporter()
-                    .warn("could not keep " + used.getFileName() + " in the node store: " + e.getMessage()
-                            + "; a rollback to this OS version will need the mirrors or `corezfs install`");
-        }
     }
 
     private int installOffline(RootInstaller files, RootFs fs, HostFacts facts, Path archivePath) {
@@ -275,6 +288,19 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                         + " of " + r.archive() + " in " + fs.root() + ": " + String.join(", ", r.repaired()));
         }
         return 0;
+    }
+
+    /**
+     * The installed archive goes into the node store too, so that a rollback to this OS version after an update finds
+     * it there at boot. The install itself is done by now: a store that cannot take it is a warning, not a failure.
+     */
+    private void keepInNodeStore(NodeStore store, Path archive, HostFacts facts, int keep) {
+        try {
+            Path kept = store.add(archive);
+            store.prune(keep, java.util.Set.of(kept));
+        } catch (CorezfsException e) {
+            reporter().warn("installed, but not kept in the node store for a later rollback: " + e.getMessage());
+        }
     }
 
     private ArchiveProvider provider() {
@@ -300,6 +326,10 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     private InstallLock lock(Path target, String command) {
         return InstallLock.acquire(
                 target, command, InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")));
+    }
+
+    private static Optional<Activation> requested(String mode) {
+        return mode.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(mode));
     }
 
     private static Path require(Path p) {

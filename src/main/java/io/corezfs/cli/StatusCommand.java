@@ -1,8 +1,10 @@
 package io.corezfs.cli;
 
+import io.corezfs.CorezfsException;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveState;
 import io.corezfs.host.HostFacts;
+import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallState;
 import io.corezfs.update.BootRecord;
@@ -97,6 +99,26 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                             return i;
                         })
                         .orElse(null));
+        // A broken file stops every other command (exit 2); status still shows the host, and says why.
+        Optional<NodeConfig> config;
+        String configError = null;
+        try {
+            config = Optional.of(NodeConfig.load(fs));
+        } catch (CorezfsException e) {
+            config = Optional.empty();
+            configError = e.getMessage();
+        }
+        Map<String, Object> c = new LinkedHashMap<>();
+        config.ifPresent(n -> n.all().forEach(setting -> {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("value", setting.display());
+            v.put("source", setting.source());
+            c.put(setting.key(), v);
+        }));
+        if (configError != null) {
+            c.put("error", configError);
+        }
+        o.put("config", c);
         if (json) {
             out().println(Json.write(o));
         } else {
@@ -158,6 +180,20 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                                     b.command());
                 }
             });
+            if (configError != null) {
+                out().printf("Config:    %s is broken, defaults are NOT in effect: %s%n", NodeConfig.PATH, configError);
+            } else {
+                out().printf(
+                                "Config:    %s%n",
+                                fs.exists(NodeConfig.PATH) ? NodeConfig.PATH : "defaults (no " + NodeConfig.PATH + ")");
+                config.get()
+                        .all()
+                        .forEach(setting -> out().printf(
+                                        "  %-19s %s (%s)%n",
+                                        setting.key(),
+                                        setting.display().isEmpty() ? "-" : setting.display(),
+                                        setting.source()));
+            }
         }
         return 0;
     }

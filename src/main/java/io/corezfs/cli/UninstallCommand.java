@@ -1,6 +1,7 @@
 package io.corezfs.cli;
 
 import io.corezfs.activation.LiveInstaller;
+import io.corezfs.archive.store.NodeStore;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.InstallState;
 import io.corezfs.install.RootInstaller;
@@ -52,6 +53,7 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
                     return 0;
                 }
                 files.remove(r);
+                emptyNodeStore(r);
             }
             out().println("removed corezfs from " + r);
             return 0;
@@ -61,6 +63,9 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
         Optional<List<String>> removed;
         try (InstallLock lock = InstallLock.acquire(ctx.live().root(), "corezfs uninstall", wait)) {
             removed = live.uninstall(export);
+            if (removed.isPresent()) {
+                emptyNodeStore(ctx.live().root());
+            }
         }
         if (removed.isEmpty()) {
             out().println("nothing to uninstall: corezfs is not installed on this host");
@@ -71,5 +76,17 @@ final class UninstallCommand extends BaseCommand implements Callable<Integer> {
                         "uninstalled corezfs: ZFS units disabled, /usr as the OS ships it, /opt/corezfs removed; pools untouched"
                                 + (kept.isEmpty() ? "" : "; kept " + kept.size() + " locally changed file(s) in /etc"));
         return 0;
+    }
+
+    /** The archives kept for rollbacks go with the install; ZFS is already gone, so a failure here only warns. */
+    private void emptyNodeStore(Path root) {
+        try {
+            List<Path> gone = new NodeStore(root).removeAll();
+            if (!gone.isEmpty()) {
+                reporter().info("removed " + gone.size() + " archive(s) from the node store /" + NodeStore.DIR);
+            }
+        } catch (io.corezfs.CorezfsException e) {
+            reporter().warn("the node store /" + NodeStore.DIR + " was not emptied: " + e.getMessage());
+        }
     }
 }

@@ -173,12 +173,65 @@ public final class Downloader {
         Path part = partOf(target);
         try {
             Files.deleteIfExists(part);
+            if ("file".equalsIgnoreCase(url.getScheme())) {
+                return copyLocal(url, target, Math.min(maxBytes, limits.maxBytes()));
+            }
             return download(url, target, Math.min(maxBytes, limits.maxBytes()), false);
         } catch (IOException e) {
             throw network(url, "cannot remove " + part + ": " + e.getMessage());
         } catch (RuntimeException e) {
             deleteQuietly(part);
             throw e;
+        }
+    }
+
+    /**
+     * A {@code file://} mirror (a mounted disk, an NFS share) under the same size bound as a remote one, through a
+     * partial file renamed into place, so a file under its real name is still always complete.
+     */
+    private Path copyLocal(URI url, Path target, long cap) {
+        Path part = partOf(target);
+        Path source;
+        try {
+            source = Path.of(url);
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            throw network(url, "not a local file URL");
+        }
+        try {
+            if (!Files.isRegularFile(source)) {
+                throw network(url, Files.exists(source) ? "not a regular file" : "not found");
+            }
+            long size = Files.size(source);
+            if (size > cap) {
+                throw oversize(url, "the file is " + size + " bytes, more than the " + cap + " allowed");
+            }
+            Files.createDirectories(target.getParent());
+            try (InputStream in = Files.newInputStream(source);
+                    OutputStream out = Files.newOutputStream(
+                            part, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] buf = new byte[1 << 16];
+                long done = 0;
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    // The file may grow while it is read; the bound holds for what is read, not what was stat'ed.
+                    if (done + n > cap) {
+                        throw oversize(url, "more than " + cap + " bytes");
+                    }
+                    out.write(buf, 0, n);
+                    done += n;
+                }
+            }
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        } catch (IOException e) {
+            deleteQuietly(part);
+            if (isDiskFull(e)) {
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        "disk full while copying " + url + " to " + target.getParent()
+                                + "; the partial file was removed");
+            }
+            throw network(url, e.getClass().getSimpleName() + ": " + printable(String.valueOf(e.getMessage())));
         }
     }
 

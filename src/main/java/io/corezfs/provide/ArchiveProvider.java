@@ -34,9 +34,46 @@ public final class ArchiveProvider {
             List<ArchiveLocator.Place> archiveDirs,
             Path store,
             Path workDir,
-            Optional<URI> mirror,
+            List<URI> mirrors,
             boolean noBuild,
-            boolean dryRun) {}
+            boolean dryRun,
+            String noBuildReason) {
+        public Request {
+            mirrors = List.copyOf(mirrors);
+        }
+
+        /** @param noBuild whether --no-build was given */
+        public Request(
+                Optional<Path> archive,
+                List<ArchiveLocator.Place> archiveDirs,
+                Path store,
+                Path workDir,
+                List<URI> mirrors,
+                boolean noBuild,
+                boolean dryRun) {
+            this(archive, archiveDirs, store, workDir, mirrors, noBuild, dryRun, "--no-build was given");
+        }
+
+        /** With at most one mirror, as before mirrors came from the node configuration too. */
+        public Request(
+                Optional<Path> archive,
+                List<ArchiveLocator.Place> archiveDirs,
+                Path store,
+                Path workDir,
+                Optional<URI> mirror,
+                boolean noBuild,
+                boolean dryRun) {
+            this(
+                    archive,
+                    archiveDirs,
+                    store,
+                    workDir,
+                    mirror.stream().toList(),
+                    noBuild,
+                    dryRun,
+                    "--no-build was given");
+        }
+    }
 
     /**
      * @param found the archive to install; empty only in a dry run in which nothing matched and a real run would build
@@ -75,15 +112,15 @@ public final class ArchiveProvider {
     public Provided provide(Request r, HostFacts facts, RootFs fs) {
         String what = facts.os() + " " + facts.version() + " (" + facts.board() + ") with kernel " + facts.kernel();
         Optional<ArchiveLocator.Found> found =
-                locator.find(r.archive(), places(r), r.mirror(), facts, r.store(), r.dryRun());
+                locator.find(r.archive(), places(r), r.mirrors(), facts, r.store(), r.dryRun());
         if (found.isPresent()) {
             return new Provided(found, what);
         }
         if (r.noBuild()) {
             throw CorezfsException.precondition(
                     "no archive for " + what + " (looked in --archive-dir, the archive store, the current"
-                            + " directory" + (r.mirror().isPresent() ? " and the mirror" : "")
-                            + ") and --no-build was given; nothing was changed");
+                            + " directory" + (r.mirrors().isEmpty() ? "" : " and the mirrors")
+                            + ") and " + r.noBuildReason() + "; nothing was changed");
         }
         if (r.dryRun()) {
             return new Provided(Optional.empty(), what);

@@ -30,6 +30,14 @@ public interface LiveSystem {
     /** Runs a program without a shell, to completion; never throws for a non-zero exit. */
     Result run(List<String> command);
 
+    /**
+     * Runs a program keeping its stdout apart from its stderr, for output that is parsed (a tool's log lines on
+     * stderr must not be read as data). Systems that cannot run programs this way report it as not started.
+     */
+    default ProcessResult runSeparately(ProcessRequest request) {
+        return ProcessResult.notStarted(request.argv(), "this system runs no programs with separate output");
+    }
+
     /** The machine itself, its programs run through {@code runner}, each given ten minutes. */
     static LiveSystem over(ProcessRunner runner) {
         return over(runner, ProcessRequest.DEFAULT_TIMEOUT);
@@ -59,6 +67,11 @@ public interface LiveSystem {
                     output = joined(output, r.describe());
                 }
                 return new Result(r.exitCode(), output);
+            }
+
+            @Override
+            public ProcessResult runSeparately(ProcessRequest request) {
+                return runner.run(request);
             }
 
             private String joined(String a, String b) {

@@ -480,6 +480,19 @@ class LiveInstallTest {
     }
 
     @Test
+    void theBootHalfOfAStagedUpgradeDoesNotDependOnTheNodeConfiguration() throws IOException {
+        archive(NAME);
+        assertEquals(0, corezfs("install", "--mode", "overlay").exitCode());
+        host.crashAndReboot();
+        Files.createDirectories(root.resolve("etc/corezfs"));
+        Files.writeString(root.resolve("etc/corezfs/corezfs.conf"), "BUILD=sometimes\n");
+        TarBuilder.typicalTree().file("etc/zfs/which", "new\n").writeTo(work.resolve("new.tar.gz"));
+        Cli.Run r = corezfs("install", "--at-boot", "--archive", "new.tar.gz");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals("new\n", Files.readString(root.resolve("etc/zfs/which")));
+    }
+
+    @Test
     void aRunKilledAfterTheFilesWentInConvergesOnTheNextRun() {
         archive(NAME);
         // As if kill -9 hit right after the file commit: files in place, units enabled, nothing activated.

@@ -264,4 +264,24 @@ class DownloaderTest {
             assertEquals(body.length, Files.size(target), "2.5 s of body after headers within 1 s is fine");
         }
     }
+
+    @Test
+    void aFileUrlIsCopiedUnderTheSameBoundAndNeverLeftHalf() throws IOException {
+        Path src = Files.write(tmp.resolve("mirror-blob.bin"), new byte[4096]);
+        Downloader d = new Downloader(Downloader.defaultClient(), Progress.NONE);
+        Path got = d.fetchBounded(src.toUri(), tmp.resolve("copied/blob.bin"), 4096);
+        assertEquals(4096, Files.size(got));
+
+        Path small = tmp.resolve("small/blob.bin");
+        CorezfsException big = assertThrows(CorezfsException.class, () -> d.fetchBounded(src.toUri(), small, 4095));
+        assertEquals(ExitCode.ARCHIVE_INVALID, big.exitCode(), big::getMessage);
+        assertFalse(Files.exists(small));
+        assertFalse(Files.exists(small.resolveSibling("blob.bin.part")), "no partial file");
+
+        CorezfsException missing = assertThrows(
+                CorezfsException.class,
+                () -> d.fetchBounded(tmp.resolve("absent.bin").toUri(), tmp.resolve("x/absent.bin"), 10));
+        assertEquals(ExitCode.PRECONDITION, missing.exitCode());
+        assertTrue(missing.getMessage().contains("not found"), missing::getMessage);
+    }
 }

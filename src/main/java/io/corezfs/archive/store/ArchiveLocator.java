@@ -60,6 +60,21 @@ public final class ArchiveLocator {
             HostFacts host,
             Path download,
             boolean dryRun) {
+        return find(explicit, places, mirror.stream().toList(), host, download, dryRun);
+    }
+
+    /**
+     * As above, with the mirrors tried in order: the first whose index lists the host wins. A mirror that cannot be
+     * reached or serves something refused is reported and the next one is tried; if none serves the archive, the
+     * first such failure is what the operator sees, so a single bad mirror still fails as itself.
+     */
+    public Optional<Found> find(
+            Optional<Path> explicit,
+            List<Place> places,
+            List<URI> mirrors,
+            HostFacts host,
+            Path download,
+            boolean dryRun) {
         if (explicit.isPresent()) {
             return Optional.of(new Found(explicit.get(), "given with --archive"));
         }
@@ -79,8 +94,24 @@ public final class ArchiveLocator {
             }
             reporter.info("no archive for this host in " + place.label() + " (" + place.dir() + ")");
         }
-        if (mirror.isPresent()) {
-            return fromMirror(mirror.get(), host, download, dryRun);
+        CorezfsException first = null;
+        for (URI mirror : mirrors) {
+            try {
+                Optional<Found> f = fromMirror(mirror, host, download, dryRun);
+                if (f.isPresent()) {
+                    return f;
+                }
+            } catch (CorezfsException e) {
+                if (mirrors.size() > 1) {
+                    reporter.warn("mirror " + mirror + " passed over: " + e.getMessage());
+                }
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
         return Optional.empty();
     }

@@ -287,7 +287,8 @@ class HostileMirrorTest {
     @ValueSource(
             strings = {
                 "ftp://mirror.example/",
-                "file:///srv/mirror",
+                "file://host/srv/mirror",
+                "file:relative/mirror",
                 "mirror.example/corezfs",
                 "http:///corezfs/",
                 "http://",
