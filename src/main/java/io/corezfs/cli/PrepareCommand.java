@@ -6,6 +6,7 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.store.ArchiveLocator;
 import io.corezfs.archive.store.NodeStore;
+import io.corezfs.compile.BuildService;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
@@ -226,23 +227,12 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         ArchiveLocator.Fetch fetch = (url, target, max) ->
                 ctx.downloader(reporter(), downloads.limits(false)).fetchBounded(url, target, max);
         PrepareService.TargetBuild builder = (target, kernel, dir) -> {
-            // INTEGRATION SEAM (issue 13): the releases branch makes BuildService read the target's kernel from its
-            // developer container (/usr/lib/modules) when none is given. Connect it here by passing `kernel` through
-            // instead of refusing; the running kernel must never stand in for the next version's.
-            String k = kernel.orElseThrow(() -> CorezfsException.precondition("cannot build for " + target.os() + " "
-                    + target.version() + " here yet: its kernel is read from its developer container, which this"
-                    + " corezfs does not do; publish its archive to a mirror (corezfs build --os-version "
-                    + target.version() + ", then corezfs publish); nothing was changed"));
-            HostFacts facts = new HostFacts(
-                    target.os(),
-                    target.version(),
-                    target.board(),
-                    target.channel(),
-                    target.updateChannel(),
-                    k,
-                    target.arch());
+            // The next version's kernel comes from its index entry or, for a build, from its own developer container
+            // (BuildService reads /usr/lib/modules there): the running kernel never stands in for it.
+            BuildService.OsRelease release = new BuildService.OsRelease(
+                    target.os(), target.version(), target.board(), target.channel(), target.arch(), kernel);
             return BuildOptions.service(ctx, reporter(), downloads.limits(true))
-                    .build(build.request(ctx), facts, fs, Optional.empty(), dir);
+                    .build(build.request(ctx), release, fs, Optional.empty(), dir);
         };
         return new PrepareService(store, new ArchiveReader(ctx.limits()), fetch, builder, reporter(), maxIndexBytes);
     }
