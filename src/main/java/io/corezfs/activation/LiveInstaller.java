@@ -42,7 +42,7 @@ public final class LiveInstaller {
     /** Reconciles ZFS with the running kernel at every boot; enabled by every live install. */
     public static final String BOOT_UNIT = "corezfs-boot.service";
     /** Started by the boot unit only, when it builds (BUILD=boot). */
-    public static final String BOOT_BUILD_UNIT = "corezfs-boot-build.service";
+    public static final String BOOT_LATE_UNIT = "corezfs-boot-late.service";
     /** Room beyond BOOT_FETCH_TIMEOUT for the boot unit: one archive's download (bounded at 10 minutes) and apply. */
     static final long BOOT_HEADROOM_SECONDS = 900;
 
@@ -248,7 +248,7 @@ public final class LiveInstaller {
         List<String> marks = new ArrayList<>(List.of(
                 "etc/systemd/system/" + PENDING_UNIT,
                 "etc/systemd/system/" + BOOT_UNIT,
-                "etc/systemd/system/" + BOOT_BUILD_UNIT,
+                "etc/systemd/system/" + BOOT_LATE_UNIT,
                 Activation.EXTENSION_LINK,
                 PENDING_DIR,
                 Activation.MODE_FILE));
@@ -281,7 +281,7 @@ public final class LiveInstaller {
         removeToolUnits();
         try {
             // Before the archive's files: their removal takes the directories the install created once empty.
-            for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+            for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
                 Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
             }
         } catch (IOException e) {
@@ -389,7 +389,7 @@ public final class LiveInstaller {
             timeout = 3600 + BOOT_HEADROOM_SECONDS;
         }
         try {
-            for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+            for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
                 String text = resource("/io/corezfs/units/" + unit)
                         .replace("@LAUNCHER@", launcher.get().toString())
                         .replace("@TIMEOUT@", Long.toString(timeout));
@@ -464,7 +464,7 @@ public final class LiveInstaller {
             systemctl.disable(mode.unit());
             if (wasFresh) {
                 systemctl.disable(BOOT_UNIT);
-                for (String unit : List.of(BOOT_UNIT, BOOT_BUILD_UNIT)) {
+                for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
                     Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
                 }
                 removeToolUnits();

@@ -74,7 +74,7 @@ public record LiveState(
                 && isActive(sys, mode.unit());
     }
 
-    static Optional<Activation> readMode(Path root) {
+    public static Optional<Activation> readMode(Path root) {
         return read(root.resolve(Activation.MODE_FILE)).flatMap(s -> {
             try {
                 return Optional.of(Activation.parse(s));

@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(
         name = "boot",
@@ -27,9 +29,10 @@ import picocli.CommandLine.Command;
             "Run by corezfs-boot.service early at every boot, before ZFS is activated or a pool imported: makes the"
                     + " installed ZFS match the running kernel and OS version. Nothing to do when it matches; else the"
                     + " matching archive from the node store (/var/lib/corezfs/archives) is applied; else the mirrors"
-                    + " (MIRRORS in /etc/corezfs/corezfs.conf) are asked, waiting for the network at most"
-                    + " BOOT_FETCH_TIMEOUT seconds; else, with BUILD=boot, corezfs-boot-build.service builds one and"
-                    + " imports the pools when it is done.",
+                    + " on a local disk (file:// in MIRRORS, /etc/corezfs/corezfs.conf) are asked; else, when MIRRORS names"
+                    + " network mirrors or BUILD=boot, corezfs-boot-late.service runs `corezfs boot --late` once the"
+                    + " network is up: it asks those mirrors for at most BOOT_FETCH_TIMEOUT seconds, then builds one"
+                    + " (BUILD=boot only), activates it and imports the pools.",
             "",
             "It never applies a module built for another kernel: with nothing matching, ZFS stays off for this boot,"
                     + " `corezfs status` says why and what to run, and it exits 3. The boot itself goes on."
@@ -37,6 +40,15 @@ import picocli.CommandLine.Command;
         footerHeading = "%nExample:%n",
         footer = {"  sudo corezfs boot", "  corezfs status --json"})
 final class BootCommand extends BaseCommand implements Callable<Integer> {
+    @Option(
+            names = "--late",
+            description = "The second half, run by corezfs-boot-late.service after the network is up: network mirrors,"
+                    + " then a build with BUILD=boot; what it gets is activated at once and the pools imported.")
+    boolean late;
+
+    @Mixin
+    BuildOptions build;
+
     BootCommand(Context ctx) {
         super(ctx);
     }
@@ -62,13 +74,21 @@ final class BootCommand extends BaseCommand implements Callable<Integer> {
         BootReconciler.Result r;
         try (InstallLock lock = InstallLock.acquire(
                 fs.root(), "corezfs boot", InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")))) {
-            r = reconciler.reconcile(host, config);
+            r = late
+                    ? reconciler.reconcileLate(
+                            host,
+                            config,
+                            (h, dir) -> BuildOptions.service(ctx, reporter(), Downloader.Limits.DEFAULT)
+                                    .build(build.request(ctx), h, fs, Optional.empty(), dir))
+                    : reconciler.reconcile(host, config);
         }
         BootRecord rec = r.record();
         out().println("corezfs boot: " + rec.outcome() + ": " + rec.detail());
         if (!rec.command().isEmpty()) {
             out().println("corezfs boot: "
-                    + (rec.zfsOff() && rec.kind() != BootRecord.Outcome.BUILDING
+                    + (rec.zfsOff()
+                                    && rec.kind() != BootRecord.Outcome.BUILDING
+                                    && rec.kind() != BootRecord.Outcome.WAITING
                             ? "to get ZFS back, run: "
                             : "follow it with: ")
                     + rec.command());

@@ -174,7 +174,7 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                 } else if (!b.command().isEmpty()) {
                     out().printf(
                                     "           %s %s%n",
-                                    b.kind() == BootRecord.Outcome.BUILDING
+                                    b.kind() == BootRecord.Outcome.BUILDING || b.kind() == BootRecord.Outcome.WAITING
                                             ? "follow the build:"
                                             : "to get ZFS back, run:",
                                     b.command());

@@ -5,6 +5,7 @@ import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveInstaller;
+import io.corezfs.activation.LiveState;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.store.ArchiveLocator;
@@ -39,8 +40,11 @@ import java.util.Set;
  * never put where the activation units would load it.
  */
 public final class BootReconciler {
-    /** Started, not waited for, when {@code BUILD=boot} and nothing matched. */
-    public static final String BUILD_UNIT = "corezfs-boot-build.service";
+    /**
+     * Started, not waited for, when nothing local matched but a network mirror or {@code BUILD=boot} may still bring
+     * an archive: it runs {@code corezfs boot --late} once the network (and Docker) are up.
+     */
+    public static final String LATE_UNIT = "corezfs-boot-late.service";
 
     /** Archives fetched from a mirror wait here, verified, until they are added to the store. */
     static final String INCOMING = "var/lib/corezfs/.incoming";
@@ -171,57 +175,23 @@ public final class BootReconciler {
             reporter.info("corezfs boot: no archive for " + what + " in the node store (" + store.dir() + ")");
         }
 
+        // This early in the boot only local mirrors (file://, a disk) can answer: the network comes up later, so the
+        // network mirrors are left to the late unit.
         List<URI> mirrors = config.mirrors().value();
+        List<URI> local = mirrors.stream().filter(BootReconciler::isLocal).toList();
+        List<URI> remote = mirrors.stream().filter(u -> !isLocal(u)).toList();
         Duration budget = config.bootFetchTimeout().value();
-        if (!mirrors.isEmpty() && budget.isZero()) {
-            reporter.info("corezfs boot: BOOT_FETCH_TIMEOUT=0: the mirrors are not asked at boot");
-        } else if (!mirrors.isEmpty()) {
-            MirrorOutcome m = fromMirrors(mirrors, budget, host);
-            refused.addAll(m.refused());
-            if (!m.refused().isEmpty()) {
-                refusalCode = m.refusalCode();
+        if (!local.isEmpty()) {
+            Optional<Result> fetched = fetchAndApply(local, budget, host, refused, false);
+            if (fetched.isPresent()) {
+                return fetched.get();
             }
-            if (m.archive().isPresent()) {
-                Path added = store.add(m.archive().get());
-                deleteIncoming();
-                try {
-                    apply(added, host);
-                    return done(
-                            host,
-                            BootRecord.Outcome.FETCHED,
-                            "fetched " + added.getFileName() + " from " + m.from() + ", added it to the node store and"
-                                    + " applied it",
-                            "",
-                            0);
-                } catch (CorezfsException e) {
-                    refused.add("refused " + added.getFileName() + " from " + m.from() + ": " + e.getMessage());
-                    refusalCode = e.exitCode().code();
-                }
-            }
-            deleteIncoming();
+            refusalCode = lastRefusal;
         }
 
         String missing = "no usable archive for " + what + " (looked in the node store"
-                + (mirrors.isEmpty() ? ", no mirrors configured" : budget.isZero() ? "" : " and the mirrors") + ")"
+                + (local.isEmpty() ? "" : " and the local mirrors") + ")"
                 + (refused.isEmpty() ? "" : "; " + String.join("; ", refused));
-        if (config.build().value() == NodeConfig.BuildPolicy.BOOT) {
-            // The build runs in its own unit, started without waiting: it takes ten minutes or more and needs Docker
-            // and the network, which come up only after this unit; holding the boot for it would hold every other
-            // service too. That unit runs `corezfs install`, which builds, activates and imports the pools.
-            reporter.info("corezfs boot: " + missing + ". BUILD=boot: building one now in " + BUILD_UNIT
-                    + "; ZFS stays off until the build finishes, then the pools import (10+ minutes)");
-            LiveSystem.Result started = sys.run(List.of("systemctl", "start", "--no-block", BUILD_UNIT));
-            if (started.ok()) {
-                leaveOff();
-                return done(
-                        host,
-                        BootRecord.Outcome.BUILDING,
-                        missing + "; a build was started in " + BUILD_UNIT + " and pools import when it finishes",
-                        "journalctl -u " + BUILD_UNIT + " -f",
-                        0);
-            }
-            missing += "; the build unit could not be started (" + started.lastLine() + ")";
-        }
         if (have.kernel().equals(host.kernel()) && !inSysextMode()) {
             // Only the OS version moved. The module fits this kernel and the overlay unit checks nothing else, so
             // it comes up as before; saying "off" would be wrong. A sysext is bound to its OS version instead.
@@ -233,6 +203,31 @@ public final class BootReconciler {
                     "sudo corezfs install",
                     0);
         }
+        boolean build = config.build().value() == NodeConfig.BuildPolicy.BOOT;
+        boolean ask = !remote.isEmpty() && !budget.isZero();
+        if (!remote.isEmpty() && budget.isZero()) {
+            reporter.info("corezfs boot: BOOT_FETCH_TIMEOUT=0: the network mirrors are not asked at boot");
+        }
+        if (ask || build) {
+            // The late unit, started without waiting: the network and Docker come up only after this unit, and a
+            // build takes ten minutes or more; holding the boot for either would hold every other service too.
+            String then = (ask ? "the network mirrors are asked (BOOT_FETCH_TIMEOUT=" + budget.toSeconds() + "s)" : "")
+                    + (ask && build ? ", then " : "")
+                    + (build ? "an archive is built (BUILD=boot)" : "");
+            reporter.info("corezfs boot: " + missing + ". In " + LATE_UNIT + ", once the network is up, " + then
+                    + "; ZFS stays off until then, and the pools import when an archive is applied");
+            LiveSystem.Result started = sys.run(List.of("systemctl", "start", "--no-block", LATE_UNIT));
+            if (started.ok()) {
+                leaveOff();
+                return done(
+                        host,
+                        build && !ask ? BootRecord.Outcome.BUILDING : BootRecord.Outcome.WAITING,
+                        missing + "; " + then + " in " + LATE_UNIT + ", and the pools import when it is applied",
+                        "journalctl -u " + LATE_UNIT + " -f",
+                        0);
+            }
+            missing += "; " + LATE_UNIT + " could not be started (" + started.lastLine() + ")";
+        }
         leaveOff();
         String command = "sudo corezfs install";
         reporter.warn(
@@ -243,6 +238,143 @@ public final class BootReconciler {
                 missing + "; ZFS is off",
                 command,
                 refusalCode != 0 ? refusalCode : ExitCode.PRECONDITION.code());
+    }
+
+    private int lastRefusal;
+
+    /**
+     * Asks {@code mirrors} within {@code budget}; a matching archive goes into the store and is applied (files only at
+     * early boot, a full live install with activation and pool import when {@code live} is set).
+     */
+    private Optional<Result> fetchAndApply(
+            List<URI> mirrors, Duration budget, HostFacts host, List<String> refused, boolean liveInstall) {
+        lastRefusal = 0;
+        MirrorOutcome m = fromMirrors(mirrors, budget, host);
+        refused.addAll(m.refused());
+        if (!m.refused().isEmpty()) {
+            lastRefusal = m.refusalCode();
+        }
+        try {
+            if (m.archive().isPresent()) {
+                Path added = store.add(m.archive().get());
+                deleteIncoming();
+                try {
+                    if (liveInstall) {
+                        installLive(added, host);
+                    } else {
+                        apply(added, host);
+                    }
+                    return Optional.of(done(
+                            host,
+                            BootRecord.Outcome.FETCHED,
+                            "fetched " + added.getFileName() + " from " + m.from() + ", added it to the node store and"
+                                    + (liveInstall ? " activated it; the pools import now" : " applied it"),
+                            "",
+                            0));
+                } catch (CorezfsException e) {
+                    refused.add("refused " + added.getFileName() + " from " + m.from() + ": " + e.getMessage());
+                    lastRefusal = e.exitCode().code();
+                }
+            }
+        } finally {
+            deleteIncoming();
+        }
+        return Optional.empty();
+    }
+
+    static boolean isLocal(URI u) {
+        return "file".equalsIgnoreCase(u.getScheme());
+    }
+
+    /** Builds an archive for the running host into the given directory (the late unit's BUILD=boot). */
+    @FunctionalInterface
+    public interface HostBuild {
+        Path build(HostFacts host, Path dir);
+    }
+
+    /**
+     * The second half, run by {@link #LATE_UNIT} once the network is up: the network mirrors within
+     * {@code BOOT_FETCH_TIMEOUT}, then a build when {@code BUILD=boot}; what it gets is installed live (activated,
+     * pools imported). With nothing, ZFS stays off and the record says why (exit 3).
+     */
+    public Result reconcileLate(HostFacts host, NodeConfig config, HostBuild builder) {
+        Result r;
+        try {
+            r = decideLate(host, config, builder);
+        } catch (CorezfsException e) {
+            record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install")
+                    .write(root);
+            throw e;
+        }
+        r.record().write(root);
+        return r;
+    }
+
+    private Result decideLate(HostFacts host, NodeConfig config, HostBuild builder) {
+        String what = host.os() + " " + host.version() + " (" + host.board() + ") with kernel " + host.kernel();
+        Optional<InstallState> installed = InstallState.read(root);
+        if (installed.isEmpty()) {
+            return done(host, BootRecord.Outcome.NOT_INSTALLED, "corezfs is not installed here; nothing to do", "", 0);
+        }
+        if (fits(installed.get().manifest(), host)) {
+            return done(
+                    host,
+                    BootRecord.Outcome.MATCHED,
+                    installed.get().archive() + " matches " + what + "; nothing to do",
+                    "",
+                    0);
+        }
+        List<String> refused = new ArrayList<>();
+        int refusalCode = 0;
+        List<URI> remote =
+                config.mirrors().value().stream().filter(u -> !isLocal(u)).toList();
+        Duration budget = config.bootFetchTimeout().value();
+        if (!remote.isEmpty() && !budget.isZero()) {
+            Optional<Result> fetched = fetchAndApply(remote, budget, host, refused, true);
+            if (fetched.isPresent()) {
+                return fetched.get();
+            }
+            refusalCode = lastRefusal;
+        }
+        if (config.build().value() == NodeConfig.BuildPolicy.BOOT) {
+            reporter.info("corezfs boot: building ZFS for " + what + " (BUILD=boot); the pools import when it is done");
+            Path built = builder.build(host, root.resolve(INCOMING));
+            try {
+                Path added = store.add(built);
+                installLive(added, host);
+                return done(
+                        host,
+                        BootRecord.Outcome.FETCHED,
+                        "built " + added.getFileName() + ", added it to the node store and activated it; the pools"
+                                + " import now",
+                        "",
+                        0);
+            } finally {
+                deleteIncoming();
+            }
+        }
+        leaveOff();
+        String detail = "no usable archive for " + what + " from the network mirrors"
+                + (remote.isEmpty() ? " (none configured)" : "")
+                + (refused.isEmpty() ? "" : "; " + String.join("; ", refused)) + "; ZFS is off";
+        reporter.warn("corezfs boot: " + detail + ". Run: sudo corezfs install");
+        return done(
+                host,
+                refusalCode != 0 ? BootRecord.Outcome.REFUSED : BootRecord.Outcome.OFF,
+                detail,
+                "sudo corezfs install",
+                refusalCode != 0 ? refusalCode : ExitCode.PRECONDITION.code());
+    }
+
+    private void installLive(Path archive, HostFacts host) {
+        Manifest m = reader.readManifest(archive).manifest();
+        if (!fits(m, host)) {
+            throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " " + m.board()
+                    + " with kernel " + m.kernel() + "; nothing was changed");
+        }
+        reporter.info("corezfs boot: installing " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel "
+                + m.kernel() + ") and activating it");
+        live.install(archive, host, live.resolveMode(LiveState.readMode(root)));
     }
 
     /** The manifest is for exactly this host: OS, version, board, kernel. */

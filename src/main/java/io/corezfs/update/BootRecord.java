@@ -54,6 +54,11 @@ public record BootRecord(String outcome, String detail, String command, String k
         KEPT,
         /** Nothing matched; a build runs in its own unit and pools import when it ends. */
         BUILDING,
+        /**
+         * Nothing local matched; the network mirrors are asked in the late unit once the network is up, and pools import
+         * when an archive from them is applied.
+         */
+        WAITING,
         /** Nothing matched: ZFS stays off for this boot. */
         OFF,
         /** An archive that matched was refused (it failed verification); ZFS stays off, nothing was changed. */
@@ -86,7 +91,7 @@ public record BootRecord(String outcome, String detail, String command, String k
     /** ZFS is not running for this boot because of what the record says. */
     public boolean zfsOff() {
         Outcome o = kind();
-        return o == Outcome.OFF || o == Outcome.REFUSED || o == Outcome.BUILDING;
+        return o == Outcome.OFF || o == Outcome.REFUSED || o == Outcome.BUILDING || o == Outcome.WAITING;
     }
 
     /** Written next to its final name and renamed over it, so a reader sees the old record or the new one. */

@@ -21,6 +21,6 @@ class ToolUnitsTest {
         assertTrue(Files.isRegularFile(tree.resolve("zfs-overlay.service")));
         assertTrue(Files.isRegularFile(tree.resolve("corezfs-sysext.service")));
         assertFalse(Files.exists(tree.resolve("corezfs-boot.service")));
-        assertFalse(Files.exists(tree.resolve("corezfs-boot-build.service")));
+        assertFalse(Files.exists(tree.resolve("corezfs-boot-late.service")));
     }
 }

@@ -20,7 +20,7 @@ import java.util.Set;
  */
 public final class FakeLiveSystem implements LiveSystem {
     private final Path root;
-    private final String kmodVersion;
+    private String kmodVersion;
     private final List<String> calls = new ArrayList<>();
     private final Set<String> active = new HashSet<>();
     private final Map<String, String> pools = new LinkedHashMap<>();
@@ -35,6 +35,12 @@ public final class FakeLiveSystem implements LiveSystem {
         write("proc/self/mounts", "/dev/vda / ext4 rw 0 0\n");
         mkdirs("usr/bin");
         write("usr/lib/modules/" + HostRoots.KERNEL + "/modules.dep", "kernel/drivers/block/loop.ko:\n");
+    }
+
+    /** The ZFS version the module and tools report from now on, as after a swap to another archive. */
+    public FakeLiveSystem kmod(String version) {
+        this.kmodVersion = version;
+        return this;
     }
 
     public FakeLiveSystem uid(int u) {

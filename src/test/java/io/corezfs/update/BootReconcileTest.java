@@ -223,7 +223,7 @@ class BootReconcileTest {
     }
 
     @Test
-    void anUnreachableMirrorIsWaitedForOnlyUpToTheTimeoutThenZfsStaysOff() throws IOException {
+    void aNetworkMirrorIsLeftToTheLateUnitWhichWaitsOnlyUpToTheTimeoutThenZfsStaysOff() throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -233,22 +233,53 @@ class BootReconcileTest {
                         "/etc/corezfs/corezfs.conf",
                         "MIRRORS=http://127.0.0.1:" + port + "/corezfs/\nBOOT_FETCH_TIMEOUT=1\n");
         rebootInto(NEW_VERSION, NEW_KERNEL);
-        Cli.Run r = corezfs("boot");
-        assertEquals(3, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("gave up on 1 unreachable mirror(s) after 1s (BOOT_FETCH_TIMEOUT)"), r::toString);
-        assertTrue(r.out().contains("mirror(s) unreachable within BOOT_FETCH_TIMEOUT=1s"), r::toString);
+
+        // Early: the network is not up yet, so the mirror is not asked; the late unit is started instead.
+        Cli.Run early = corezfs("boot");
+        assertEquals(0, early.exitCode(), early::toString);
+        assertTrue(
+                host.calls().contains("systemctl start --no-block " + BootReconciler.LATE_UNIT),
+                "started, not waited for: " + host.calls());
+        assertTrue(early.out().startsWith("corezfs boot: waiting: "), early::toString);
+        assertEquals("waiting", statusJson().get("boot").get("outcome").asText());
+
+        // Late: the mirror is asked within the budget, then ZFS stays off and the record says why.
+        Cli.Run late = corezfs("boot", "--late");
+        assertEquals(3, late.exitCode(), late::toString);
+        assertTrue(
+                late.err().contains("gave up on 1 unreachable mirror(s) after 1s (BOOT_FETCH_TIMEOUT)"),
+                late::toString);
+        assertTrue(late.out().contains("mirror(s) unreachable within BOOT_FETCH_TIMEOUT=1s"), late::toString);
         assertEquals(OLD_KERNEL, installedKernel());
+        assertEquals("off", statusJson().get("boot").get("outcome").asText());
     }
 
     @Test
-    void withATimeoutOfZeroTheMirrorsAreNotAskedAtBoot() throws IOException {
+    void theLateUnitFetchesFromANetworkMirrorAndActivatesAtOnce() throws IOException {
         Path served = newVersionArchive().getParent();
         assertEquals(0, corezfs("publish", served.toString()).exitCode());
-        HostRoots.at(root).file("/etc/corezfs/corezfs.conf", "MIRRORS=" + served.toUri() + "\nBOOT_FETCH_TIMEOUT=0\n");
+        try (io.corezfs.testing.StaticHttpServer http = new io.corezfs.testing.StaticHttpServer(served)) {
+            HostRoots.at(root).file("/etc/corezfs/corezfs.conf", "MIRRORS=" + http.base() + "/\n");
+            rebootInto(NEW_VERSION, NEW_KERNEL);
+            host.kmod("2.3.2");
+
+            Cli.Run late = corezfs("boot", "--late");
+
+            assertEquals(0, late.exitCode(), late::toString);
+            assertTrue(late.out().startsWith("corezfs boot: fetched: "), late::toString);
+            assertEquals(NEW_KERNEL, installedKernel());
+            assertTrue(Files.exists(store.resolve(NEW_NAME)));
+        }
+    }
+
+    @Test
+    void withATimeoutOfZeroTheNetworkMirrorsAreNotAskedAtBoot() throws IOException {
+        HostRoots.at(root).file("/etc/corezfs/corezfs.conf", "MIRRORS=http://127.0.0.1:9/x/\nBOOT_FETCH_TIMEOUT=0\n");
         rebootInto(NEW_VERSION, NEW_KERNEL);
         Cli.Run r = corezfs("boot");
         assertEquals(3, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("BOOT_FETCH_TIMEOUT=0: the mirrors are not asked at boot"), r::toString);
+        assertTrue(r.err().contains("BOOT_FETCH_TIMEOUT=0: the network mirrors are not asked at boot"), r::toString);
+        assertFalse(host.calls().contains("systemctl start --no-block " + BootReconciler.LATE_UNIT));
         assertFalse(Files.exists(store.resolve(NEW_NAME)));
     }
 
@@ -259,15 +290,17 @@ class BootReconcileTest {
         Cli.Run r = corezfs("boot");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(
-                host.calls().contains("systemctl start --no-block " + BootReconciler.BUILD_UNIT),
+                host.calls().contains("systemctl start --no-block " + BootReconciler.LATE_UNIT),
                 "started, not waited for: " + host.calls());
-        assertTrue(r.err().contains("ZFS stays off until the build finishes, then the pools import"), r::toString);
+        assertTrue(
+                r.err().contains("an archive is built (BUILD=boot); ZFS stays off until then, and the pools import"),
+                r::toString);
         assertTrue(r.out().startsWith("corezfs boot: building: "), r::toString);
         assertEquals(OLD_KERNEL, installedKernel(), "nothing for another kernel was applied meanwhile");
         JsonNode boot = statusJson().get("boot");
         assertEquals("building", boot.get("outcome").asText());
         assertEquals(
-                "journalctl -u " + BootReconciler.BUILD_UNIT + " -f",
+                "journalctl -u " + BootReconciler.LATE_UNIT + " -f",
                 boot.get("command").asText());
     }
 

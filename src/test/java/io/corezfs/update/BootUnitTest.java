@@ -66,7 +66,7 @@ class BootUnitTest {
         assertTrue(values(u, "RequiredBy").isEmpty() && values(u, "UpheldBy").isEmpty(), u);
         assertEquals(List.of("@TIMEOUT@"), values(u, "TimeoutStartSec"));
         assertEquals(List.of("@LAUNCHER@", "boot"), values(u, "ExecStart"));
-        String build = unit(BootReconciler.BUILD_UNIT);
+        String build = unit(BootReconciler.LATE_UNIT);
         assertTrue(values(build, "After").contains("network-online.target"), build);
         assertTrue(values(build, "WantedBy").isEmpty(), "started by corezfs boot only, never at every boot");
     }
@@ -87,8 +87,8 @@ class BootUnitTest {
         assertEquals(List.of("/opt/corezfs-tool/bin/corezfs", "boot"), values(u, "ExecStart"));
         assertEquals(List.of("930"), values(u, "TimeoutStartSec"), "BOOT_FETCH_TIMEOUT plus room for one archive");
         assertFalse(u.contains("@"), u);
-        assertTrue(Files.readString(root.resolve("etc/systemd/system/" + BootReconciler.BUILD_UNIT))
-                .contains("ExecStart=/opt/corezfs-tool/bin/corezfs install"));
+        assertTrue(Files.readString(root.resolve("etc/systemd/system/" + BootReconciler.LATE_UNIT))
+                .contains("ExecStart=/opt/corezfs-tool/bin/corezfs boot --late"));
         List<String> calls = host.calls();
         int enable = calls.indexOf("systemctl enable --no-reload corezfs-boot.service");
         assertTrue(enable >= 0 && enable < calls.indexOf("systemctl daemon-reload"), calls::toString);
@@ -96,7 +96,7 @@ class BootUnitTest {
         Cli.Run un = cli.run("uninstall");
         assertEquals(0, un.exitCode(), un::toString);
         assertFalse(Files.exists(written));
-        assertFalse(Files.exists(root.resolve("etc/systemd/system/" + BootReconciler.BUILD_UNIT)));
+        assertFalse(Files.exists(root.resolve("etc/systemd/system/" + BootReconciler.LATE_UNIT)));
         assertTrue(host.calls().contains("systemctl disable --no-reload corezfs-boot.service"), host.calls()::toString);
     }
 }
