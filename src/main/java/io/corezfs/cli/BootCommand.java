@@ -8,6 +8,7 @@ import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.net.Downloader;
+import io.corezfs.trust.TrustPolicy;
 import io.corezfs.update.BootReconciler;
 import io.corezfs.update.BootRecord;
 import java.io.IOException;
@@ -70,7 +71,8 @@ final class BootCommand extends BaseCommand implements Callable<Integer> {
                 this::fetch,
                 BootReconciler.Waiting.REAL,
                 ctx.env().clock(),
-                reporter());
+                reporter(),
+                TrustPolicy.forNode(fs, config, Optional.empty(), ctx.env().clock()));
         BootReconciler.Result r;
         try (InstallLock lock = InstallLock.acquire(
                 fs.root(), "corezfs boot", InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")))) {

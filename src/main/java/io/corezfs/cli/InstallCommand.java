@@ -14,6 +14,7 @@ import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
 import io.corezfs.provide.ArchiveProvider;
+import io.corezfs.trust.TrustPolicy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,6 +147,21 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     BuildOptions build;
 
     @Mixin
+    TrustOptions trust;
+
+    @Option(
+            names = "--allow-unsigned",
+            description = "Install a local --archive (or one from --archive-dir) that has no signature although"
+                    + " SIGNATURES=require; warns. Never for a mirror's archive, never for a bad signature.")
+    boolean allowUnsigned;
+
+    @Option(
+            names = "--allow-downgrade",
+            description = "Install an archive older than the one installed for the same OS version and kernel"
+                    + " (an older ZFS, or the same ZFS built earlier); refused otherwise (exit 5).")
+    boolean allowDowngrade;
+
+    @Mixin
     DownloadOptions downloads;
 
     InstallCommand(Context ctx) {
@@ -203,7 +219,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                 .value();
         NodeConfig.Setting<NodeConfig.BuildPolicy> policy = config.build();
         boolean noBuild = this.noBuild || !policy.value().allowsPrepare();
-        ArchiveProvider.Provided provided = provider()
+        TrustPolicy signatures = trust.policy(ctx, fs, config);
+        ArchiveProvider.Provided provided = provider(signatures)
                 .provide(
                         new ArchiveProvider.Request(
                                 Optional.ofNullable(archive).map(ctx::resolve),
@@ -231,6 +248,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             return 0;
         }
         ArchiveLocator.Found f = provided.found().get();
+        refuseDowngrade(fs.root(), f.archive());
         if (dryRun) {
             out().println("archive: " + f.archive() + " (" + f.why() + ")");
         } else if (archive == null) {
@@ -303,16 +321,51 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         }
     }
 
-    private ArchiveProvider provider() {
+    /**
+     * An older archive for the same target than the one installed (an older ZFS, or the same ZFS built earlier) is
+     * refused unless asked for: a validly signed but old archive with a known bug is exactly what an attacker who can
+     * only replay a mirror's past content would offer.
+     */
+    private void refuseDowngrade(Path hostRoot, Path offered) {
+        if (allowDowngrade) {
+            return;
+        }
+        Optional<io.corezfs.install.InstallState> installed = io.corezfs.install.InstallState.read(hostRoot);
+        if (installed.isEmpty()) {
+            return;
+        }
+        io.corezfs.archive.Manifest have = installed.get().manifest();
+        io.corezfs.archive.Manifest want =
+                new ArchiveReader(ctx.limits()).readManifest(offered).manifest();
+        boolean sameTarget = have.os().equals(want.os())
+                && have.osVersion().equals(want.osVersion())
+                && have.board().equals(want.board())
+                && have.kernel().equals(want.kernel());
+        if (!sameTarget) {
+            return;
+        }
+        int zfs = io.corezfs.zfs.ZfsVersion.ORDER.compare(want.zfsVersion(), have.zfsVersion());
+        if (zfs < 0 || (zfs == 0 && want.buildEpoch() < have.buildEpoch())) {
+            throw CorezfsException.verification("refusing a downgrade: " + offered.getFileName() + " (ZFS "
+                    + want.zfsVersion() + ", built " + java.time.Instant.ofEpochSecond(want.buildEpoch())
+                    + ") is older than the installed " + installed.get().archive() + " (ZFS " + have.zfsVersion()
+                    + ", built " + java.time.Instant.ofEpochSecond(have.buildEpoch())
+                    + ") for the same OS and kernel; --allow-downgrade installs it anyway. Nothing was changed");
+        }
+    }
+
+    private ArchiveProvider provider(TrustPolicy policy) {
         // A mirror is one origin: a redirect elsewhere is refused unless asked for, so a mirror cannot send nodes
         // to any address it likes.
         ArchiveLocator locator = new ArchiveLocator(
-                new ArchiveStore(new ArchiveReader(ctx.limits())),
-                (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects))
-                        .fetchBounded(url, target, max),
-                // Where it looked and what it passed over is detail for -v; the pick and its reason are always said.
-                verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT,
-                maxIndexBytes);
+                        new ArchiveStore(new ArchiveReader(ctx.limits())),
+                        (url, target, max) -> ctx.downloader(reporter(), downloads.limits(crossHostRedirects))
+                                .fetchBounded(url, target, max),
+                        // Where it looked and what it passed over is detail for -v; the pick and its reason are always
+                        // said.
+                        verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT,
+                        maxIndexBytes)
+                .withTrust(policy, allowUnsigned);
         // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
         return new ArchiveProvider(
                 locator,

@@ -118,6 +118,9 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
     @Mixin
     DownloadOptions downloads;
 
+    @Mixin
+    TrustOptions trust;
+
     PrepareCommand(Context ctx) {
         super(ctx);
     }
@@ -189,7 +192,7 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         // store and prune it.
         try (InstallLock lock = InstallLock.acquire(
                 fs.root(), "corezfs prepare", InstallLock.waitFrom(ctx.env().getenv("COREZFS_LOCK_WAIT")))) {
-            r = service(store, fs)
+            r = service(store, fs, trust.policy(ctx, fs, config))
                     .prepare(
                             target,
                             effectiveMirrors,
@@ -223,7 +226,7 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
         };
     }
 
-    private PrepareService service(NodeStore store, RootFs fs) {
+    private PrepareService service(NodeStore store, RootFs fs, io.corezfs.trust.TrustPolicy policy) {
         ArchiveLocator.Fetch fetch = (url, target, max) ->
                 ctx.downloader(reporter(), downloads.limits(false)).fetchBounded(url, target, max);
         PrepareService.TargetBuild builder = (target, kernel, dir) -> {
@@ -234,6 +237,7 @@ final class PrepareCommand extends BaseCommand implements Callable<Integer> {
             return BuildOptions.service(ctx, reporter(), downloads.limits(true))
                     .build(build.request(ctx), release, fs, Optional.empty(), dir);
         };
-        return new PrepareService(store, new ArchiveReader(ctx.limits()), fetch, builder, reporter(), maxIndexBytes);
+        return new PrepareService(
+                store, new ArchiveReader(ctx.limits()), fetch, builder, reporter(), maxIndexBytes, policy);
     }
 }

@@ -3,6 +3,8 @@ package io.corezfs.trust;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
+import io.corezfs.host.NodeConfig;
+import io.corezfs.host.RootFs;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -54,6 +56,31 @@ public final class TrustPolicy {
         this.level = level;
         this.trust = trust;
         this.now = now;
+    }
+
+    /**
+     * The node's policy: keys from {@code trustFile} ({@code --trust}) or {@link AllowedSigners#NODE_FILE}, the level
+     * from {@code SIGNATURES=} or, unset, {@link #defaultFor}.
+     */
+    public static TrustPolicy forNode(RootFs fs, NodeConfig config, Optional<Path> trustFile, java.time.Clock clock) {
+        AllowedSigners keys;
+        if (trustFile.isPresent()) {
+            keys = AllowedSigners.parse(
+                    RootFs.readText(trustFile.get(), trustFile.get().toString()),
+                    trustFile.get().toString(),
+                    clock.getZone());
+        } else {
+            keys = fs.readIfExists(AllowedSigners.NODE_FILE)
+                    .map(t -> AllowedSigners.parse(t, AllowedSigners.NODE_FILE, clock.getZone()))
+                    .orElseGet(() -> AllowedSigners.parse("", AllowedSigners.NODE_FILE, clock.getZone()));
+        }
+        Level level = config.signatures().value().flatMap(Level::parse).orElseGet(() -> defaultFor(keys));
+        return new TrustPolicy(level, keys, clock.instant());
+    }
+
+    /** Nothing trusted, nothing demanded: for tools that only read archives (and for tests). */
+    public static TrustPolicy none(Instant now) {
+        return new TrustPolicy(Level.OFF, AllowedSigners.parse("", "no trusted keys", java.time.ZoneOffset.UTC), now);
     }
 
     /** The default level for a node: {@code require} when it trusts any key. */

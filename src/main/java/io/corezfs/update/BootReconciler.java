@@ -17,6 +17,8 @@ import io.corezfs.host.NodeConfig;
 import io.corezfs.install.InstallState;
 import io.corezfs.system.FileTrees;
 import io.corezfs.system.LiveSystem;
+import io.corezfs.trust.SignedFile;
+import io.corezfs.trust.TrustPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -97,6 +99,7 @@ public final class BootReconciler {
     private final Waiting waiting;
     private final Clock clock;
     private final Reporter reporter;
+    private final TrustPolicy trust;
 
     public BootReconciler(
             Path root,
@@ -108,6 +111,22 @@ public final class BootReconciler {
             Waiting waiting,
             Clock clock,
             Reporter reporter) {
+        this(root, sys, live, reader, store, fetch, waiting, clock, reporter, TrustPolicy.none(clock.instant()));
+    }
+
+    /** @param trust the node's signature policy: an archive is checked against it before its module can load */
+    public BootReconciler(
+            Path root,
+            LiveSystem sys,
+            LiveInstaller live,
+            ArchiveReader reader,
+            NodeStore store,
+            MirrorFetch fetch,
+            Waiting waiting,
+            Clock clock,
+            Reporter reporter,
+            TrustPolicy trust) {
+        this.trust = trust;
         this.root = root;
         this.sys = sys;
         this.live = live;
@@ -367,6 +386,7 @@ public final class BootReconciler {
     }
 
     private void installLive(Path archive, HostFacts host) {
+        signed(archive);
         Manifest m = reader.readManifest(archive).manifest();
         if (!fits(m, host)) {
             throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " " + m.board()
@@ -375,6 +395,14 @@ public final class BootReconciler {
         reporter.info("corezfs boot: installing " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel "
                 + m.kernel() + ") and activating it");
         live.install(archive, host, live.resolveMode(LiveState.readMode(root)));
+    }
+
+    /**
+     * The store's copy is checked against its signature again before anything of it is applied: the store is a
+     * directory on a writable disk, and a module from it loads as root.
+     */
+    private void signed(Path archive) {
+        trust.check(archive, SignedFile.sigOf(archive), "the node store", true, false, reporter);
     }
 
     /** The manifest is for exactly this host: OS, version, board, kernel. */
@@ -386,6 +414,7 @@ public final class BootReconciler {
 
     /** Checks the target again (a name is only a claim), then swaps the files in as a staged upgrade would be. */
     private void apply(Path archive, HostFacts host) {
+        signed(archive);
         Manifest m = reader.readManifest(archive).manifest();
         if (!fits(m, host)) {
             throw CorezfsException.verification("its manifest is for " + m.os() + " " + m.osVersion() + " " + m.board()
@@ -420,7 +449,10 @@ public final class BootReconciler {
                 // Every mirror is asked once, however small the budget; after that, never past its end.
                 Duration left = Duration.ofNanos(Math.max(rest, 1_000_000L));
                 ArchiveLocator locator = new ArchiveLocator(
-                        new ArchiveStore(reader), (url, target, max) -> fetch.fetch(url, target, max, left), reporter);
+                                new ArchiveStore(reader),
+                                (url, target, max) -> fetch.fetch(url, target, max, left),
+                                reporter)
+                        .withTrust(trust, false);
                 try {
                     Optional<ArchiveLocator.Found> found =
                             locator.find(Optional.empty(), List.of(), Optional.of(mirror), host, incoming, false);

@@ -9,9 +9,11 @@ import io.corezfs.archive.Manifest;
 import io.corezfs.archive.store.ArchiveLocator;
 import io.corezfs.archive.store.MirrorIndex;
 import io.corezfs.archive.store.NodeStore;
+import io.corezfs.archive.store.SignedFetch;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
 import io.corezfs.trust.Hashes;
+import io.corezfs.trust.TrustPolicy;
 import io.corezfs.zfs.ZfsVersion;
 import java.io.IOException;
 import java.net.URI;
@@ -65,6 +67,7 @@ public final class PrepareService {
     private final TargetBuild builder;
     private final Reporter reporter;
     private final long maxIndexBytes;
+    private final TrustPolicy trust;
 
     public PrepareService(
             NodeStore store,
@@ -73,12 +76,25 @@ public final class PrepareService {
             TargetBuild builder,
             Reporter reporter,
             long maxIndexBytes) {
+        this(store, reader, fetch, builder, reporter, maxIndexBytes, TrustPolicy.none(java.time.Instant.now()));
+    }
+
+    /** @param trust the node's signature policy, for the index and the archive fetched from a mirror */
+    public PrepareService(
+            NodeStore store,
+            ArchiveReader reader,
+            ArchiveLocator.Fetch fetch,
+            TargetBuild builder,
+            Reporter reporter,
+            long maxIndexBytes,
+            TrustPolicy trust) {
         this.store = store;
         this.reader = reader;
         this.fetch = fetch;
         this.builder = builder;
         this.reporter = reporter;
         this.maxIndexBytes = maxIndexBytes;
+        this.trust = trust;
     }
 
     /**
@@ -151,13 +167,21 @@ public final class PrepareService {
         }
     }
 
+    private SignedFetch signed() {
+        return new SignedFetch(fetch, trust, reporter);
+    }
+
     private Optional<Path> fromMirror(Target t, URI mirror) {
         String base = mirror.toString().endsWith("/") ? mirror.toString() : mirror + "/";
         URI indexUrl = URI.create(base + MirrorIndex.FILE);
         Path indexFile = store.incoming(MirrorIndex.FILE);
         Optional<MirrorIndex.Entry> hit;
         try {
-            hit = MirrorIndex.read(fetch.fetch(indexUrl, indexFile, maxIndexBytes), indexUrl).archives().stream()
+            fetch.fetch(indexUrl, indexFile, maxIndexBytes);
+            // Checked before a byte of it is believed: the index names the archives and their hashes.
+            signed().check(indexFile, URI.create(base + MirrorIndex.FILE + ".sig"), indexFile.getParent(), base)
+                    .ifPresent(PrepareService::deleteQuietly);
+            hit = MirrorIndex.read(indexFile, indexUrl).archives().stream()
                     .filter(e -> e.os().equals(t.os())
                             && e.osVersion().equals(t.version())
                             && e.board().equals(t.board())
@@ -185,8 +209,23 @@ public final class PrepareService {
                 throw CorezfsException.verification(url + ": sha256 " + sha + " does not match the mirror's index ("
                         + e.sha256() + "); nothing was kept");
             }
-            verified(incoming, t, Optional.of(e.kernel()), url.toString());
-            return Optional.of(store.add(incoming));
+            Optional<Path> sig =
+                    signed().check(incoming, URI.create(url + ".sig"), incoming.getParent(), url.toString());
+            try {
+                verified(incoming, t, Optional.of(e.kernel()), url.toString());
+                // The signature goes into the store beside the archive: the node checks it again before loading a
+                // module.
+                if (sig.isPresent()) {
+                    Files.move(
+                            sig.get(),
+                            io.corezfs.trust.SignedFile.sigOf(incoming),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                return Optional.of(store.add(incoming));
+            } finally {
+                sig.ifPresent(PrepareService::deleteQuietly);
+                deleteQuietly(io.corezfs.trust.SignedFile.sigOf(incoming));
+            }
         } catch (IOException ex) {
             throw CorezfsException.precondition("cannot read " + incoming + ": " + ex.getMessage());
         } finally {

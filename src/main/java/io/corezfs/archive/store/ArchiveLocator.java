@@ -5,6 +5,8 @@ import io.corezfs.ExitCode;
 import io.corezfs.Reporter;
 import io.corezfs.host.HostFacts;
 import io.corezfs.trust.Hashes;
+import io.corezfs.trust.SignedFile;
+import io.corezfs.trust.TrustPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -37,16 +39,39 @@ public final class ArchiveLocator {
     private final Fetch fetch;
     private final Reporter reporter;
     private final long maxIndexBytes;
+    private final TrustPolicy trust;
+    private final boolean allowUnsignedLocal;
 
     public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter) {
         this(store, fetch, reporter, DEFAULT_MAX_INDEX_BYTES);
     }
 
     public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter, long maxIndexBytes) {
+        this(store, fetch, reporter, maxIndexBytes, TrustPolicy.none(java.time.Instant.now()), false);
+    }
+
+    private ArchiveLocator(
+            ArchiveStore store,
+            Fetch fetch,
+            Reporter reporter,
+            long maxIndexBytes,
+            TrustPolicy trust,
+            boolean allowUnsignedLocal) {
         this.store = store;
         this.fetch = fetch;
         this.reporter = reporter;
         this.maxIndexBytes = maxIndexBytes;
+        this.trust = trust;
+        this.allowUnsignedLocal = allowUnsignedLocal;
+    }
+
+    /**
+     * The same locator, checking signatures under the node's policy: a mirror's index and archive against their
+     * {@code .sig} files beside them, a local archive against its {@code FILE.sig} ({@code allowUnsignedLocal}:
+     * {@code --allow-unsigned}, which lets only a local file without a signature through).
+     */
+    public ArchiveLocator withTrust(TrustPolicy policy, boolean allowUnsignedLocal) {
+        return new ArchiveLocator(store, fetch, reporter, maxIndexBytes, policy, allowUnsignedLocal);
     }
 
     /**
@@ -76,6 +101,7 @@ public final class ArchiveLocator {
             Path download,
             boolean dryRun) {
         if (explicit.isPresent()) {
+            checkLocal(explicit.get(), "--archive");
             return Optional.of(new Found(explicit.get(), "given with --archive"));
         }
         for (Place place : places) {
@@ -87,6 +113,7 @@ public final class ArchiveLocator {
             }
             Optional<ArchiveStore.Candidate> best = ArchiveStore.best(all);
             if (best.isPresent()) {
+                checkLocal(best.get().path(), place.label());
                 return Optional.of(new Found(
                         best.get().path(),
                         "newest archive for " + host.os() + " " + host.version() + " and kernel " + host.kernel()
@@ -127,8 +154,12 @@ public final class ArchiveLocator {
         Path incoming = null;
         try {
             URI indexUrl = URI.create(base + MirrorIndex.FILE);
-            MirrorIndex index =
-                    MirrorIndex.read(fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes), indexUrl);
+            Path indexFile = fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes);
+            // The index is checked before a byte of it is believed: it names the archives and their hashes.
+            new SignedFetch(fetch, trust, reporter)
+                    .check(indexFile, URI.create(base + MirrorIndex.FILE + ".sig"), tmpDir, base)
+                    .ifPresent(SignedFetch::deleteQuietly);
+            MirrorIndex index = MirrorIndex.read(indexFile, indexUrl);
             Optional<MirrorIndex.Entry> hit = index.find(host);
             if (hit.isEmpty()) {
                 reporter.info("no archive for this host in the mirror's index (" + base + MirrorIndex.FILE + ")");
@@ -154,6 +185,17 @@ public final class ArchiveLocator {
                 throw CorezfsException.verification(url + ": sha256 " + sha + " does not match the mirror's index ("
                         + e.sha256() + "); nothing was kept");
             }
+            // The archive's own signature, checked on the bytes just downloaded, before they take the archive's name;
+            // it is
+            // kept beside the archive so the node can check it again before it loads a module from it.
+            Optional<Path> sig = new SignedFetch(fetch, trust, reporter)
+                    .check(incoming, URI.create(url + ".sig"), download, url.toString());
+            Path targetSig = SignedFile.sigOf(target);
+            if (sig.isPresent()) {
+                Files.move(sig.get(), targetSig, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.deleteIfExists(targetSig);
+            }
             Files.move(incoming, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             incoming = null;
             return Optional.of(new Found(target, "downloaded from " + url + " (listed in the mirror's index)"));
@@ -174,6 +216,10 @@ public final class ArchiveLocator {
                 // a temp dir left behind is harmless
             }
         }
+    }
+
+    private void checkLocal(Path file, String origin) {
+        trust.check(file, SignedFile.sigOf(file), origin, false, allowUnsignedLocal, reporter);
     }
 
     private static void deleteQuietly(Path p) {

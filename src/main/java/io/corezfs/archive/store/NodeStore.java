@@ -7,6 +7,7 @@ import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
 import io.corezfs.host.HostFacts;
 import io.corezfs.trust.Hashes;
+import io.corezfs.trust.SignedFile;
 import io.corezfs.zfs.ZfsVersion;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -123,6 +124,7 @@ public final class NodeStore {
             checkedDir();
             if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
                 if (Files.isSameFile(target, archive) || Hashes.sha256(target).equals(Hashes.sha256(archive))) {
+                    carrySignature(archive, target, false);
                     return target;
                 }
             } else if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -141,6 +143,7 @@ public final class NodeStore {
                 c.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            carrySignature(archive, target, true);
             return target;
         } catch (IOException e) {
             deleteQuietly(tmp);
@@ -148,6 +151,26 @@ public final class NodeStore {
                     ExitCode.PRECONDITION,
                     "cannot add " + archive.getFileName() + " to the node store " + dir + ": " + e.getMessage()
                             + "; the store is unchanged");
+        }
+    }
+
+    /**
+     * The archive's signature ({@code FILE.sig}) comes along, so the node can check it again before it loads a module
+     * from the store; a signature left from an earlier archive of the same name goes, so none ever sits beside bytes
+     * it was not made for.
+     */
+    private static void carrySignature(Path archive, Path target, boolean replaced) throws IOException {
+        Path from = SignedFile.sigOf(archive);
+        Path to = SignedFile.sigOf(target);
+        if (from.equals(to)) {
+            return;
+        }
+        if (Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
+            Path tmp = to.resolveSibling("." + to.getFileName() + ".tmp");
+            Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } else if (replaced) {
+            Files.deleteIfExists(to);
         }
     }
 
@@ -204,6 +227,7 @@ public final class NodeStore {
                     if (!kept) {
                         try {
                             Files.deleteIfExists(p);
+                            Files.deleteIfExists(SignedFile.sigOf(p));
                             deleted.add(p);
                         } catch (IOException e) {
                             throw CorezfsException.precondition("cannot remove " + p + ": " + e.getMessage());

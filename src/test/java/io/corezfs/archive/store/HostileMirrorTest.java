@@ -94,6 +94,9 @@ class HostileMirrorTest {
             if (path.equals("/index.json")) {
                 out.write(RawHttpServer.head(200, "Content-Length: " + index.length));
                 out.write(index);
+            } else if (path.endsWith(".sig")) {
+                // An unsigned mirror: the hostile part of each test is the archive itself.
+                out.write(RawHttpServer.head(404, "Content-Length: 0"));
             } else {
                 archiveHandler.handle(path, out);
             }
@@ -259,6 +262,10 @@ class HostileMirrorTest {
         try (RawHttpServer http = new RawHttpServer((path, out) -> {
             if (path.startsWith("/old/")) {
                 out.write(RawHttpServer.head(301, "Location: /new/" + path.substring(5), "Content-Length: 0"));
+                return;
+            }
+            if (path.endsWith(".sig")) {
+                out.write(RawHttpServer.head(404, "Content-Length: 0"));
                 return;
             }
             byte[] body = path.endsWith("/index.json") ? index : archive;
