@@ -365,7 +365,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
                         // said.
                         verbosity() > 0 ? reporter() : io.corezfs.Reporter.SILENT,
                         maxIndexBytes)
-                .withTrust(policy, allowUnsigned);
+                .withTrust(policy, allowUnsigned, reporter());
         // Upstream release servers redirect to their CDNs, so builds follow redirects to other hosts.
         return new ArchiveProvider(
                 locator,

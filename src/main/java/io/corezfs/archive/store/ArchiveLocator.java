@@ -41,13 +41,15 @@ public final class ArchiveLocator {
     private final long maxIndexBytes;
     private final TrustPolicy trust;
     private final boolean allowUnsignedLocal;
+    /** Signature outcomes are always said, even when the search's own detail is silenced. */
+    private final Reporter trustReporter;
 
     public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter) {
         this(store, fetch, reporter, DEFAULT_MAX_INDEX_BYTES);
     }
 
     public ArchiveLocator(ArchiveStore store, Fetch fetch, Reporter reporter, long maxIndexBytes) {
-        this(store, fetch, reporter, maxIndexBytes, TrustPolicy.none(java.time.Instant.now()), false);
+        this(store, fetch, reporter, maxIndexBytes, TrustPolicy.none(java.time.Instant.now()), false, reporter);
     }
 
     private ArchiveLocator(
@@ -56,13 +58,15 @@ public final class ArchiveLocator {
             Reporter reporter,
             long maxIndexBytes,
             TrustPolicy trust,
-            boolean allowUnsignedLocal) {
+            boolean allowUnsignedLocal,
+            Reporter trustReporter) {
         this.store = store;
         this.fetch = fetch;
         this.reporter = reporter;
         this.maxIndexBytes = maxIndexBytes;
         this.trust = trust;
         this.allowUnsignedLocal = allowUnsignedLocal;
+        this.trustReporter = trustReporter;
     }
 
     /**
@@ -71,7 +75,12 @@ public final class ArchiveLocator {
      * {@code --allow-unsigned}, which lets only a local file without a signature through).
      */
     public ArchiveLocator withTrust(TrustPolicy policy, boolean allowUnsignedLocal) {
-        return new ArchiveLocator(store, fetch, reporter, maxIndexBytes, policy, allowUnsignedLocal);
+        return withTrust(policy, allowUnsignedLocal, reporter);
+    }
+
+    /** As above; {@code said} hears what the signatures said (who signed, or a warning), whatever else is silenced. */
+    public ArchiveLocator withTrust(TrustPolicy policy, boolean allowUnsignedLocal, Reporter said) {
+        return new ArchiveLocator(store, fetch, reporter, maxIndexBytes, policy, allowUnsignedLocal, said);
     }
 
     /**
@@ -156,7 +165,7 @@ public final class ArchiveLocator {
             URI indexUrl = URI.create(base + MirrorIndex.FILE);
             Path indexFile = fetch.fetch(indexUrl, tmpDir.resolve(MirrorIndex.FILE), maxIndexBytes);
             // The index is checked before a byte of it is believed: it names the archives and their hashes.
-            new SignedFetch(fetch, trust, reporter)
+            new SignedFetch(fetch, trust, trustReporter)
                     .check(indexFile, URI.create(base + MirrorIndex.FILE + ".sig"), tmpDir, base)
                     .ifPresent(SignedFetch::deleteQuietly);
             MirrorIndex index = MirrorIndex.read(indexFile, indexUrl);
@@ -188,7 +197,7 @@ public final class ArchiveLocator {
             // The archive's own signature, checked on the bytes just downloaded, before they take the archive's name;
             // it is
             // kept beside the archive so the node can check it again before it loads a module from it.
-            Optional<Path> sig = new SignedFetch(fetch, trust, reporter)
+            Optional<Path> sig = new SignedFetch(fetch, trust, trustReporter)
                     .check(incoming, URI.create(url + ".sig"), download, url.toString());
             Path targetSig = SignedFile.sigOf(target);
             if (sig.isPresent()) {
@@ -219,7 +228,7 @@ public final class ArchiveLocator {
     }
 
     private void checkLocal(Path file, String origin) {
-        trust.check(file, SignedFile.sigOf(file), origin, false, allowUnsignedLocal, reporter);
+        trust.check(file, SignedFile.sigOf(file), origin, false, allowUnsignedLocal, trustReporter);
     }
 
     private static void deleteQuietly(Path p) {
