@@ -43,7 +43,18 @@ else
                  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
     chown -R _apt "$apt_dir/lists/partial" 2>/dev/null || true
     heavy apt-get -qq "${apt_private[@]}" update
-    heavy apt-get -qq "${apt_private[@]}" source --download-only "zfs-linux/$LAB_ZFS_SUITE"
+    # Only the orig tarball is served here for these suites (the .dsc and the Debian tarball answer 404), so
+    # `apt-get source` would fail: take the orig's URL and sha256 from the signed index, fetch that file alone, and
+    # require the index's hash to be the pinned one (the file is checked against both below).
+    line=$(apt-get -qq "${apt_private[@]}" source --print-uris "zfs-linux/$LAB_ZFS_SUITE" |
+           awk -v f="$(basename "$ORIG")" '$2 == f')
+    [[ -n $line ]] || die "the $LAB_ZFS_SUITE Sources index has no $(basename "$ORIG")"
+    url=$(awk '{print $1}' <<<"$line" | tr -d "'")
+    index_sha=$(awk '{print $4}' <<<"$line")
+    [[ $index_sha == "SHA256:$LAB_ZFS_SHA256" ]] ||
+        die "the $LAB_ZFS_SUITE Sources index gives $index_sha for $(basename "$ORIG"), pinned is $LAB_ZFS_SHA256"
+    heavy curl -fsS -o "$ORIG.tmp" "$url" || die "download of $url failed"
+    mv -f "$ORIG.tmp" "$ORIG"
 fi
 chown root "$LAB_ZFS_DIR" 2>/dev/null || true
 
