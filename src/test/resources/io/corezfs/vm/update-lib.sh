@@ -61,10 +61,14 @@ set_release() {
         -e "s/^PRETTY_NAME=.*/PRETTY_NAME=\"Flatcar Container Linux by Kinvolk $v (corezfs lab stand-in)\"/" \
         $base/usr/lib/os-release
     sync
+    # Read back below the overlay: sed -i replaced the files, and an overlay mounted now may keep showing the old
+    # ones until it is mounted again (the next boot reads the new ones).
+    check_eq "release-files-$v" "$v $v" \
+        "$(release_version $base) $(sed -n 's/^VERSION_ID=//p' $base/usr/lib/os-release)"
     umount $base
-    check_eq "release-files-$v" "$v $v" "$(release_version) $(. /usr/lib/os-release && echo "$VERSION_ID")"
 }
-release_version() { sed -n 's/^FLATCAR_RELEASE_VERSION=//p' /usr/share/flatcar/release; }
+# release_version [ROOT]: FLATCAR_RELEASE_VERSION of the release file under ROOT (default /).
+release_version() { sed -n 's/^FLATCAR_RELEASE_VERSION=//p' "${1:-}/usr/share/flatcar/release"; }
 
 # write_config MIRRORS: the node's configuration file. No build on the node (a VM has no Docker), a short wait for
 # mirrors at boot (there is no network; a file:// mirror answers at once or not at all).
