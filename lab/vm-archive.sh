@@ -121,7 +121,17 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 rm -rf "$OUT_DIR.tmp"
+# corezfs caches the developer container by OS version, as it may: a real release never changes. A lab container
+# rebuilt under the same version (devcontainer.sh's key changed) would then fail its new signature, or an image
+# imported from the old one would be reused. So the cache and the imported image go when the container changed.
+seen=$BUILD_CACHE/.lab-container.sha512
+if [[ ! -f $seen || $(cat "$seen") != "$(container_sha)" ]]; then
+    log "the developer container of $LAB_FLATCAR_VERSION is new or changed: dropping corezfs's cached copy and imported image"
+    rm -rf "$BUILD_CACHE/devcontainer/$LAB_FLATCAR_BOARD/$LAB_FLATCAR_VERSION"
+    docker image rm -f "corezfs/devcontainer:flatcar-$LAB_FLATCAR_VERSION" >/dev/null 2>&1 || true
+fi
 mkdir -p "$OUT_DIR.tmp/store" "$BUILD_CACHE"
+container_sha >"$seen"
 log "building the ZFS archive ($TARGET target) for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kernel $LAB_KV (a full OpenZFS compile)"
 # Made the way a node without an archive gets one (the scenario 3, on the lab host against the VM's facts):
 # `corezfs install` into a copy of the host root finds no archive anywhere, builds one through Docker into the
