@@ -169,12 +169,13 @@ if [[ $CMD != shell ]]; then
 fi
 [[ -z $EXTRA_APPEND ]] || APPEND+=" $EXTRA_APPEND"
 
-# -cpu qemu64,-svm: the default model advertises AMD-V, so udev in the guest would try kvm_amd, which can't
-# work under TCG and only adds noise (a libkmod error in lsmod's output). virtio-rng: the guest's entropy
+# -cpu LAB_VM_CPU (qemu64,-svm,-cx16; versions.env says why): without -svm the default model advertises AMD-V, so udev
+# in the guest would try kvm_amd, which can't work under TCG and only adds noise (a libkmod error in lsmod's output);
+# without -cx16 the 6.12 kernel crashes at boot under TCG. virtio-rng: the guest's entropy
 # from the host's, so nothing at boot waits for a random seed under a slow CPU. No NIC (-nodefaults).
 # shellcheck disable=SC2054  # the commas are qemu option syntax, not array separators
 QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$LAB_VM_MEM_MIB" -smp "$LAB_VM_SMP"
-      -cpu qemu64,-svm -nodefaults -nographic -no-reboot -device virtio-rng-pci
+      -cpu "$LAB_VM_CPU" -nodefaults -nographic -no-reboot -device virtio-rng-pci
       -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND"
       -drive "file=$RUN/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"
       -drive "file=$RUN/pool.img,if=virtio,format=raw,cache=unsafe")
