@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corezfs.testing.Lab;
+import io.corezfs.testing.Requirements;
 import io.corezfs.testing.VmBoot;
 import io.corezfs.testing.VmLab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +46,9 @@ class UpdateIT {
     @Timeout(value = 90, unit = TimeUnit.MINUTES) // a cold cache compiles OpenZFS for both targets
     static void payload() throws Exception {
         VmLab.requireVm();
+        Requirements.need(
+                Files.isRegularFile(VmLab.imageDir().resolve("vmlinuz-" + Lab.nextKernel())),
+                "the lab VM image with the kernel " + Lab.nextKernel() + " (run: sudo lab/vm-image.sh)");
         Lab.requireBuilt();
         Lab.requireDocker();
         bundle = LiveInstallIT.bundle();
@@ -59,7 +64,7 @@ class UpdateIT {
 
     /** lab/vm-archive.sh's archive for a target: cached, built on a cold cache (root + Docker). */
     static Path archive(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(
+        List<String> cmd = new ArrayList<>(
                 List.of("bash", VmLab.repo().resolve("lab/vm-archive.sh").toString()));
         cmd.addAll(List.of(args));
         LiveInstallIT.Result r = LiveInstallIT.run(Duration.ofMinutes(60), cmd.toArray(String[]::new));
