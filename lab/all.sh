@@ -6,9 +6,15 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 t0=$SECONDS
-for step in setup-host devcontainer zfs-source hostroot mirror; do
+# Both targets: the current release (versions.env's LAB_* values) and the next one (LAB_NEXT_*, through
+# lib.sh's lab_next_env), each with its developer container, ZFS tarball and host root; then one mirror for both.
+mapfile -t next < <(lab_next_env)
+for step in setup-host devcontainer zfs-source hostroot next:devcontainer next:zfs-source next:hostroot mirror; do
     s=$SECONDS
-    "$LAB_DIR/$step.sh"
+    case $step in
+        next:*) env "${next[@]}" "$LAB_DIR/${step#next:}.sh" ;;
+        *) "$LAB_DIR/$step.sh" ;;
+    esac
     log "$step: $((SECONDS - s)) s"
 done
 log "lab ready in $((SECONDS - t0)) s under $LAB_CACHE (du: $(du -sh "$LAB_CACHE" | cut -f1))"

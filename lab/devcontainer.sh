@@ -45,7 +45,7 @@ GUID_BIOS_BOOT=21686148-6449-6E6F-744E-656564454649
 # helpers (debootstrap, apt, trim) shape the image too: a change there that must reach the image needs
 # a change here as well.
 IMAGE_KEY=$(input_key "$0" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" "$LAB_DEBIAN_SECURITY_MIRROR" \
-    "$LAB_KV" "$LAB_KBUILD_PACKAGE" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" "$LAB_FLATCAR_CHANNEL" \
+    "$LAB_KV" "$LAB_KBUILD_PACKAGE" "suite $LAB_KERNEL_SUITE" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" "$LAB_FLATCAR_CHANNEL" \
     "$LAB_FLATCAR_APPID" "$LAB_ROOT_START_SECTOR" "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}" "$MODULES_PKG")
 IMAGE_STAMP=$OUT/.image.stamp
 SIGN_STAMP=$OUT/.signed.stamp
@@ -90,7 +90,7 @@ trap 'exit 130' INT TERM HUP    # so that cleanup runs on Ctrl-C or kill too
 # 2. Packages: build deps + one ABI's headers (lib.sh's chroot_apt_install), then the kernel's modules.
 install_packages() {
     local key; key=$(input_key "$(head -n1 "$WORK/.debootstrap.stamp")" "$LAB_DEBIAN_SECURITY_MIRROR" \
-        "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}")
+        "${BUILD_DEPS[*]}" "${KERNEL_PKGS[*]}" "suite $LAB_KERNEL_SUITE")
     stamp_ok "$WORK/.packages.stamp" "$key" && return
     log "installing build deps and ${KERNEL_PKGS[*]} in the chroot"
     chroot_apt_install "${BUILD_DEPS[@]}" "${KERNEL_PKGS[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates $LAB_CACHE/hostroot/, a directory that looks like the root of a Flatcar host of the made-up
+# Creates $LAB_HOSTROOT ($LAB_CACHE/hostroot/; hostroot-<version>/ for the next target), a directory that looks like the root of a Flatcar host of the made-up
 # release to corezfs's host detection (`--root DIR` style tests), running the lab's Debian kernel:
 #   usr/share/flatcar/release      FLATCAR_RELEASE_VERSION / _BOARD / _APPID
 #   usr/share/flatcar/update.conf  GROUP=<channel>
@@ -15,7 +15,8 @@ lab_lock hostroot
 
 KEY=$(input_key "$0" "$LAB_DIR/lib.sh" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" "$LAB_FLATCAR_CHANNEL" \
     "$LAB_FLATCAR_APPID" "$LAB_KV")
-STAMP=$LAB_CACHE/.hostroot.stamp
+# Beside the tree: .hostroot.stamp for the default target, .hostroot-<version>.stamp for the next one.
+STAMP=$(dirname "$LAB_HOSTROOT")/.$(basename "$LAB_HOSTROOT").stamp
 FILES=(usr/share/flatcar/release usr/share/flatcar/update.conf usr/lib/os-release proc/sys/kernel/osrelease)
 
 # The stamp holds the files' sha256 (paths relative to $LAB_CACHE); the two links are checked here.
@@ -35,5 +36,5 @@ printf '%s\n' "$LAB_KV" >"$tmp/proc/sys/kernel/osrelease"
 rm -rf "$LAB_HOSTROOT"
 mv "$tmp" "$LAB_HOSTROOT"
 
-stamp_write "$STAMP" "$KEY" "${FILES[@]/#/hostroot/}"
+stamp_write "$STAMP" "$KEY" "${FILES[@]/#/$(basename "$LAB_HOSTROOT")/}"
 log "host root ready: $LAB_HOSTROOT (Flatcar $LAB_FLATCAR_VERSION $LAB_FLATCAR_BOARD $LAB_FLATCAR_CHANNEL, kernel $LAB_KV)"

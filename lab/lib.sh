@@ -42,13 +42,24 @@ LAB_PUBKEY="$LAB_CACHE/keys/test-signing-key.asc"
 LAB_ZFS_DIR="$LAB_CACHE/zfs-source"
 LAB_ZFS_ORIG="$LAB_ZFS_DIR/zfs-linux_${LAB_ZFS_VERSION}.orig.tar.gz"
 LAB_MIRROR="$LAB_CACHE/mirror"
-LAB_HOSTROOT="$LAB_CACHE/hostroot"
+# One host root per Flatcar version: the default target's keeps its old name, another one (lab_next_env) its own.
+LAB_HOSTROOT="${LAB_HOSTROOT:-$LAB_CACHE/hostroot}"
 LAB_RUN="$LAB_CACHE/run"                                         # pid and log files of lab/serve.sh
 
 # Debian's own tools only: /root/.pyenv or /usr/local shims on a developer's PATH must not decide
 # which python3 or docker the lab uses.
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 LAB_PYTHON=/usr/bin/python3
+
+# The LAB_* assignments that make a script build the next target (versions.env's LAB_NEXT_* values), one per line:
+#   env $(lab_next_env) "$LAB_DIR/devcontainer.sh"
+# The values hold no blanks, so word splitting is safe.
+lab_next_env() {
+    printf '%s\n' "LAB_FLATCAR_VERSION=$LAB_NEXT_FLATCAR_VERSION" "LAB_KERNEL_ABI=$LAB_NEXT_KERNEL_ABI" \
+        "LAB_KERNEL_SUITE=$LAB_NEXT_KERNEL_SUITE" "LAB_KBUILD_PACKAGE=$LAB_NEXT_KBUILD_PACKAGE" \
+        "LAB_ZFS_VERSION=$LAB_NEXT_ZFS_VERSION" "LAB_ZFS_SHA256=$LAB_NEXT_ZFS_SHA256" \
+        "LAB_ZFS_SUITE=$LAB_NEXT_ZFS_SUITE" "LAB_HOSTROOT=$LAB_CACHE/hostroot-$LAB_NEXT_FLATCAR_VERSION"
+}
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -234,12 +245,15 @@ bootstrap_rootfs() {
 chroot_apt_install() {
     chroot_guard
     # The newest kernel ABIs are only in -security: the chroot gets the suite, -updates and -security, as
-    # the host does.
+    # the host does. A kernel from another suite (LAB_KERNEL_SUITE, or CHROOT_EXTRA_SUITES of the caller, e.g.
+    # bookworm-backports) adds that suite here, in the chroot only. Backports is NotAutomatic, so only packages
+    # asked for by a name it alone serves come from it; every other package keeps bookworm's version.
+    local extra=${CHROOT_EXTRA_SUITES:-$LAB_KERNEL_SUITE}
     rm -f "$ROOTFS/etc/apt/sources.list"
     cat >"$ROOTFS/etc/apt/sources.list.d/debian.sources" <<SOURCES
 Types: deb
 URIs: $LAB_DEBIAN_MIRROR
-Suites: $LAB_DEBIAN_SUITE $LAB_DEBIAN_SUITE-updates
+Suites: $LAB_DEBIAN_SUITE $LAB_DEBIAN_SUITE-updates${extra:+ $extra}
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 

@@ -2,7 +2,7 @@
 # Lays out $LAB_CACHE/mirror/, the tree lab/serve.sh serves on 127.0.0.1, in the URL layouts corezfs
 # downloads from in real life, so only the base URL differs between the lab and production:
 #   <board>/<version>/flatcar_developer_container.bin.bz2{,.sig,.DIGESTS}   Flatcar release server
-#   openzfs/zfs/releases/download/zfs-<v>/zfs-<v>.tar.gz                    GitHub release asset
+#   openzfs/zfs/releases/download/zfs-<v>/zfs-<v>.tar.gz                    GitHub release asset (both pinned <v>)
 # Every developer container built under $LAB_CACHE/devcontainer/ is published (a second version with
 # another kernel makes "the OS updated" tests possible). Files are hard links into the cache: no copy,
 # no extra disk. Idempotent: links already pointing at the current files are left alone.
@@ -36,9 +36,13 @@ for dir in "$LAB_CACHE"/devcontainer/*/*/; do
 done
 ((n)) || die "no signed developer container under $LAB_CACHE/devcontainer (run lab/devcontainer.sh)"
 
-sha256sum -c --quiet --status - <<<"$LAB_ZFS_SHA256  $LAB_ZFS_ORIG" ||
-    die "$LAB_ZFS_ORIG missing or not the pinned tarball (run lab/zfs-source.sh)"
-publish "$LAB_ZFS_ORIG" \
-    "$LAB_MIRROR/openzfs/zfs/releases/download/zfs-$LAB_ZFS_VERSION/zfs-$LAB_ZFS_VERSION.tar.gz"
+# Both pinned tarballs: the current target's and the next one's (versions.env).
+for pair in "$LAB_ZFS_VERSION $LAB_ZFS_SHA256" "$LAB_NEXT_ZFS_VERSION $LAB_NEXT_ZFS_SHA256"; do
+    read -r version sha <<<"$pair"
+    orig=$LAB_ZFS_DIR/zfs-linux_$version.orig.tar.gz
+    sha256sum -c --quiet --status - <<<"$sha  $orig" ||
+        die "$orig missing or not the pinned tarball (run lab/all.sh)"
+    publish "$orig" "$LAB_MIRROR/openzfs/zfs/releases/download/zfs-$version/zfs-$version.tar.gz"
+done
 
 log "mirror ready: $LAB_MIRROR ($n developer container(s))"

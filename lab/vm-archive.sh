@@ -4,8 +4,14 @@
 # the developer container from the lab mirror (lab/serve.sh), verified with the lab's throwaway key, and the
 # pinned OpenZFS tarball. Prints the archive's path on stdout; logs go to stderr.
 #
-#   lab/vm-archive.sh            build, or a no-op (well under a second) when the cached archive is current
-#   lab/vm-archive.sh --force    build again even when it is current
+#   lab/vm-archive.sh                  build, or a no-op (well under a second) when the cached archive is current
+#   lab/vm-archive.sh --force          build again even when it is current
+#   lab/vm-archive.sh --target next    the archive for the next target instead (versions.env's LAB_NEXT_*: Flatcar
+#                                      9999.1.0, its 6.12 kernel, OpenZFS 2.3.2), for the same VM image, which
+#                                      carries both kernels; cached in $LAB_CACHE/vm/archive-next/ with its own stamp
+#   --zfs-from source|mirror           source (default): --zfs-source with the target's pinned tarball. mirror: no
+#                                      --zfs-source and no --zfs-version, only --zfs-mirror (the lab mirror serves
+#                                      both pinned tarballs), so corezfs picks the release itself
 #
 # Needs: root and a running Docker engine (lab/docker.sh), the lab (lab/all.sh), and the packaged tool
 # (mvn -DskipTests package: target/corezfs/bin/corezfs). A build compiles OpenZFS: 5-10 min on 2 cores.
@@ -20,18 +26,35 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-FORCE=0
-case ${1:-} in
-    '') ;;
-    --force) FORCE=1 ;;
-    *) die "usage: $0 [--force]" ;;
-esac
+FORCE=0 TARGET=current ZFS_FROM=source
+while (($#)); do
+    case $1 in
+        --force) FORCE=1; shift ;;
+        --target) TARGET=${2:?--target wants current or next}; shift 2 ;;
+        --zfs-from) ZFS_FROM=${2:?--zfs-from wants source or mirror}; shift 2 ;;
+        *) die "usage: $0 [--force] [--target current|next] [--zfs-from source|mirror]" ;;
+    esac
+done
+[[ $TARGET == current || $TARGET == next ]] || die "--target wants current or next, got '$TARGET'"
+[[ $ZFS_FROM == source || $ZFS_FROM == mirror ]] || die "--zfs-from wants source or mirror, got '$ZFS_FROM'"
+
+# The node is the one VM image of the current target (lab/vm-image.sh), whichever target the archive is for.
+VM_IMAGE_DIR=${LAB_VM_IMAGE_DIR:-$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV}
+if [[ $TARGET == next && -z ${LAB_ARCHIVE_TARGET:-} ]]; then
+    # lib.sh derives every path from the LAB_* values when it is sourced: run again with the next target's.
+    mapfile -t next < <(lab_next_env)
+    args=(--target next --zfs-from "$ZFS_FROM")
+    ((FORCE)) && args+=(--force)
+    exec env "${next[@]}" LAB_ARCHIVE_TARGET=next LAB_VM_IMAGE_DIR="$VM_IMAGE_DIR" bash "$0" "${args[@]}"
+fi
+SUFFIX=''
+[[ $TARGET == next ]] && SUFFIX=-next
 
 TOOL=$REPO_ROOT/target/corezfs/bin/corezfs
 JAR=$REPO_ROOT/target/corezfs/lib/corezfs.jar
-OUT_DIR=$LAB_CACHE/vm/archive
+OUT_DIR=$LAB_CACHE/vm/archive$SUFFIX
 STAMP=$OUT_DIR/.archive.stamp
-BUILD_CACHE=$LAB_CACHE/vm/archive-build     # --cache-dir: the downloaded container, logs, scratch
+BUILD_CACHE=$LAB_CACHE/vm/archive-build$SUFFIX     # --cache-dir: the downloaded container, logs, scratch
 
 [[ -x $TOOL && -f $JAR ]] || die "no packaged tool at $TOOL (run: mvn -B -ntp -DskipTests package)"
 [[ -f $LAB_ZFS_ORIG && -f $LAB_PUBKEY && -d $LAB_HOSTROOT && -d $LAB_MIRROR ]] ||
@@ -63,13 +86,13 @@ vm_libs() {
             while read -r lib; do : >"$root$dir/$lib"; done
     done
 }
-VM_IMAGE=$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/root.img
+VM_IMAGE=$VM_IMAGE_DIR/root.img
 [[ -f $VM_IMAGE ]] || die "no VM image at $VM_IMAGE (run: sudo lab/vm-image.sh)"
 container_sha() { awk '/^# SHA512 HASH/ {getline; print $1; exit}' "$LAB_DEVCONTAINER_DIR/$LAB_DEVCONTAINER_NAME.DIGESTS"; }
 
 KEY=$(input_key "$0" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
-    "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "container $(container_sha)" "jar $(jar_key)" \
-    "vm $(cat "$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV/.image.stamp" 2>/dev/null | head -n1)")
+    "$LAB_FLATCAR_CHANNEL" "$LAB_ZFS_SHA256" "zfs from $ZFS_FROM" "container $(container_sha)" "jar $(jar_key)" \
+    "vm $(cat "$VM_IMAGE_DIR/.image.stamp" 2>/dev/null | head -n1)")
 
 current() {
     local name
@@ -98,8 +121,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 rm -rf "$OUT_DIR.tmp"
+# corezfs caches the developer container by OS version, as it may: a real release never changes. A lab container
+# rebuilt under the same version (devcontainer.sh's key changed) would then fail its new signature, or an image
+# imported from the old one would be reused. So the cache and the imported image go when the container changed.
+seen=$BUILD_CACHE/.lab-container.sha512
+if [[ ! -f $seen || $(cat "$seen") != "$(container_sha)" ]]; then
+    log "the developer container of $LAB_FLATCAR_VERSION is new or changed: dropping corezfs's cached copy and imported image"
+    rm -rf "$BUILD_CACHE/devcontainer/$LAB_FLATCAR_BOARD/$LAB_FLATCAR_VERSION"
+    docker image rm -f "corezfs/devcontainer:flatcar-$LAB_FLATCAR_VERSION" >/dev/null 2>&1 || true
+fi
 mkdir -p "$OUT_DIR.tmp/store" "$BUILD_CACHE"
-log "building the ZFS archive for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kernel $LAB_KV (a full OpenZFS compile)"
+container_sha >"$seen"
+log "building the ZFS archive ($TARGET target) for $LAB_FLATCAR_BOARD $LAB_FLATCAR_VERSION, kernel $LAB_KV (a full OpenZFS compile)"
 # Made the way a node without an archive gets one (the issue's scenario 3, on the lab host against the VM's facts):
 # `corezfs install` into a copy of the host root finds no archive anywhere, builds one through Docker into the
 # store, then installs it. Its output is kept beside the archive as the record LiveInstallIT checks.
@@ -109,8 +142,13 @@ cp -a "$LAB_HOSTROOT" "$OUT_DIR.tmp/root"
 # the root copy as empty files, which is all the build's "does the target have it" check looks at.
 vm_libs "$OUT_DIR.tmp/root"
 t0=$SECONDS
+if [[ $ZFS_FROM == source ]]; then
+    zfs_args=(--zfs-source "$LAB_ZFS_ORIG")
+else
+    zfs_args=(--zfs-mirror "http://127.0.0.1:$port")
+fi
 (cd "$OUT_DIR.tmp" && COREZFS_ARCHIVE_DIR="$OUT_DIR.tmp/store" heavy "$TOOL" install --root "$OUT_DIR.tmp/root" \
-    --release-mirror "http://127.0.0.1:$port" --keyring "$LAB_PUBKEY" --zfs-source "$LAB_ZFS_ORIG" \
+    --release-mirror "http://127.0.0.1:$port" --keyring "$LAB_PUBKEY" "${zfs_args[@]}" \
     --cache-dir "$BUILD_CACHE") >"$OUT_DIR.tmp/install.out" 2>"$OUT_DIR.tmp/install.err" ||
     { tail -n 30 "$OUT_DIR.tmp/install.err" >&2; die "corezfs install (with its build) failed"; }
 archive=$(ls "$OUT_DIR.tmp/store"/corezfs_*.tar.gz)

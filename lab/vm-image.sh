@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the disk set of a throwaway VM that looks like a Flatcar node of the lab's made-up release,
 # from Debian parts only, into $LAB_CACHE/vm/image/<flatcar-version>-<KV>/:
-#   vmlinuz      the Debian cloud kernel of the lab ABI (the one the developer container has headers for)
-#   initrd.img   made by initramfs-tools inside the chroot
+#   vmlinuz-<KV>, initrd.img-<KV>
+#                for each of the two kernels the node carries: the lab ABI (LAB_KV, what the developer container of
+#                LAB_FLATCAR_VERSION has headers for) and the next target's (LAB_NEXT_KERNEL_ABI, from
+#                LAB_NEXT_KERNEL_SUITE). A Flatcar node keeps the running and the updated OS on its two /usr partitions;
+#                here both module trees sit in the one /usr/lib/modules, and vm-run.sh --kernel KV picks which boots.
+#                initrd made by initramfs-tools inside the chroot (one per kernel, by each kernel's postinst)
 #   root.img     raw ext4 (no partition table: root=/dev/vda), the minimal system + LAB_VM_FREE_MIB free
 #   pool.img     an empty sparse raw disk of LAB_VM_POOL_MIB, the template of each run's pool disk
 #   packages.txt what is installed, for the record
@@ -35,14 +39,19 @@ VM_IMAGE_DIR=$LAB_CACHE/vm/image/$LAB_FLATCAR_VERSION-$LAB_KV
 WORK=$LAB_CACHE/work/vm-$LAB_FLATCAR_VERSION-$LAB_KV
 ROOTFS=$WORK/rootfs
 DEBS=$LAB_CACHE/debs
-OUTPUTS=(vmlinuz initrd.img root.img pool.img packages.txt)
+LAB_NEXT_KV="$LAB_NEXT_KERNEL_ABI-$LAB_KERNEL_FLAVOUR"
+KERNELS=("$LAB_KV" "$LAB_NEXT_KV")
+OUTPUTS=(root.img pool.img packages.txt)
+for kv in "${KERNELS[@]}"; do OUTPUTS+=("vmlinuz-$kv" "initrd.img-$kv"); done
+# The next kernel's suite is added to the chroot's sources (lib.sh's chroot_apt_install), never the host's.
+export CHROOT_EXTRA_SUITES=$LAB_NEXT_KERNEL_SUITE
 STAMP=$VM_IMAGE_DIR/.image.stamp
 FINGERPRINT=$VM_IMAGE_DIR/.image.fingerprint
 
 # What a Flatcar node has that matters to corezfs: systemd as init, udev, kmod (modprobe/depmod),
 # util-linux (mount, blkid, losetup), plus the kernel of the lab ABI and initramfs-tools to boot it.
 # Nothing else: no network stack tools, no ssh (see above), no compiler, no Java.
-VM_PACKAGES=(systemd systemd-sysv udev kmod util-linux initramfs-tools "linux-image-$LAB_KV")
+VM_PACKAGES=(systemd systemd-sysv udev kmod util-linux initramfs-tools "${KERNELS[@]/#/linux-image-}")
 # Must NOT be in the image (LAB.md, "Shared libraries"): packages and the sonames they ship.
 FORBIDDEN_PKGS=(libtirpc3 libtirpc-common libaio1 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0
                 libkeyutils1)
@@ -56,7 +65,8 @@ MASKED_UNITS=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scr
 
 IMAGE_KEY=$(input_key "$0" "$LAB_DIR/lib.sh" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" \
     "$LAB_DEBIAN_SECURITY_MIRROR" "$LAB_KV" "$LAB_FLATCAR_VERSION" "$LAB_FLATCAR_BOARD" \
-    "$LAB_FLATCAR_CHANNEL" "$LAB_FLATCAR_APPID" "$LAB_VM_FREE_MIB" "$LAB_VM_POOL_MIB")
+    "$LAB_FLATCAR_CHANNEL" "$LAB_FLATCAR_APPID" "$LAB_VM_FREE_MIB" "$LAB_VM_POOL_MIB" "kernels ${KERNELS[*]}" \
+    "extra suite $CHROOT_EXTRA_SUITES")
 
 # ---------------------------------------------------------------------------------------------------
 # Up-to-date check. sha256 of a 1.5 GB image costs 5-15 s, too much for every vm-run, so the fast check
@@ -117,7 +127,7 @@ trap 'exit 130' INT TERM HUP    # so that cleanup runs on Ctrl-C or kill too
 #    apparmor, systemd would recommend dbus etc.).
 install_packages() {
     local key; key=$(input_key "$(head -n1 "$WORK/.debootstrap.stamp")" "$LAB_DEBIAN_SECURITY_MIRROR" \
-        "${VM_PACKAGES[*]}" "$0")
+        "${VM_PACKAGES[*]}" "$0" "$CHROOT_EXTRA_SUITES")
     stamp_ok "$WORK/.packages.stamp" "$key" && return
     log "installing ${VM_PACKAGES[*]} in the chroot"
     # The initrd only has to find /dev/vda (ext4 is built into the kernel): MODULES=list and the two virtio
@@ -136,8 +146,11 @@ EOF2
     chmod 755 "$ROOTFS/etc/initramfs-tools/hooks/lab-vm"
     chroot_apt_install "${VM_PACKAGES[@]}"
     umount_all
-    [[ -f $ROOTFS/boot/vmlinuz-$LAB_KV && -f $ROOTFS/boot/initrd.img-$LAB_KV ]] ||
-        die "the chroot has no /boot/vmlinuz-$LAB_KV + initrd.img-$LAB_KV after installing the kernel"
+    local kv
+    for kv in "${KERNELS[@]}"; do
+        [[ -f $ROOTFS/boot/vmlinuz-$kv && -f $ROOTFS/boot/initrd.img-$kv && -d $ROOTFS/usr/lib/modules/$kv/kernel ]] ||
+            die "the chroot has no /boot/vmlinuz-$kv + initrd.img-$kv + modules after installing the kernels"
+    done
     stamp_write "$WORK/.packages.stamp" "$key"
 }
 
@@ -256,8 +269,13 @@ check_minimal() {
 make_image() {
     mkdir -p "$VM_IMAGE_DIR"
     rm -f "$STAMP" "$FINGERPRINT"
-    cp "$ROOTFS/boot/vmlinuz-$LAB_KV" "$VM_IMAGE_DIR/vmlinuz.tmp"
-    cp "$ROOTFS/boot/initrd.img-$LAB_KV" "$VM_IMAGE_DIR/initrd.img.tmp"
+    local kv
+    for kv in "${KERNELS[@]}"; do
+        cp "$ROOTFS/boot/vmlinuz-$kv" "$VM_IMAGE_DIR/vmlinuz-$kv.tmp"
+        cp "$ROOTFS/boot/initrd.img-$kv" "$VM_IMAGE_DIR/initrd.img-$kv.tmp"
+    done
+    # Left over from an image of one kernel: vm-run.sh only links the per-kernel names now.
+    rm -f "$VM_IMAGE_DIR/vmlinuz" "$VM_IMAGE_DIR/initrd.img"
     in_root dpkg-query -W -f='${Package} ${Version}\n' >"$VM_IMAGE_DIR/packages.txt.tmp"
 
     trim_rootfs

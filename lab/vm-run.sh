@@ -2,9 +2,9 @@
 # Boots a throwaway Flatcar-like VM (lab/vm-image.sh) under qemu TCG, runs a test script in it and
 # returns that script's exit code.
 #
-#   lab/vm-run.sh start    NAME [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
-#   lab/vm-run.sh continue NAME [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
-#   lab/vm-run.sh shell    NAME [--append ARGS]
+#   lab/vm-run.sh start    NAME [--kernel KV] [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
+#   lab/vm-run.sh continue NAME [--kernel KV] [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
+#   lab/vm-run.sh shell    NAME [--kernel KV] [--append ARGS]
 #   lab/vm-run.sh rm       NAME
 #
 # start     makes a fresh run NAME (an earlier run of that name is deleted) and boots it once;
@@ -13,6 +13,11 @@
 # shell     boots run NAME (made fresh if it does not exist) interactively: serial console on this
 #           terminal, root logged in automatically, no test unit. Ctrl-a x quits qemu;
 # rm        deletes run NAME.
+#
+# --kernel KV boots kernel KV (uname -r) of the image: it carries two (lab/vm-image.sh), the lab's LAB_KV (the
+# default) and the next target's, with both module trees in /usr, as a Flatcar node has the running and the updated
+# OS on its two /usr partitions. A `continue` may boot the other kernel than the boot before: that is an OS update
+# (or a rollback) as the node sees it.
 #
 # The protocol (host side here, guest side /usr/local/sbin/lab-test in the image):
 #   --inject DIR   DIR's content is put on a small ext4 disk labelled LABINJECT (mkfs.ext4 -d, no mount,
@@ -56,9 +61,10 @@ shift 2
 [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "bad run name '$NAME' (letters, digits, . _ -)"
 case $CMD in start|continue|shell|rm) ;; *) usage ;; esac
 
-INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND=''
+INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV
 while (($#)); do
     case $1 in
+        --kernel) KERNEL=${2:?}; shift 2 ;;
         --inject) INJECT_DIR=${2:?}; shift 2 ;;
         --run) RUN_SCRIPT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
@@ -67,6 +73,7 @@ while (($#)); do
     esac
 done
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout wants seconds, got '$TIMEOUT'"
+[[ $KERNEL =~ ^[A-Za-z0-9][A-Za-z0-9.+_-]*$ ]] || die "--kernel wants a kernel release (uname -r), got '$KERNEL'"
 [[ -z $INJECT_DIR || -d $INJECT_DIR ]] || die "--inject $INJECT_DIR: not a directory"
 [[ -z $RUN_SCRIPT || -f $RUN_SCRIPT ]] || die "--run $RUN_SCRIPT: not a file"
 if [[ $CMD == shell && ( -n $INJECT_DIR || -n $RUN_SCRIPT ) ]]; then die "shell takes no --inject/--run"; fi
@@ -89,9 +96,11 @@ new_run() {
     "$LAB_DIR/vm-image.sh"     # a no-op in milliseconds when the image is current; builds it otherwise
     rm -rf --one-file-system "$RUN"
     mkdir -p "$RUN"
+    # Every kernel of the image, pinned like the base, so a later `continue --kernel` finds the one it asks for.
     local f
-    for f in vmlinuz initrd.img; do
-        ln "$VM_IMAGE_DIR/$f" "$RUN/$f" 2>/dev/null || cp "$VM_IMAGE_DIR/$f" "$RUN/$f"
+    for f in "$VM_IMAGE_DIR"/vmlinuz-* "$VM_IMAGE_DIR"/initrd.img-*; do
+        [[ -f $f ]] || continue
+        ln "$f" "$RUN/${f##*/}" 2>/dev/null || cp "$f" "$RUN/${f##*/}"
     done
     # Hard link: free, and pins this run's base (see above). Where a link is refused (another
     # filesystem; fs.protected_hardlinks for a non-root user), a sparse copy pins it as well.
@@ -110,6 +119,14 @@ case $CMD in
     continue) [[ -f $RUN/disk.qcow2 ]] || die "no run '$NAME' to continue ($RUN); use start" ;;
     shell) [[ -f $RUN/disk.qcow2 ]] || new_run ;;
 esac
+# The kernel to boot. A run made before the image had two kernels has plain vmlinuz/initrd.img, of LAB_KV.
+if [[ -f $RUN/vmlinuz-$KERNEL && -f $RUN/initrd.img-$KERNEL ]]; then
+    VMLINUZ=$RUN/vmlinuz-$KERNEL INITRD=$RUN/initrd.img-$KERNEL
+elif [[ $KERNEL == "$LAB_KV" && -f $RUN/vmlinuz && -f $RUN/initrd.img ]]; then
+    VMLINUZ=$RUN/vmlinuz INITRD=$RUN/initrd.img
+else
+    die "run $NAME has no kernel $KERNEL (it has: $(cd "$RUN" && ls vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | tr '\n' ' '))"
+fi
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v qemu-img >/dev/null; then
     die "qemu is missing: run lab/vm-image.sh as root once (it installs qemu-utils)"
 fi
@@ -152,13 +169,14 @@ if [[ $CMD != shell ]]; then
 fi
 [[ -z $EXTRA_APPEND ]] || APPEND+=" $EXTRA_APPEND"
 
-# -cpu qemu64,-svm: the default model advertises AMD-V, so udev in the guest would try kvm_amd, which can't
-# work under TCG and only adds noise (a libkmod error in lsmod's output). virtio-rng: the guest's entropy
+# -cpu LAB_VM_CPU (qemu64,-svm,-cx16; versions.env says why): without -svm the default model advertises AMD-V, so udev
+# in the guest would try kvm_amd, which can't work under TCG and only adds noise (a libkmod error in lsmod's output);
+# without -cx16 the 6.12 kernel crashes at boot under TCG. virtio-rng: the guest's entropy
 # from the host's, so nothing at boot waits for a random seed under a slow CPU. No NIC (-nodefaults).
 # shellcheck disable=SC2054  # the commas are qemu option syntax, not array separators
 QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$LAB_VM_MEM_MIB" -smp "$LAB_VM_SMP"
-      -cpu qemu64,-svm -nodefaults -nographic -no-reboot -device virtio-rng-pci
-      -kernel "$RUN/vmlinuz" -initrd "$RUN/initrd.img" -append "$APPEND"
+      -cpu "$LAB_VM_CPU" -nodefaults -nographic -no-reboot -device virtio-rng-pci
+      -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND"
       -drive "file=$RUN/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"
       -drive "file=$RUN/pool.img,if=virtio,format=raw,cache=unsafe")
 [[ -z $INJECT_IMG ]] || QEMU+=(-drive "file=$INJECT_IMG,if=virtio,format=raw,readonly=on")
@@ -194,7 +212,7 @@ marker() { console_text | grep -aE '^LAB-RESULT: rc=[0-9]+$' | tail -n1 | sed 's
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-log "boot $BOOT of $NAME (timeout ${TIMEOUT} s; console: $CONSOLE)"
+log "boot $BOOT of $NAME, kernel $KERNEL (timeout ${TIMEOUT} s; console: $CONSOLE)"
 : >"$CONSOLE"
 t0=$(now)
 # nice + ionice exec qemu, so $! is qemu's own PID. Not via lib.sh's `heavy`: a shell function run in

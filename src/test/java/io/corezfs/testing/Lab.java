@@ -52,6 +52,19 @@ public final class Lab {
         return pin("LAB_ZFS_VERSION");
     }
 
+    /** The next target (versions.env's LAB_NEXT_*): the OS version an update brings, with its own kernel. */
+    public static String nextKernel() {
+        return pin("LAB_NEXT_KERNEL_ABI") + "-" + pin("LAB_KERNEL_FLAVOUR");
+    }
+
+    public static String nextFlatcarVersion() {
+        return pin("LAB_NEXT_FLATCAR_VERSION");
+    }
+
+    public static String nextZfsVersion() {
+        return pin("LAB_NEXT_ZFS_VERSION");
+    }
+
     public static Path dir() {
         String c = System.getenv("LAB_CACHE");
         return c == null ? Path.of(DEFAULT_CACHE) : REPO.resolve(c);

@@ -35,6 +35,8 @@ public final class VmLab implements AutoCloseable {
     private final Path work;
     private final List<VmBoot> boots = new ArrayList<>();
     private boolean started;
+    /** The kernel (uname -r) the next boots start; null: vm-run.sh's default, the lab kernel. */
+    private String kernel;
 
     private VmLab(String name) {
         this.name = name;
@@ -129,6 +131,16 @@ public final class VmLab implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Boots {@code kv} from now on: the image carries the lab kernel and the next target's (lab/vm-image.sh), as a node
+     * has the running and the updated OS on its two /usr partitions. Booting the other one is the update, or the
+     * rollback, as the node sees it.
+     */
+    public VmLab kernel(String kv) {
+        this.kernel = kv;
+        return this;
+    }
+
     /** Makes the run (fresh disks) and boots it with the inject directory. */
     public VmBoot start(Duration timeout, String... append) {
         VmBoot b = boot("start", List.of("--inject", inject().toString()), timeout, append);
@@ -153,6 +165,10 @@ public final class VmLab implements AutoCloseable {
                 "--timeout",
                 Long.toString(timeout.toSeconds())));
         cmd.addAll(extra);
+        if (kernel != null) {
+            cmd.add("--kernel");
+            cmd.add(kernel);
+        }
         if (append.length > 0) {
             cmd.add("--append");
             cmd.add(String.join(" ", append));

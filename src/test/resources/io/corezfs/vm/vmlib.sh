@@ -64,8 +64,9 @@ ARCHIVES=/var/lib/corezfs-lab/archives
 good_archive() { printf '%s\n' "$ARCHIVES/${ARCHIVE:?scenario.env sets ARCHIVE}"; }
 
 # run_cli NAME ARGS...: runs corezfs, prints its output with a prefix and "RC <name> <code>" and
-# "TIME <name> <seconds>"; the exit code is left in $RC, stdout in $OUT. A JVM crash fails the check <name>-jvm.
-RC=0 OUT=''
+# "TIME <name> <seconds>"; the exit code is left in $RC, stdout in $OUT, stderr in $ERR. A JVM crash fails the check
+# <name>-jvm.
+RC=0 OUT='' ERR=''
 run_cli() {
     local name=$1 t errf; shift
     errf=$(mktemp)
@@ -75,6 +76,7 @@ run_cli() {
     echo "RC $name $RC"
     sed "s/^/  [$name err] /" "$errf"
     printf '%s\n' "$OUT" | sed "s/^/  [$name out] /"
+    ERR=$(cat "$errf")
     rm -f "$errf"
     jvm_check "$name"
 }

@@ -1,0 +1,273 @@
+package io.corezfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.corezfs.testing.Lab;
+import io.corezfs.testing.Requirements;
+import io.corezfs.testing.VmBoot;
+import io.corezfs.testing.VmLab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A Flatcar node through an OS update, in the lab VM with real kernels (issue 13's VM scenarios). The image carries
+ * the lab kernel and the next target's (lab/vm-image.sh), as a node has the running and the updated OS on its two
+ * /usr partitions; {@link VmLab#kernel} picks which one boots. What the update brings besides the kernel is staged in
+ * the guest by update-lib.sh: a stand-in {@code update_engine_client} that prints update_engine's status lines, and
+ * the release files of the new version (rewritten under /usr before the reboot). The node's mirror is a
+ * {@code file://} directory on the inject disk, made here with {@code corezfs publish}.
+ *
+ * <p>The archives are lab/vm-archive.sh's, one per target (cached; a cold cache compiles OpenZFS twice).
+ */
+@Timeout(value = 120, unit = TimeUnit.MINUTES)
+class UpdateIT {
+    /** Per boot: boot + several CLI calls under TCG on a shared 2-core host (see LiveInstallIT). */
+    static final Duration BOOT = Duration.ofMinutes(30);
+
+    /** Where the guest finds the inject disk's copy (vm-image.sh's lab-test copies it to /root/inject). */
+    static final String GUEST_MIRROR = "/root/inject/mirror";
+
+    static Path bundle;
+    static Path current;
+    static Path next;
+
+    @BeforeAll
+    @Timeout(value = 90, unit = TimeUnit.MINUTES) // a cold cache compiles OpenZFS for both targets
+    static void payload() throws Exception {
+        VmLab.requireVm();
+        Requirements.need(
+                Files.isRegularFile(VmLab.imageDir().resolve("vmlinuz-" + Lab.nextKernel())),
+                "the lab VM image with the kernel " + Lab.nextKernel() + " (run: sudo lab/vm-image.sh)");
+        Lab.requireBuilt();
+        Lab.requireDocker();
+        bundle = LiveInstallIT.bundle();
+        current = archive();
+        next = archive("--target", "next");
+        assertTrue(
+                next.getFileName().toString().contains("_" + Lab.nextFlatcarVersion() + "_"),
+                () -> "the next target's archive is for " + Lab.nextFlatcarVersion() + ": " + next);
+        assertTrue(
+                next.getFileName().toString().contains("zfs-" + Lab.nextZfsVersion()),
+                () -> "the next target's archive has ZFS " + Lab.nextZfsVersion() + ": " + next);
+    }
+
+    /** lab/vm-archive.sh's archive for a target: cached, built on a cold cache (root + Docker). */
+    static Path archive(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(
+                List.of("bash", VmLab.repo().resolve("lab/vm-archive.sh").toString()));
+        cmd.addAll(List.of(args));
+        LiveInstallIT.Result r = LiveInstallIT.run(Duration.ofMinutes(60), cmd.toArray(String[]::new));
+        assertEquals(
+                0, r.code(), () -> "lab/vm-archive.sh " + String.join(" ", args) + " failed\n" + r.out() + r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        Path a = Path.of(lines.get(lines.size() - 1));
+        assertTrue(Files.isRegularFile(a), () -> "lab/vm-archive.sh printed no archive: " + r.out() + r.err());
+        return a;
+    }
+
+    /**
+     * A mirror directory for the inject disk: {@code archives} linked in, then {@code corezfs publish DIR} writes its
+     * index.json, the way an operator pre-publishes archives. No archives: a mirror that answers but has nothing.
+     */
+    static Path mirror(VmLab vm, Path... archives) throws IOException, InterruptedException {
+        Path dir = vm.inject().resolve("mirror");
+        Files.createDirectories(dir);
+        for (Path a : archives) {
+            vm.file(a, "mirror/" + a.getFileName());
+        }
+        Path tool = VmLab.repo().resolve("target/corezfs/bin/corezfs");
+        LiveInstallIT.Result r = LiveInstallIT.run(Duration.ofMinutes(2), tool.toString(), "publish", dir.toString());
+        assertEquals(0, r.code(), () -> "corezfs publish " + dir + "\n" + r.out() + r.err());
+        assertTrue(Files.isRegularFile(dir.resolve("index.json")), () -> "no index.json in " + dir);
+        return dir;
+    }
+
+    static VmLab vm(String label, String script, String mode) {
+        VmLab vm = VmLab.create(label);
+        return vm.script("vmlib.sh", "vmlib.sh")
+                .script("update-lib.sh", "update-lib.sh")
+                .script(script, "run.sh")
+                .file(bundle, "corezfs-bundle.tar.gz")
+                .file(current, "archives/" + current.getFileName())
+                .env(
+                        "BUNDLE", "corezfs-bundle.tar.gz",
+                        "ARCHIVE", current.getFileName().toString(),
+                        "NEXT_ARCHIVE", next.getFileName().toString(),
+                        "MODE", mode,
+                        "MIRROR_DIR", GUEST_MIRROR,
+                        "CURRENT_VERSION", Lab.flatcarVersion(),
+                        "CURRENT_KERNEL", Lab.kernel(),
+                        "CURRENT_ZFS", Lab.zfsVersion(),
+                        "NEXT_VERSION", Lab.nextFlatcarVersion(),
+                        "NEXT_KERNEL", Lab.nextKernel(),
+                        "NEXT_ZFS", Lab.nextZfsVersion());
+    }
+
+    /**
+     * Scenarios 1 and 3 (update-prepared.sh): the next version's archive is prepared from the mirror before the
+     * reboot, the node comes up on the new kernel with the new ZFS before the pool imports, and a rollback to the
+     * previous version gets the previous ZFS back from the store.
+     */
+    @Test
+    void anUpdateWithAPreparedArchiveThenARollback() throws Exception {
+        try (VmLab vm = vm("update", "update-prepared.sh", "sysext")) {
+            mirror(vm, next);
+            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
+            first.assertChecks(
+                    "boot1-kernel",
+                    "boot1-os-version",
+                    "install-rc",
+                    "boot1-module-loaded",
+                    "boot1-tools-version",
+                    "boot1-module-version",
+                    "pool-created",
+                    "check-running-rc",
+                    "check-before-rc",
+                    "prepare-timer-enabled",
+                    "prepare-unit",
+                    "store-has-next",
+                    "prepare-again-rc",
+                    "check-pending-rc",
+                    "boot1-after-prepare-module-version",
+                    "release-files-" + Lab.nextFlatcarVersion());
+            assertTrue(
+                    first.cliOutput("prepare-again").contains("already prepared"),
+                    () -> "a second prepare finds the archive in the store\n" + first);
+            assertInstalled(first.json("boot1"), Lab.zfsVersion(), Lab.kernel());
+
+            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
+            second.assertChecks(
+                    "boot2-kernel",
+                    "boot2-os-version",
+                    "boot2-boot-unit-ran",
+                    "boot2-boot-unit-not-failed",
+                    "boot2-module-loaded",
+                    "boot2-libraries-resolved",
+                    "boot2-tools-version",
+                    "boot2-kmod-version",
+                    "boot2-module-version",
+                    "boot2-active-before-import",
+                    "pool-import-unit-ran",
+                    "pool-imported",
+                    "dataset-mounted",
+                    "checksum-identical",
+                    "check-after-update-rc",
+                    "store-keeps-previous",
+                    "release-files-" + Lab.flatcarVersion());
+            assertTrue(
+                    second.checks().keySet().stream().anyMatch(k -> k.startsWith("boot2-stock-module-")),
+                    second::toString);
+            JsonNode s2 = second.json("boot2");
+            assertInstalled(s2, Lab.nextZfsVersion(), Lab.nextKernel());
+            assertLive(s2, Lab.nextZfsVersion());
+            assertEquals(
+                    "file://" + GUEST_MIRROR + "/",
+                    s2.path("config").path("MIRRORS").path("value").asText(),
+                    s2::toPrettyString);
+            assertFalse(
+                    s2.path("config").path("MIRRORS").path("source").asText().isEmpty(), s2::toPrettyString);
+
+            VmBoot third = vm.kernel(Lab.kernel()).reboot(BOOT);
+            third.assertChecks(
+                    "boot3-kernel",
+                    "boot3-os-version",
+                    "boot3-boot-unit-ran",
+                    "boot3-boot-unit-not-failed",
+                    "boot3-module-loaded",
+                    "boot3-tools-version",
+                    "boot3-kmod-version",
+                    "boot3-module-version",
+                    "boot3-active-before-import",
+                    "pool-imported",
+                    "checksum-identical");
+            JsonNode s3 = third.json("boot3");
+            assertInstalled(s3, Lab.zfsVersion(), Lab.kernel());
+            assertLive(s3, Lab.zfsVersion());
+        }
+    }
+
+    /**
+     * Scenario 2 (update-missing.sh): no archive for the next version anywhere. The gate says so; the node reboots
+     * anyway and comes up without ZFS, says what is missing, and an install with the archive brings the pool back
+     * without a reboot.
+     */
+    @Test
+    void anUpdateWithoutAnArchiveBootsWithoutZfsAndSaysWhatIsMissing() throws Exception {
+        try (VmLab vm = vm("update-missing", "update-missing.sh", "overlay")) {
+            mirror(vm);
+            vm.file(next, "archives/" + next.getFileName());
+            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
+            first.assertChecks(
+                    "boot1-kernel",
+                    "install-rc",
+                    "boot1-module-version",
+                    "pool-created",
+                    "prepare-missing-fails",
+                    "store-without-next",
+                    "check-missing-rc",
+                    "check-missing-says-why",
+                    "release-files-" + Lab.nextFlatcarVersion());
+            assertEquals(3, first.rc("check-missing"), first::toString);
+
+            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
+            second.assertChecks(
+                    "boot2-kernel",
+                    "booted-to-multi-user",
+                    "boot2-boot-unit-ran",
+                    "boot2-boot-unit-not-failed",
+                    "missing-no-module",
+                    "missing-no-zfs-binary",
+                    "missing-pool-disk-untouched",
+                    "missing-journal-says-what",
+                    "status-missing-rc",
+                    "missing-status-says-what",
+                    "install-next-rc",
+                    "after-install-module-loaded",
+                    "after-install-tools-version",
+                    "after-install-kmod-version",
+                    "after-install-module-version",
+                    "after-install-pool-imported",
+                    "after-install-same-pool",
+                    "after-install-checksum-identical");
+            JsonNode missing = second.json("missing");
+            assertFalse(missing.path("live").path("moduleLoaded").asBoolean(true), missing::toPrettyString);
+            assertFalse(missing.path("boot").path("outcome").asText().isEmpty(), missing::toPrettyString);
+            assertFalse(missing.path("boot").path("detail").asText().isEmpty(), missing::toPrettyString);
+            JsonNode after = second.json("after-install");
+            assertInstalled(after, Lab.nextZfsVersion(), Lab.nextKernel());
+            assertLive(after, Lab.nextZfsVersion());
+        }
+    }
+
+    static void assertInstalled(JsonNode status, String zfs, String kernel) {
+        assertEquals(zfs, status.path("installed").path("zfsVersion").asText(), status::toPrettyString);
+        assertEquals(kernel, status.path("installed").path("kernel").asText(), status::toPrettyString);
+    }
+
+    static void assertLive(JsonNode status, String zfs) {
+        JsonNode live = status.path("live");
+        assertTrue(live.path("active").asBoolean(false), status::toPrettyString);
+        assertTrue(live.path("moduleLoaded").asBoolean(false), status::toPrettyString);
+        assertTrue(live.path("zfsVersion").asText().contains(zfs), status::toPrettyString);
+        assertTrue(live.path("kmodVersion").asText().contains(zfs), status::toPrettyString);
+        boolean seen = false;
+        for (JsonNode pool : live.path("pools")) {
+            if (pool.path("name").asText().equals(LiveInstallIT.POOL)) {
+                assertEquals("ONLINE", pool.path("health").asText(), status::toPrettyString);
+                seen = true;
+            }
+        }
+        assertTrue(seen, () -> "pool " + LiveInstallIT.POOL + " listed: " + status.toPrettyString());
+    }
+}
