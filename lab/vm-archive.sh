@@ -66,13 +66,17 @@ jar_key() {
 import hashlib, sys, zipfile
 # What shapes the archive's bytes: the in-container script, collection, packing, host facts, units, overlay.
 # The engine, download and import classes (io/corezfs/docker, net, devcontainer, compile/BuildRun) do not, so
-# changing them costs no recompile.
+# changing them costs no recompile. Nor do the classes that decide where an archive is looked for and whether a build
+# may run (archive/store: the locator, mirror index, node store; host/NodeConfig: the node's settings, none in the lab's
+# host root): they never touch the bytes of the archive that is built.
 prefixes = ("io/corezfs/compile/build-zfs.sh", "io/corezfs/compile/TreeCollector",
             "io/corezfs/compile/Builder", "io/corezfs/zfs/zfs-releases", "io/corezfs/archive/", "io/corezfs/host/",
             "io/corezfs/trust/Hashes", "io/corezfs/JsonMapping", "io/corezfs/units/", "io/corezfs/overlay/", "io/corezfs/version.properties")
+excluded = ("io/corezfs/archive/store/", "io/corezfs/host/NodeConfig")
 h = hashlib.sha256()
 with zipfile.ZipFile(sys.argv[1]) as z:
-    for name in sorted(n for n in z.namelist() if n.startswith(prefixes) and not n.endswith("/")):
+    for name in sorted(n for n in z.namelist()
+                       if n.startswith(prefixes) and not n.startswith(excluded) and not n.endswith("/")):
         h.update(name.encode() + b"\0" + hashlib.sha256(z.read(name)).digest())
 print(h.hexdigest())
 EOF
