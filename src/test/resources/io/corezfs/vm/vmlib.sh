@@ -76,6 +76,7 @@ run_cli() {
     echo "RC $name $RC"
     sed "s/^/  [$name err] /" "$errf"
     printf '%s\n' "$OUT" | sed "s/^/  [$name out] /"
+    # shellcheck disable=SC2034  # read by the scenario scripts that source this file
     ERR=$(cat "$errf")
     rm -f "$errf"
     jvm_check "$name"
