@@ -225,7 +225,7 @@ class UpdateIT {
                     "boot2-kernel",
                     "booted-to-multi-user",
                     "boot2-boot-unit-ran",
-                    "boot2-boot-unit-not-failed",
+                    "boot2-boot-unit-exit",
                     "missing-no-module",
                     "missing-no-zfs-binary",
                     "missing-pool-disk-untouched",
@@ -242,7 +242,9 @@ class UpdateIT {
                     "after-install-checksum-identical");
             JsonNode missing = second.json("missing");
             assertFalse(missing.path("live").path("moduleLoaded").asBoolean(true), missing::toPrettyString);
-            assertFalse(missing.path("boot").path("outcome").asText().isEmpty(), missing::toPrettyString);
+            assertEquals("off", missing.path("boot").path("outcome").asText(), missing::toPrettyString);
+            assertEquals(
+                    "sudo corezfs install", missing.path("boot").path("command").asText(), missing::toPrettyString);
             assertFalse(missing.path("boot").path("detail").asText().isEmpty(), missing::toPrettyString);
             JsonNode after = second.json("after-install");
             assertInstalled(after, Lab.nextZfsVersion(), Lab.nextKernel());

@@ -40,7 +40,7 @@ case $LAB_BOOT in
 2)
     check_eq boot2-kernel "$NEXT_KERNEL" "$(uname -r)"
     check booted-to-multi-user systemctl is-active multi-user.target
-    check_boot_unit boot2
+    check_boot_unit boot2 off
     check_not missing-no-module test -d /sys/module/zfs
     check_not missing-no-zfs-binary sh -c 'command -v zpool'
     check_eq missing-pool-disk-untouched "zfs_member $POOL" \
