@@ -43,6 +43,12 @@ public final class LiveInstaller {
     public static final String BOOT_UNIT = "corezfs-boot.service";
     /** Started by the boot unit only, when it builds (BUILD=boot). */
     public static final String BOOT_LATE_UNIT = "corezfs-boot-late.service";
+
+    /** Prepares the next OS version's archive; started by corezfs-prepare.timer, which the archive's preset enables. */
+    public static final String PREPARE_UNIT = "corezfs-prepare.service";
+
+    /** The units that run this tool, written with its launcher's path by every live install, outside any archive. */
+    static final List<String> TOOL_UNITS = List.of(BOOT_UNIT, BOOT_LATE_UNIT, PREPARE_UNIT);
     /** Room beyond BOOT_FETCH_TIMEOUT for the boot unit: one archive's download (bounded at 10 minutes) and apply. */
     static final long BOOT_HEADROOM_SECONDS = 900;
 
@@ -249,6 +255,7 @@ public final class LiveInstaller {
                 "etc/systemd/system/" + PENDING_UNIT,
                 "etc/systemd/system/" + BOOT_UNIT,
                 "etc/systemd/system/" + BOOT_LATE_UNIT,
+                "etc/systemd/system/" + PREPARE_UNIT,
                 Activation.EXTENSION_LINK,
                 PENDING_DIR,
                 Activation.MODE_FILE));
@@ -281,7 +288,7 @@ public final class LiveInstaller {
         removeToolUnits();
         try {
             // Before the archive's files: their removal takes the directories the install created once empty.
-            for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
+            for (String unit : TOOL_UNITS) {
                 Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
             }
         } catch (IOException e) {
@@ -389,7 +396,7 @@ public final class LiveInstaller {
             timeout = 3600 + BOOT_HEADROOM_SECONDS;
         }
         try {
-            for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
+            for (String unit : TOOL_UNITS) {
                 String text = resource("/io/corezfs/units/" + unit)
                         .replace("@LAUNCHER@", launcher.get().toString())
                         .replace("@TIMEOUT@", Long.toString(timeout));
@@ -464,7 +471,7 @@ public final class LiveInstaller {
             systemctl.disable(mode.unit());
             if (wasFresh) {
                 systemctl.disable(BOOT_UNIT);
-                for (String unit : List.of(BOOT_UNIT, BOOT_LATE_UNIT)) {
+                for (String unit : TOOL_UNITS) {
                     Files.deleteIfExists(root.resolve("etc/systemd/system").resolve(unit));
                 }
                 removeToolUnits();

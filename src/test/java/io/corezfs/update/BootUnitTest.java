@@ -89,6 +89,8 @@ class BootUnitTest {
         assertFalse(u.contains("@"), u);
         assertTrue(Files.readString(root.resolve("etc/systemd/system/" + BootReconciler.LATE_UNIT))
                 .contains("ExecStart=/opt/corezfs-tool/bin/corezfs boot --late"));
+        assertTrue(Files.readString(root.resolve("etc/systemd/system/corezfs-prepare.service"))
+                .contains("ExecStart=/opt/corezfs-tool/bin/corezfs prepare --from-update-engine"));
         List<String> calls = host.calls();
         int enable = calls.indexOf("systemctl enable --no-reload corezfs-boot.service");
         assertTrue(enable >= 0 && enable < calls.indexOf("systemctl daemon-reload"), calls::toString);
@@ -97,6 +99,7 @@ class BootUnitTest {
         assertEquals(0, un.exitCode(), un::toString);
         assertFalse(Files.exists(written));
         assertFalse(Files.exists(root.resolve("etc/systemd/system/" + BootReconciler.LATE_UNIT)));
+        assertFalse(Files.exists(root.resolve("etc/systemd/system/corezfs-prepare.service")));
         assertTrue(host.calls().contains("systemctl disable --no-reload corezfs-boot.service"), host.calls()::toString);
     }
 }

@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The prepare units ship in every archive (units/ is copied in by the build) and the preset enables the timer. */
+/**
+ * The timer ships in every archive and its preset enables it; the service runs this tool, so install writes it with its
+ * launcher's path (BootUnitTest checks that), like the boot units.
+ */
 class PrepareUnitsTest {
     private static String unit(String name) throws IOException {
         try (InputStream in = PrepareUnitsTest.class.getResourceAsStream("/io/corezfs/units/" + name)) {
@@ -25,7 +28,7 @@ class PrepareUnitsTest {
         for (String want : List.of(
                 "Type=oneshot",
                 "Wants=network-online.target",
-                "ExecStart=/opt/bin/corezfs prepare --from-update-engine")) {
+                "ExecStart=@LAUNCHER@ prepare --from-update-engine")) {
             assertTrue(lines.contains(want), want);
         }
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("After=") && l.contains("network-online.target")));
