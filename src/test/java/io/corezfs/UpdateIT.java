@@ -252,6 +252,90 @@ class UpdateIT {
         }
     }
 
+    /**
+     * Issue 14's VM scenario (update-trust.sh): a node that trusts one signing key refuses, at boot, the next version's
+     * archive from a mirror where its bytes were changed after signing (the stale signature and the signed index stay),
+     * and stays without ZFS for the new kernel rather than load it; the correctly signed mirror then proceeds.
+     */
+    @Test
+    void aTamperedArchiveIsRefusedAtBootThenTheSignedOneProceeds() throws Exception {
+        try (VmLab vm = vm("trust", "update-trust.sh", "sysext")) {
+            Path keys = Files.createDirectories(vm.inject().getParent().resolve("keys"));
+            Path key = keys.resolve("signing");
+            Files.deleteIfExists(key);
+            Files.deleteIfExists(keys.resolve("signing.pub"));
+            LiveInstallIT.Result g = LiveInstallIT.run(
+                    Duration.ofMinutes(1),
+                    "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "builds@corezfs.lab", "-f", key.toString());
+            assertEquals(0, g.code(), () -> g.out() + g.err());
+            Files.writeString(
+                    vm.inject().resolve("trusted-keys"),
+                    "builds@corezfs.lab " + Files.readString(keys.resolve("signing.pub")));
+
+            Path tool = VmLab.repo().resolve("target/corezfs/bin/corezfs");
+            Path good = Files.createDirectories(vm.inject().resolve("mirror-good"));
+            Files.copy(next, good.resolve(next.getFileName()));
+            LiveInstallIT.Result p = LiveInstallIT.run(
+                    Duration.ofMinutes(2), tool.toString(), "publish", "--sign-key", key.toString(), good.toString());
+            assertEquals(0, p.code(), () -> p.out() + p.err());
+
+            // The same signed index and signature, over bytes changed after signing (same size, one byte flipped).
+            Path bad = Files.createDirectories(vm.inject().resolve("mirror-bad"));
+            for (String f : List.of("index.json", "index.json.sig", next.getFileName() + ".sig")) {
+                Files.copy(good.resolve(f), bad.resolve(f));
+            }
+            byte[] bytes = Files.readAllBytes(next);
+            bytes[bytes.length / 2] ^= 0x01;
+            Files.write(bad.resolve(next.getFileName()), bytes);
+            vm.env(
+                    "BUNDLE", "corezfs-bundle.tar.gz",
+                    "ARCHIVE", current.getFileName().toString(),
+                    "MODE", "sysext",
+                    "BAD_MIRROR_DIR", "/root/inject/mirror-bad",
+                    "GOOD_MIRROR_DIR", "/root/inject/mirror-good",
+                    "CURRENT_VERSION", Lab.flatcarVersion(),
+                    "CURRENT_KERNEL", Lab.kernel(),
+                    "CURRENT_ZFS", Lab.zfsVersion(),
+                    "NEXT_VERSION", Lab.nextFlatcarVersion(),
+                    "NEXT_KERNEL", Lab.nextKernel(),
+                    "NEXT_ZFS", Lab.nextZfsVersion());
+
+            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
+            first.assertChecks(
+                    "boot1-kernel",
+                    "install-rc",
+                    "boot1-module-version",
+                    "pool-created",
+                    "trust-configured",
+                    "release-files-" + Lab.nextFlatcarVersion());
+
+            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
+            second.assertChecks(
+                    "boot2-kernel",
+                    "booted-to-multi-user",
+                    "trust-boot-unit-ran",
+                    "trust-boot-unit-exit",
+                    "trust-no-module",
+                    "trust-store-untouched",
+                    "trust-pool-disk-untouched",
+                    "install-signed-rc",
+                    "install-signed-says-signer",
+                    "signed-module-loaded",
+                    "signed-tools-version",
+                    "signed-kmod-version",
+                    "signed-module-version",
+                    "signed-pool-imported",
+                    "signed-checksum-identical");
+            JsonNode refused = second.json("refused");
+            assertEquals("refused", refused.path("boot").path("outcome").asText(), refused::toPrettyString);
+            assertTrue(
+                    refused.path("boot").path("detail").asText().contains("does not match the mirror's index"),
+                    refused::toPrettyString);
+            assertFalse(refused.path("live").path("moduleLoaded").asBoolean(true), refused::toPrettyString);
+            assertLive(second.json("signed"), Lab.nextZfsVersion());
+        }
+    }
+
     static void assertInstalled(JsonNode status, String zfs, String kernel) {
         assertEquals(zfs, status.path("installed").path("zfsVersion").asText(), status::toPrettyString);
         assertEquals(kernel, status.path("installed").path("kernel").asText(), status::toPrettyString);
