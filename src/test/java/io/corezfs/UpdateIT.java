@@ -266,7 +266,16 @@ class UpdateIT {
             Files.deleteIfExists(keys.resolve("signing.pub"));
             LiveInstallIT.Result g = LiveInstallIT.run(
                     Duration.ofMinutes(1),
-                    "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "builds@corezfs.lab", "-f", key.toString());
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    "builds@corezfs.lab",
+                    "-f",
+                    key.toString());
             assertEquals(0, g.code(), () -> g.out() + g.err());
             Files.writeString(
                     vm.inject().resolve("trusted-keys"),

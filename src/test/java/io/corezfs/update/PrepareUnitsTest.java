@@ -26,9 +26,7 @@ class PrepareUnitsTest {
     void theServiceRunsPrepareFromUpdateEngineOnceTheNetworkIsUp() throws IOException {
         List<String> lines = unit("corezfs-prepare.service").lines().toList();
         for (String want : List.of(
-                "Type=oneshot",
-                "Wants=network-online.target",
-                "ExecStart=@LAUNCHER@ prepare --from-update-engine")) {
+                "Type=oneshot", "Wants=network-online.target", "ExecStart=@LAUNCHER@ prepare --from-update-engine")) {
             assertTrue(lines.contains(want), want);
         }
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("After=") && l.contains("network-online.target")));
