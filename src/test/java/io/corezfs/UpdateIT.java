@@ -132,6 +132,7 @@ class UpdateIT {
                     "boot1-tools-version",
                     "boot1-module-version",
                     "pool-created",
+                    "boot1-boot-unit-matched",
                     "check-running-rc",
                     "check-before-rc",
                     "prepare-timer-enabled",

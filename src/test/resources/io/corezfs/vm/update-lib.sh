@@ -119,7 +119,17 @@ check_boot_unit() {
     else
         check_not "$p-boot-unit-not-failed" systemctl is-failed --quiet corezfs-boot.service
     fi
-    info "corezfs-boot.service: $(journalctl -b --no-pager -o cat -u corezfs-boot.service 2>&1 | tail -n 20 | tr '\n' '|')"
+    boot_unit_time "$p-boot-unit"
+    info "corezfs-boot.service: $(journalctl -b --no-pager -o short-monotonic -u corezfs-boot.service 2>&1 | tail -n 20 | tr '\n' '|')"
+}
+# boot_unit_time NAME: "TIME NAME <seconds>" for corezfs-boot.service's last run, from systemd's own timestamps.
+boot_unit_time() {
+    local start end
+    start=$(systemctl show -p ExecMainStartTimestampMonotonic --value corezfs-boot.service)
+    end=$(systemctl show -p ExecMainExitTimestampMonotonic --value corezfs-boot.service)
+    if ((start > 0 && end >= start)); then
+        echo "TIME $1 $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
+    fi
 }
 # ZFS was active (corezfs-boot done, the activation unit up) before zfs-import-cache.service started.
 check_active_before_import() {

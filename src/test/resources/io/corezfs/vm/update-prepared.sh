@@ -27,6 +27,10 @@ case $LAB_BOOT in
     check_active boot1 "$MODE"
     check_zfs_is boot1 "$CURRENT_ZFS"
     make_pool
+    # What the boot unit costs when nothing changed (the installed archive matches), to set against the swap at boot 2
+    # (BENCHMARKS.md, "The boot with a swap").
+    check boot1-boot-unit-matched systemctl restart corezfs-boot.service
+    boot_unit_time boot1-boot-unit-matched
     # Nothing pending: the gate asks for the running version's archive, which the install left in the store.
     run_cli check-running prepare --check
     check_eq check-running-rc 0 "$RC"
