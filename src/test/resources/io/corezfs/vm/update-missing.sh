@@ -59,12 +59,8 @@ case $LAB_BOOT in
     check_zfs_live after-install
     check_active after-install "$MODE"
     check_zfs_is after-install "$NEXT_ZFS"
-    # The install brings the pool back without a reboot; the import units may still be running when it returns.
-    for ((i = 0; i < 60; i++)); do
-        [[ $(zpool list -H -o health $POOL 2>/dev/null) == ONLINE ]] && break
-        sleep 1
-    done
-    check_eq after-install-pool-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1 | tr "\t" " ")"
+    # The install brings the pool back without a reboot: it queues the import units.
+    wait_pool_back after-install
     check_eq after-install-same-pool "$(cat /var/lib/corezfs-lab/pool.guid 2>/dev/null)" \
         "$(zpool get -H -o value guid $POOL 2>&1)"
     check_eq after-install-dataset-mounted yes "$(zfs get -H -o value mounted $POOL/data 2>&1)"

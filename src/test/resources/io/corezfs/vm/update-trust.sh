@@ -42,11 +42,8 @@ case $LAB_BOOT in
     if grep -q "signed by" <<<"$ERR"; then ok install-signed-says-signer; else fail install-signed-says-signer "$ERR"; fi
     check_zfs_live signed
     check_zfs_is signed "$NEXT_ZFS"
-    for ((i = 0; i < 60; i++)); do
-        [[ $(zpool list -H -o health $POOL 2>/dev/null) == ONLINE ]] && break
-        sleep 1
-    done
-    check_eq signed-pool-imported "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1 | tr "\t" " ")"
+    # The install brings the pool back without a reboot: it queues the import units.
+    wait_pool_back signed
     udevadm settle
     for ((i = 0; i < 50; i++)); do [[ -e /dev/zvol/$POOL/volclone ]] && break; sleep 0.2; done
     check_eq signed-checksum-identical "$(cat /var/lib/corezfs-lab/pool.fingerprint 2>/dev/null)" \
