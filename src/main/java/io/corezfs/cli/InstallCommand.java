@@ -157,8 +157,8 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
 
     @Option(
             names = "--allow-downgrade",
-            description = "Install an archive older than the one installed for the same OS version and kernel"
-                    + " (an older ZFS, or the same ZFS built earlier); refused otherwise (exit 5).")
+            description = "Install an archive with an older ZFS release than the one installed for the same OS"
+                    + " version and kernel; refused otherwise (exit 5).")
     boolean allowDowngrade;
 
     @Mixin
@@ -322,8 +322,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
     }
 
     /**
-     * An older archive for the same target than the one installed (an older ZFS, or the same ZFS built earlier) is
-     * refused unless asked for: a validly signed but old archive with a known bug is exactly what an attacker who can
+     * An older archive for the same target than the one installed (an older ZFS release) is refused unless asked for: a validly signed but old archive with a known bug is exactly what an attacker who can
      * only replay a mirror's past content would offer.
      */
     private void refuseDowngrade(Path hostRoot, Path offered) {
@@ -344,8 +343,9 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
         if (!sameTarget) {
             return;
         }
-        int zfs = io.corezfs.zfs.ZfsVersion.ORDER.compare(want.zfsVersion(), have.zfsVersion());
-        if (zfs < 0 || (zfs == 0 && want.buildEpoch() < have.buildEpoch())) {
+        // By ZFS release only: a build's epoch is its source's date (reproducible builds), so two builds of one release
+        // cannot be ordered by it, and a repack or rebuild of the same release is not a downgrade.
+        if (io.corezfs.zfs.ZfsVersion.ORDER.compare(want.zfsVersion(), have.zfsVersion()) < 0) {
             throw CorezfsException.verification("refusing a downgrade: " + offered.getFileName() + " (ZFS "
                     + want.zfsVersion() + ", built " + java.time.Instant.ofEpochSecond(want.buildEpoch())
                     + ") is older than the installed " + installed.get().archive() + " (ZFS " + have.zfsVersion()

@@ -249,4 +249,18 @@ class TrustRefusalsTest {
         Cli.Run allowed = corezfs("install", "--archive", older.toString(), "--allow-downgrade");
         assertEquals(0, allowed.exitCode(), allowed::toString);
     }
+
+    @Test
+    void aRebuildOfTheSameReleaseIsNotADowngrade() {
+        // The same release with an earlier build epoch (an original after a later repack): same ZFS, no downgrade.
+        Path same = TarBuilder.typicalTree()
+                .file("etc/zfs/build", "rebuilt\n")
+                .editManifest(m -> m.put("buildEpoch", 1L))
+                .writeTo(work.resolve("same").resolve(NAME));
+        sign(same, key);
+
+        Cli.Run r = corezfs("install", "--archive", same.toString());
+
+        assertEquals(0, r.exitCode(), r::toString);
+    }
 }
