@@ -41,12 +41,49 @@ final class Presenter {
                     mode.unit() + " did not become active" + systemctl.journalHint(mode.unit()));
         }
         // Pools already on the host's disks import now, as at every boot; queued, not awaited, so a slow disk
-        // scan does not hold the install (zfs.target's units report in the journal as usual).
+        // scan does not hold the install (zfs.target's units report in the journal as usual). A boot that ran
+        // without ZFS (its module did not fit the kernel) has reached zfs.target already, with the import and mount
+        // units skipped by their conditions, and starting an active target does not run them again: so the units
+        // its targets want are queued by name too. The import units still choose cache or scan by their conditions.
+        List<String> wanted = wantedByZfsTargets();
+        if (!wanted.isEmpty()) {
+            List<String> start = new ArrayList<>(List.of("systemctl", "start", "--no-block"));
+            start.addAll(wanted);
+            LiveSystem.Result w = sys.run(start);
+            if (!w.ok()) {
+                reporter.warn("ZFS's import and mount units could not be queued (" + w.lastLine()
+                        + "); see journalctl -u zfs-import-cache.service");
+            }
+        }
         LiveSystem.Result r = sys.run(List.of("systemctl", "start", "--no-block", "zfs.target"));
         if (!r.ok()) {
             reporter.warn("zfs.target could not be queued (" + r.lastLine()
                     + "); see journalctl -u zfs-import-cache.service");
         }
+    }
+
+    /** The units zfs.target and its import and volume targets want (enabled ones), as systemd reports them. */
+    private List<String> wantedByZfsTargets() {
+        LiveSystem.Result r = sys.run(List.of(
+                "systemctl",
+                "show",
+                "-p",
+                "Wants",
+                "--value",
+                "zfs.target",
+                "zfs-import.target",
+                "zfs-volumes.target"));
+        List<String> out = new ArrayList<>();
+        if (!r.ok()) {
+            return out;
+        }
+        for (String name : r.output().trim().split("\\s+")) {
+            // Only ZFS's own units: whatever else a target wants is not this install's to start.
+            if (name.matches("zfs-[a-z0-9-]+\\.service") && !out.contains(name)) {
+                out.add(name);
+            }
+        }
+        return out;
     }
 
     /**

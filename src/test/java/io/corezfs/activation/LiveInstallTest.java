@@ -82,6 +82,27 @@ class LiveInstallTest {
     }
 
     @Test
+    void aBootThatRanWithoutZfsGetsItsImportAndMountUnitsStartedByName() throws IOException {
+        // The boot reached zfs.target with these skipped (no module then); starting the active target runs nothing.
+        host.override(
+                "systemctl show -p Wants --value zfs.target zfs-import.target zfs-volumes.target",
+                0,
+                "zfs-import.target zfs-mount.service zfs-zed.service zfs-volumes.target\n"
+                        + "zfs-import-cache.service zfs-import-scan.service\nzfs-volume-wait.service\n"
+                        + "some-other.service\n");
+        archive(NAME);
+
+        Cli.Run r = corezfs("install", "--mode", "overlay");
+
+        assertEquals(0, r.exitCode(), r::toString);
+        List<String> calls = host.calls();
+        String start = "systemctl start --no-block zfs-mount.service zfs-zed.service zfs-import-cache.service"
+                + " zfs-import-scan.service zfs-volume-wait.service";
+        assertTrue(calls.contains(start), calls::toString);
+        assertTrue(calls.indexOf(start) < calls.indexOf("systemctl start --no-block zfs.target"), calls::toString);
+    }
+
+    @Test
     void autoPicksSysextWhereTheHostHasItAndBindsTheExtensionToThisOsVersion() throws IOException {
         host.withSysext();
         archive(NAME);
