@@ -47,8 +47,13 @@ final class Presenter {
         // its targets want are queued by name too. The import units still choose cache or scan by their conditions.
         List<String> wanted = wantedByZfsTargets();
         if (!wanted.isEmpty()) {
+            // zfs-mount.service is ordered only after zfs-import.target. An active target gets no job, so the mount
+            // would race the import (and find nothing to mount); a stopped one gets a real start job that waits for
+            // the import units and holds the mount until they are done. Stopping a target stops nothing else.
+            sys.run(List.of("systemctl", "stop", "zfs-import.target"));
             List<String> start = new ArrayList<>(List.of("systemctl", "start", "--no-block"));
             start.addAll(wanted);
+            start.add("zfs-import.target");
             LiveSystem.Result w = sys.run(start);
             if (!w.ok()) {
                 reporter.warn("ZFS's import and mount units could not be queued (" + w.lastLine()

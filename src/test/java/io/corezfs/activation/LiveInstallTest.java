@@ -97,8 +97,9 @@ class LiveInstallTest {
         assertEquals(0, r.exitCode(), r::toString);
         List<String> calls = host.calls();
         String start = "systemctl start --no-block zfs-mount.service zfs-zed.service zfs-import-cache.service"
-                + " zfs-import-scan.service zfs-volume-wait.service";
+                + " zfs-import-scan.service zfs-volume-wait.service zfs-import.target";
         assertTrue(calls.contains(start), calls::toString);
+        assertTrue(calls.indexOf("systemctl stop zfs-import.target") < calls.indexOf(start), calls::toString);
         assertTrue(calls.indexOf(start) < calls.indexOf("systemctl start --no-block zfs.target"), calls::toString);
     }
 
