@@ -145,23 +145,3 @@ check_active_before_import() {
         fail "$p-active-before-import" "corezfs-boot done $boot_done, $unit active $act, import started $imp"
     fi
 }
-
-# wait_pool_back PREFIX: after a live install, the pool comes back through the import units the install queued (not
-# started here, which would prove nothing). Waits up to 5 minutes (an import under TCG on a busy host is slow), then
-# checks; on failure the import units' state and journal are printed for the record.
-wait_pool_back() {
-    local p=$1 i
-    for ((i = 0; i < 300; i++)); do
-        [[ $(zpool list -H -o health $POOL 2>/dev/null) == ONLINE ]] && break
-        sleep 1
-    done
-    info "pool back after ${i}s; jobs: $(systemctl list-jobs --no-pager 2>&1 | tr '\n' '|')"
-    if [[ $(zpool list -H -o health $POOL 2>/dev/null) != ONLINE ]]; then
-        info "import units: $(systemctl status --no-pager zfs.target zfs-import.target zfs-import-cache.service \
-            zfs-import-scan.service 2>&1 | tr '\n' '|')"
-        info "import journal: $(journalctl -b --no-pager -o cat -u zfs-import-cache.service -u zfs-import-scan.service \
-            2>&1 | tail -n 20 | tr '\n' '|')"
-        info "/etc/zfs: $(ls -la /etc/zfs 2>&1 | tr '\n' '|')"
-    fi
-    check_eq "$p-pool-imported" "$POOL ONLINE" "$(zpool list -H -o name,health $POOL 2>&1 | tr "\t" " ")"
-}
