@@ -198,6 +198,129 @@ class UpdateIT {
         }
     }
 
+    /**
+     * Scenario 2 (update-missing.sh): an update for which no archive exists anywhere. The gate says what is missing
+     * before the reboot; the node still boots the new version, without ZFS, and says which archive it lacks; once
+     * the operator installs that archive live, ZFS comes up and the pool imports and mounts by itself.
+     */
+    @Test
+    void anUpdateWithoutAnArchiveBootsWithoutZfsAndSaysWhatIsMissing() throws Exception {
+        try (VmLab vm = vm("update-missing", "update-missing.sh", "overlay")) {
+            mirror(vm);
+            vm.file(next, "archives/" + next.getFileName());
+            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
+            first.assertChecks(
+                    "boot1-kernel", "install-rc", "pool-created", "check-missing-rc", "check-missing-names-version");
+            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
+            second.assertChecks(
+                    "boot2-kernel",
+                    "boot2-os-version",
+                    "boot2-boot-unit-ran",
+                    "boot2-boot-unit-exit",
+                    "booted-to-multi-user",
+                    "boot2-no-module",
+                    "boot2-pool-untouched",
+                    "boot2-journal-says-missing",
+                    "install-next-rc",
+                    "boot2-module-loaded",
+                    "boot2-libraries-resolved",
+                    "boot2-tools-version",
+                    "boot2-module-version",
+                    "pool-import-unit-ran",
+                    "pool-imported",
+                    "dataset-mounted",
+                    "checksum-identical");
+            JsonNode off = second.json("boot2-off");
+            assertFalse(off.path("live").path("active").asBoolean(true), off::toPrettyString);
+            assertTrue(off.toString().contains(Lab.nextFlatcarVersion()), off::toPrettyString);
+            JsonNode s2 = second.json("boot2");
+            assertInstalled(s2, Lab.nextZfsVersion(), Lab.nextKernel());
+            assertLive(s2, Lab.nextZfsVersion());
+        }
+    }
+
+    /**
+     * Issue 14's VM case (update-trust.sh): the node trusts the builder's key, and its mirror was rewritten by someone
+     * holding another key (a tampered archive, signed, and an index signed, by that key). The boot refuses it and
+     * names the key, ZFS stays off and nothing changes; a manual install of the tampered archive is refused the same
+     * way; the builder's signed archive then installs and the pool comes back.
+     */
+    @Test
+    void aTamperedArchiveIsRefusedAtBootThenTheSignedOneProceeds() throws Exception {
+        try (VmLab vm = vm("update-trust", "update-trust.sh", "sysext")) {
+            Path keys = vm.inject().resolveSibling("keys");
+            Files.createDirectories(keys);
+            Path builder = sshKey(keys, "builder");
+            Path evil = sshKey(keys, "evil");
+            Files.writeString(
+                    vm.inject().resolve("trusted-keys"),
+                    "builds@corezfs.lab " + Files.readString(keys.resolve("builder.pub")));
+            vm.file(next, "archives/" + next.getFileName());
+            sign(vm.inject().resolve("archives/" + current.getFileName()), builder, "");
+            sign(vm.inject().resolve("archives/" + next.getFileName()), builder, "");
+            Path tampered = vm.inject().resolve("evil/" + next.getFileName());
+            Files.createDirectories(tampered.getParent());
+            byte[] bytes = Files.readAllBytes(next); // a copy: the cached archive is hard-linked elsewhere
+            bytes[bytes.length / 2] ^= 0x5a;
+            Files.write(tampered, bytes);
+            sign(tampered, evil, "");
+            Path mirror = vm.inject().resolve("mirror");
+            Files.createDirectories(mirror);
+            Files.copy(tampered, mirror.resolve(next.getFileName()));
+            Files.copy(Path.of(tampered + ".sig"), mirror.resolve(next.getFileName() + ".sig"));
+            sign(mirror, evil, "publish");
+            String evilPrint = fingerprint(keys.resolve("evil.pub"));
+            vm.env("EVIL_FINGERPRINT", evilPrint);
+
+            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
+            first.assertChecks("boot1-kernel", "install-rc", "boot1-module-version", "pool-created");
+            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
+            second.assertChecks(
+                    "boot2-kernel",
+                    "boot2-boot-unit-ran",
+                    "boot2-boot-unit-exit",
+                    "boot2-journal-names-key",
+                    "boot2-no-module",
+                    "boot2-installed-unchanged",
+                    "install-tampered-rc",
+                    "install-tampered-names-key",
+                    "install-tampered-changed-nothing",
+                    "install-tampered-no-module",
+                    "install-signed-rc",
+                    "boot2-module-version",
+                    "pool-imported",
+                    "dataset-mounted",
+                    "checksum-identical");
+        }
+    }
+
+    /** An ed25519 key pair NAME, NAME.pub made by the real ssh-keygen, as an operator makes one. */
+    static Path sshKey(Path dir, String name) throws IOException, InterruptedException {
+        Path key = dir.resolve(name);
+        LiveInstallIT.Result r = LiveInstallIT.run(
+                Duration.ofMinutes(1),
+                "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key.toString());
+        assertEquals(0, r.code(), () -> "ssh-keygen\n" + r.out() + r.err());
+        return key;
+    }
+
+    /** {@code corezfs archive sign FILE --key KEY}, or {@code corezfs publish DIR --sign-key KEY} with "publish". */
+    static void sign(Path what, Path key, String how) throws IOException, InterruptedException {
+        String tool = VmLab.repo().resolve("target/corezfs/bin/corezfs").toString();
+        LiveInstallIT.Result r = how.equals("publish")
+                ? LiveInstallIT.run(Duration.ofMinutes(2), tool, "publish", what.toString(), "--sign-key", key.toString())
+                : LiveInstallIT.run(
+                        Duration.ofMinutes(2), tool, "archive", "sign", what.toString(), "--key", key.toString());
+        assertEquals(0, r.code(), () -> "corezfs " + how + " " + what + "\n" + r.out() + r.err());
+    }
+
+    /** The key's SHA256 fingerprint as ssh-keygen -l prints it (and corezfs's refusals name it). */
+    static String fingerprint(Path pub) throws IOException, InterruptedException {
+        LiveInstallIT.Result r = LiveInstallIT.run(Duration.ofMinutes(1), "ssh-keygen", "-l", "-f", pub.toString());
+        assertEquals(0, r.code(), () -> "ssh-keygen -l\n" + r.out() + r.err());
+        return r.out().trim().split("\\s+")[1];
+    }
+
     static void assertInstalled(JsonNode status, String zfs, String kernel) {
         assertEquals(zfs, status.path("installed").path("zfsVersion").asText(), status::toPrettyString);
         assertEquals(kernel, status.path("installed").path("kernel").asText(), status::toPrettyString);

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -114,7 +115,7 @@ public final class VmLab implements AutoCloseable {
         return this;
     }
 
-    /** Writes {@code scenario.env} (sourced by vmlib.sh): KEY=value lines, values single-quoted. */
+    /** Adds to {@code scenario.env} (sourced by vmlib.sh): KEY=value lines, values single-quoted. */
     public VmLab env(String... keyValues) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i + 1 < keyValues.length; i += 2) {
@@ -124,7 +125,12 @@ public final class VmLab implements AutoCloseable {
                     .append("'\n");
         }
         try {
-            Files.writeString(inject().resolve("scenario.env"), b.toString(), StandardCharsets.UTF_8);
+            Files.writeString(
+                    inject().resolve("scenario.env"),
+                    b.toString(),
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -109,13 +109,16 @@ check_stock_module() {
     fail "$p-stock-module" "no loadable stock module among loop dummy vfat isofs nbd for $(uname -r)"
 }
 
-# check_boot_unit PREFIX [ok|off]: corezfs-boot.service ran this boot and either succeeded (ok) or left ZFS off with
-# exit 3, which shows it as failed in `systemctl --failed` on purpose (off); its journal is printed for the record.
+# check_boot_unit PREFIX [ok|off|off-refused]: corezfs-boot.service ran this boot and either succeeded (ok) or left ZFS
+# off with exit 3 (off) or with a refusal whose code the caller checks (off-refused); either shows it as failed in
+# `systemctl --failed` on purpose. Its journal is printed for the record.
 check_boot_unit() {
     local p=$1 want=${2:-ok}
     check "$p-boot-unit-ran" test "$(systemctl show -p ExecMainStartTimestampMonotonic --value corezfs-boot.service)" -gt 0
     if [[ $want == off ]]; then
         check_eq "$p-boot-unit-exit" 3 "$(systemctl show -p ExecMainStatus --value corezfs-boot.service)"
+    elif [[ $want == off-refused ]]; then
+        : # the caller checks the exit code of a refusal
     else
         check_not "$p-boot-unit-not-failed" systemctl is-failed --quiet corezfs-boot.service
     fi
@@ -144,4 +147,23 @@ check_active_before_import() {
     else
         fail "$p-active-before-import" "corezfs-boot done $boot_done, $unit active $act, import started $imp"
     fi
+}
+
+# zfs_units_state LABEL: one line with the state of ZFS's import and mount units (diagnostics).
+zfs_units_state() {
+    local u s=''
+    for u in zfs-import-cache.service zfs-import-scan.service zfs-import.target zfs-mount.service zfs.target; do
+        s+="$u=$(systemctl show -p ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ConditionResult --value "$u" 2>&1 | tr '\n' ','); "
+    done
+    info "units $1: $s jobs: $(systemctl list-jobs --no-legend 2>&1 | tr '\n' '|')"
+}
+# wait_mounted SECONDS: a live install queues the import and mount; wait until the dataset is mounted, or time out.
+wait_mounted() {
+    local i
+    for ((i = 0; i < $1; i++)); do
+        [[ $(zfs get -H -o value mounted $POOL/data 2>/dev/null) == yes ]] && { echo "TIME wait-mounted $i"; return 0; }
+        ((i % 15 == 0)) && zfs_units_state "wait-$i"
+        sleep 1
+    done
+    info "not mounted after $1 s"
 }
