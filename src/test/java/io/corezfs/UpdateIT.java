@@ -298,8 +298,7 @@ class UpdateIT {
     static Path sshKey(Path dir, String name) throws IOException, InterruptedException {
         Path key = dir.resolve(name);
         LiveInstallIT.Result r = LiveInstallIT.run(
-                Duration.ofMinutes(1),
-                "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key.toString());
+                Duration.ofMinutes(1), "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key.toString());
         assertEquals(0, r.code(), () -> "ssh-keygen\n" + r.out() + r.err());
         return key;
     }
@@ -308,7 +307,8 @@ class UpdateIT {
     static void sign(Path what, Path key, String how) throws IOException, InterruptedException {
         String tool = VmLab.repo().resolve("target/corezfs/bin/corezfs").toString();
         LiveInstallIT.Result r = how.equals("publish")
-                ? LiveInstallIT.run(Duration.ofMinutes(2), tool, "publish", what.toString(), "--sign-key", key.toString())
+                ? LiveInstallIT.run(
+                        Duration.ofMinutes(2), tool, "publish", what.toString(), "--sign-key", key.toString())
                 : LiveInstallIT.run(
                         Duration.ofMinutes(2), tool, "archive", "sign", what.toString(), "--key", key.toString());
         assertEquals(0, r.code(), () -> "corezfs " + how + " " + what + "\n" + r.out() + r.err());
