@@ -199,18 +199,48 @@ class UpdateIT {
     }
 
     /**
-     * Scenario 2 (update-missing.sh): an update for which no archive exists anywhere. The gate says what is missing
-     * before the reboot; the node still boots the new version, without ZFS, and says which archive it lacks; once
-     * the operator installs that archive live, ZFS comes up and the pool imports and mounts by itself.
+     * Issue 13's scenario 2 and issue 14's VM case (update-untrusted.sh): an update for which no usable archive
+     * exists. The node trusts the builder's key; its mirror was rewritten by someone holding another key (the next
+     * version's archive tampered with, signed by that key, under an index signed by that key). The gate says what is
+     * missing before the reboot; the node still boots the new version, without ZFS, refuses the mirror naming the key,
+     * changes nothing and says what is missing. A manual install of the tampered archive is refused the same way; the
+     * builder's signed archive then activates without a reboot, and the pool imports and mounts by itself.
      */
     @Test
-    void anUpdateWithoutAnArchiveBootsWithoutZfsAndSaysWhatIsMissing() throws Exception {
-        try (VmLab vm = vm("update-missing", "update-missing.sh", "overlay")) {
-            mirror(vm);
+    void anUpdateWithoutAUsableArchiveBootsWithoutZfsThenTheSignedArchiveInstallsLive() throws Exception {
+        try (VmLab vm = vm("update-untrusted", "update-untrusted.sh", "overlay")) {
+            Path keys = vm.inject().resolveSibling("keys");
+            Files.createDirectories(keys);
+            Path builder = sshKey(keys, "builder");
+            Path evil = sshKey(keys, "evil");
+            Files.writeString(
+                    vm.inject().resolve("trusted-keys"),
+                    "builds@corezfs.lab " + Files.readString(keys.resolve("builder.pub")));
             vm.file(next, "archives/" + next.getFileName());
+            sign(vm.inject().resolve("archives/" + current.getFileName()), builder, "");
+            sign(vm.inject().resolve("archives/" + next.getFileName()), builder, "");
+            Path tampered = vm.inject().resolve("evil/" + next.getFileName());
+            Files.createDirectories(tampered.getParent());
+            byte[] bytes = Files.readAllBytes(next); // a copy: the cached archive is hard-linked into the inject dir
+            bytes[bytes.length / 2] ^= 0x5a;
+            Files.write(tampered, bytes);
+            sign(tampered, evil, "");
+            Path mirror = vm.inject().resolve("mirror");
+            Files.createDirectories(mirror);
+            Files.copy(tampered, mirror.resolve(next.getFileName()));
+            Files.copy(Path.of(tampered + ".sig"), mirror.resolve(next.getFileName() + ".sig"));
+            sign(mirror, evil, "publish");
+            vm.env("EVIL_FINGERPRINT", fingerprint(keys.resolve("evil.pub")));
+
             VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
             first.assertChecks(
-                    "boot1-kernel", "install-rc", "pool-created", "check-missing-rc", "check-missing-names-version");
+                    "boot1-kernel",
+                    "install-rc",
+                    "install-checked-signature",
+                    "boot1-module-version",
+                    "pool-created",
+                    "check-missing-rc",
+                    "check-missing-names-version");
             VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
             second.assertChecks(
                     "boot2-kernel",
@@ -218,10 +248,16 @@ class UpdateIT {
                     "boot2-boot-unit-ran",
                     "boot2-boot-unit-exit",
                     "booted-to-multi-user",
+                    "boot2-journal-names-key",
+                    "boot2-journal-says-missing",
                     "boot2-no-module",
                     "boot2-pool-untouched",
-                    "boot2-journal-says-missing",
-                    "install-next-rc",
+                    "boot2-installed-unchanged",
+                    "install-tampered-rc",
+                    "install-tampered-names-key",
+                    "install-tampered-changed-nothing",
+                    "install-tampered-no-module",
+                    "install-signed-rc",
                     "boot2-module-loaded",
                     "boot2-libraries-resolved",
                     "boot2-tools-version",
@@ -236,61 +272,6 @@ class UpdateIT {
             JsonNode s2 = second.json("boot2");
             assertInstalled(s2, Lab.nextZfsVersion(), Lab.nextKernel());
             assertLive(s2, Lab.nextZfsVersion());
-        }
-    }
-
-    /**
-     * Issue 14's VM case (update-trust.sh): the node trusts the builder's key, and its mirror was rewritten by someone
-     * holding another key (a tampered archive, signed, and an index signed, by that key). The boot refuses it and
-     * names the key, ZFS stays off and nothing changes; a manual install of the tampered archive is refused the same
-     * way; the builder's signed archive then installs and the pool comes back.
-     */
-    @Test
-    void aTamperedArchiveIsRefusedAtBootThenTheSignedOneProceeds() throws Exception {
-        try (VmLab vm = vm("update-trust", "update-trust.sh", "sysext")) {
-            Path keys = vm.inject().resolveSibling("keys");
-            Files.createDirectories(keys);
-            Path builder = sshKey(keys, "builder");
-            Path evil = sshKey(keys, "evil");
-            Files.writeString(
-                    vm.inject().resolve("trusted-keys"),
-                    "builds@corezfs.lab " + Files.readString(keys.resolve("builder.pub")));
-            vm.file(next, "archives/" + next.getFileName());
-            sign(vm.inject().resolve("archives/" + current.getFileName()), builder, "");
-            sign(vm.inject().resolve("archives/" + next.getFileName()), builder, "");
-            Path tampered = vm.inject().resolve("evil/" + next.getFileName());
-            Files.createDirectories(tampered.getParent());
-            byte[] bytes = Files.readAllBytes(next); // a copy: the cached archive is hard-linked elsewhere
-            bytes[bytes.length / 2] ^= 0x5a;
-            Files.write(tampered, bytes);
-            sign(tampered, evil, "");
-            Path mirror = vm.inject().resolve("mirror");
-            Files.createDirectories(mirror);
-            Files.copy(tampered, mirror.resolve(next.getFileName()));
-            Files.copy(Path.of(tampered + ".sig"), mirror.resolve(next.getFileName() + ".sig"));
-            sign(mirror, evil, "publish");
-            String evilPrint = fingerprint(keys.resolve("evil.pub"));
-            vm.env("EVIL_FINGERPRINT", evilPrint);
-
-            VmBoot first = vm.kernel(Lab.kernel()).start(BOOT);
-            first.assertChecks("boot1-kernel", "install-rc", "boot1-module-version", "pool-created");
-            VmBoot second = vm.kernel(Lab.nextKernel()).reboot(BOOT);
-            second.assertChecks(
-                    "boot2-kernel",
-                    "boot2-boot-unit-ran",
-                    "boot2-boot-unit-exit",
-                    "boot2-journal-names-key",
-                    "boot2-no-module",
-                    "boot2-installed-unchanged",
-                    "install-tampered-rc",
-                    "install-tampered-names-key",
-                    "install-tampered-changed-nothing",
-                    "install-tampered-no-module",
-                    "install-signed-rc",
-                    "boot2-module-version",
-                    "pool-imported",
-                    "dataset-mounted",
-                    "checksum-identical");
         }
     }
 
