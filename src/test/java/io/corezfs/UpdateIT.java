@@ -12,6 +12,7 @@ import io.corezfs.testing.VmLab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,11 +220,7 @@ class UpdateIT {
             vm.file(next, "archives/" + next.getFileName());
             sign(vm.inject().resolve("archives/" + current.getFileName()), builder, "");
             sign(vm.inject().resolve("archives/" + next.getFileName()), builder, "");
-            Path tampered = vm.inject().resolve("evil/" + next.getFileName());
-            Files.createDirectories(tampered.getParent());
-            byte[] bytes = Files.readAllBytes(next); // a copy: the cached archive is hard-linked into the inject dir
-            bytes[bytes.length / 2] ^= 0x5a;
-            Files.write(tampered, bytes);
+            Path tampered = tamperedCopy(next, vm.inject().resolve("evil"), keys.resolve("tree"));
             sign(tampered, evil, "");
             Path mirror = vm.inject().resolve("mirror");
             Files.createDirectories(mirror);
@@ -273,6 +270,38 @@ class UpdateIT {
             assertInstalled(s2, Lab.nextZfsVersion(), Lab.nextKernel());
             assertLive(s2, Lab.nextZfsVersion());
         }
+    }
+
+    /**
+     * What someone who can write the mirror, but lacks the builder's key, would serve: the archive's tree with one
+     * file changed, packed again with {@code corezfs archive pack} so that its manifest and hashes are consistent, and
+     * under the same name. Only a signature can tell it from the real one.
+     */
+    static Path tamperedCopy(Path archive, Path dir, Path tree) throws IOException, InterruptedException {
+        Files.createDirectories(tree);
+        Files.createDirectories(dir);
+        LiveInstallIT.Result x = LiveInstallIT.run(
+                Duration.ofMinutes(2),
+                "tar", "-xzf", archive.toString(), "-C", tree.toString(), "--exclude", "corezfs-manifest.json");
+        assertEquals(0, x.code(), () -> "tar -x " + archive + "\n" + x.out() + x.err());
+        Path changed = tree.resolve("etc/default/zfs");
+        Files.writeString(changed, "\n# not the builder's\n", StandardOpenOption.APPEND);
+        Path out = dir.resolve(archive.getFileName());
+        String tool = VmLab.repo().resolve("target/corezfs/bin/corezfs").toString();
+        LiveInstallIT.Result p = LiveInstallIT.run(
+                Duration.ofMinutes(5),
+                tool,
+                "archive",
+                "pack",
+                tree.toString(),
+                "--zfs-version",
+                Lab.nextZfsVersion(),
+                "--root",
+                Lab.dir().resolve("hostroot-" + Lab.nextFlatcarVersion()).toString(),
+                "-o",
+                out.toString());
+        assertEquals(0, p.code(), () -> "corezfs archive pack\n" + p.out() + p.err());
+        return out;
     }
 
     /** An ed25519 key pair NAME, NAME.pub made by the real ssh-keygen, as an operator makes one. */
