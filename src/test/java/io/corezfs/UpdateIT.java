@@ -282,7 +282,13 @@ class UpdateIT {
         Files.createDirectories(dir);
         LiveInstallIT.Result x = LiveInstallIT.run(
                 Duration.ofMinutes(2),
-                "tar", "-xzf", archive.toString(), "-C", tree.toString(), "--exclude", "corezfs-manifest.json");
+                "tar",
+                "-xzf",
+                archive.toString(),
+                "-C",
+                tree.toString(),
+                "--exclude",
+                "corezfs-manifest.json");
         assertEquals(0, x.code(), () -> "tar -x " + archive + "\n" + x.out() + x.err());
         Path changed = tree.resolve("etc/default/zfs");
         Files.writeString(changed, "\n# not the builder's\n", StandardOpenOption.APPEND);
