@@ -40,30 +40,34 @@ final class Presenter {
                     ExitCode.ACTIVATION_FAILED,
                     mode.unit() + " did not become active" + systemctl.journalHint(mode.unit()));
         }
-        // Pools already on the host's disks import now, as at every boot; queued, not awaited, so a slow disk
-        // scan does not hold the install (zfs.target's units report in the journal as usual). A boot that ran
-        // without ZFS (its module did not fit the kernel) has reached zfs.target already, with the import and mount
-        // units skipped by their conditions, and starting an active target does not run them again: so the units
-        // its targets want are queued by name too. The import units still choose cache or scan by their conditions.
+        // Pools already on the host's disks import now, as at every boot. A boot that ran without ZFS (its module did
+        // not fit the kernel) has reached zfs.target already, with the import and mount units skipped by their
+        // conditions, and starting an active target does not run them again: so the units its targets want are
+        // started by name. The import first, awaited: in the lab VM, one start job for the import units, the import
+        // target and zfs-mount.service together still ran the mount before the import (the mount is ordered only
+        // after zfs-import.target), and found nothing to mount. Awaiting the import takes that ordering out of
+        // systemd's hands; the import units still choose cache or scan by their conditions.
         List<String> wanted = wantedByZfsTargets();
-        if (!wanted.isEmpty()) {
-            // zfs-mount.service is ordered only after zfs-import.target. An active target gets no job, so the mount
-            // would race the import (and find nothing to mount); a stopped one gets a real start job that waits for
-            // the import units and holds the mount until they are done. Stopping a target stops nothing else.
-            sys.run(List.of("systemctl", "stop", "zfs-import.target"));
-            List<String> start = new ArrayList<>(List.of("systemctl", "start", "--no-block"));
-            start.addAll(wanted);
-            start.add("zfs-import.target");
-            LiveSystem.Result w = sys.run(start);
-            if (!w.ok()) {
-                reporter.warn("ZFS's import and mount units could not be queued (" + w.lastLine()
-                        + "); see journalctl -u zfs-import-cache.service");
+        List<String> imports =
+                wanted.stream().filter(u -> u.startsWith("zfs-import-")).toList();
+        if (!imports.isEmpty()) {
+            List<String> start = new ArrayList<>(List.of("systemctl", "start"));
+            start.addAll(imports);
+            LiveSystem.Result i = sys.run(start);
+            if (!i.ok()) {
+                reporter.warn("the pools could not be imported (" + i.lastLine()
+                        + "); see journalctl -u zfs-import-cache.service -u zfs-import-scan.service");
             }
         }
-        LiveSystem.Result r = sys.run(List.of("systemctl", "start", "--no-block", "zfs.target"));
+        // The rest queued, not awaited (mounts, shares, zed, zvol links): zfs.target's units report in the journal.
+        List<String> start = new ArrayList<>(List.of("systemctl", "start", "--no-block"));
+        wanted.stream().filter(u -> !imports.contains(u)).forEach(start::add);
+        start.add("zfs-import.target");
+        start.add("zfs.target");
+        LiveSystem.Result r = sys.run(start);
         if (!r.ok()) {
-            reporter.warn("zfs.target could not be queued (" + r.lastLine()
-                    + "); see journalctl -u zfs-import-cache.service");
+            reporter.warn("ZFS's mount units could not be queued (" + r.lastLine()
+                    + "); see journalctl -u zfs-mount.service");
         }
     }
 
