@@ -101,7 +101,8 @@ class LiveInstallTest {
                 + " zfs-import.target zfs.target";
         assertTrue(calls.contains(imports), "the import is awaited: " + calls);
         assertTrue(calls.contains(rest), calls::toString);
-        assertTrue(calls.indexOf(imports) < calls.indexOf(rest), "pools are imported before they are mounted: " + calls);
+        assertTrue(
+                calls.indexOf(imports) < calls.indexOf(rest), "pools are imported before they are mounted: " + calls);
     }
 
     @Test
