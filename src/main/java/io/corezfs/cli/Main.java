@@ -47,7 +47,8 @@ public final class Main {
                         Path.of("/"),
                         LiveSystem.over(processes),
                         Optional.ofNullable(System.getProperty("corezfs.home"))
-                                .map(h -> Path.of(h, "bin", "corezfs"))));
+                                .map(h -> Path.of(h, "bin", "corezfs"))),
+                io.corezfs.fleet.JschSsh::new);
         System.exit(commandLine(ctx, args).execute(args));
     }
 

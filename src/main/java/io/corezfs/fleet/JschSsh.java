@@ -41,24 +41,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code acceptNewHostKeys} adds unknown keys to it, as OpenSSH's {@code accept-new} does, and never a changed one.
  */
 public final class JschSsh implements Ssh {
-    /**
-     * @param knownHosts        the known_hosts file (hashed entries are understood); a missing file knows no host
-     * @param acceptNewHostKeys record and accept keys of hosts the file does not name
-     * @param agentSocket       ssh-agent's socket ({@code SSH_AUTH_SOCK}), used when a target names no key file
-     * @param defaultIdentities key files tried when a target names none and there is no agent
-     */
-    public record Settings(
-            Path knownHosts,
-            boolean acceptNewHostKeys,
-            Duration connectTimeout,
-            Optional<Path> agentSocket,
-            List<Path> defaultIdentities) {}
-
-    private final Settings settings;
+    private final SshSettings settings;
     /** Sessions connect in parallel; appends to known_hosts must not interleave. */
     private final Object knownHostsLock = new Object();
 
-    public JschSsh(Settings settings) {
+    public JschSsh(SshSettings settings) {
         this.settings = settings;
     }
 

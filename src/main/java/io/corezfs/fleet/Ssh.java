@@ -21,6 +21,12 @@ import java.util.Optional;
  * </ul>
  */
 public interface Ssh {
+    /** Makes the transport for one run's settings. */
+    @FunctionalInterface
+    interface Factory {
+        Ssh open(SshSettings settings);
+    }
+
     /** Opens an authenticated session to {@code target}, or throws a {@link SshException} saying why not. */
     Session connect(SshTarget target);
 
