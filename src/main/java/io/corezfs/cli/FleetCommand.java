@@ -48,26 +48,41 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
     @Parameters(index = "1..*", paramLabel = "HOST", description = "[user@]host[:port], or a name in ~/.ssh/config.")
     List<String> hosts = new ArrayList<>();
 
-    @Option(names = "--hosts", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+    @Option(
+            names = "--hosts",
+            paramLabel = "FILE",
+            converter = OptionValues.RegularFile.class,
             description = "An inventory: [user@]host[:port] lines, or an Ansible INI or YAML inventory.")
     Path inventory;
 
     @Option(names = "--group", paramLabel = "NAME", description = "With an Ansible inventory: only this group.")
     String group;
 
-    @Option(names = "--archive", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+    @Option(
+            names = "--archive",
+            paramLabel = "FILE",
+            converter = OptionValues.RegularFile.class,
             description = "The archive for every node; a node of another target fails.")
     Path archive;
 
-    @Option(names = "--archive-dir", paramLabel = "DIR", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--archive-dir",
+            paramLabel = "DIR",
+            converter = OptionValues.AnyPath.class,
             description = "Look for each target's archive in DIR first (repeatable).")
     List<Path> archiveDirs = new ArrayList<>();
 
-    @Option(names = "--mirror", paramLabel = "URL", converter = OptionValues.MirrorBase.class,
+    @Option(
+            names = "--mirror",
+            paramLabel = "URL",
+            converter = OptionValues.MirrorBase.class,
             description = "A mirror (index.json) to fetch each target's archive from, to this machine (repeatable).")
     List<URI> mirrors = new ArrayList<>();
 
-    @Option(names = "--bundle", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+    @Option(
+            names = "--bundle",
+            paramLabel = "FILE",
+            converter = OptionValues.RegularFile.class,
             description = "corezfs-<version>-linux-<arch>.tar.gz, pushed to nodes that lack that version.")
     Path bundle;
 
@@ -77,22 +92,35 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--export", description = "uninstall: export the pools first (never unless given).")
     boolean export;
 
-    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4", converter = OptionValues.Jobs.class,
+    @Option(
+            names = "--parallel",
+            paramLabel = "N",
+            defaultValue = "4",
+            converter = OptionValues.Jobs.class,
             description = "Nodes at a time (default: ${DEFAULT-VALUE}).")
     int parallel;
 
-    @Option(names = "--canary", paramLabel = "K", defaultValue = "1",
+    @Option(
+            names = "--canary",
+            paramLabel = "K",
+            defaultValue = "1",
             description = "Nodes run alone first; if one fails nothing else starts (default: ${DEFAULT-VALUE}).")
     int canary;
 
-    @Option(names = "--max-failures", paramLabel = "N|P%", defaultValue = "0",
+    @Option(
+            names = "--max-failures",
+            paramLabel = "N|P%",
+            defaultValue = "0",
             description = "Failures tolerated before no new node starts (default: ${DEFAULT-VALUE}).")
     String maxFailures;
 
     @Option(names = "--resume", description = "Skip nodes the state file records as done with the same archive.")
     boolean resume;
 
-    @Option(names = "--state", paramLabel = "FILE", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--state",
+            paramLabel = "FILE",
+            converter = OptionValues.AnyPath.class,
             description = "The run's state file (default: corezfs-fleet-state.json here).")
     Path state;
 
@@ -102,31 +130,51 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as one JSON object on stdout.")
     boolean json;
 
-    @Option(names = "--identity", paramLabel = "FILE", converter = OptionValues.RegularFile.class,
+    @Option(
+            names = "--identity",
+            paramLabel = "FILE",
+            converter = OptionValues.RegularFile.class,
             description = "Private key to log in with (else IdentityFile, ssh-agent, ~/.ssh/id_*).")
     Path identity;
 
-    @Option(names = "--known-hosts", paramLabel = "FILE", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--known-hosts",
+            paramLabel = "FILE",
+            converter = OptionValues.AnyPath.class,
             description = "Host keys to trust (default: ~/.ssh/known_hosts).")
     Path knownHosts;
 
-    @Option(names = "--accept-new-host-keys",
+    @Option(
+            names = "--accept-new-host-keys",
             description = "Accept and record keys of hosts not in known_hosts; a changed key is still refused.")
     boolean acceptNew;
 
-    @Option(names = "--ssh-config", paramLabel = "FILE", converter = OptionValues.AnyPath.class,
+    @Option(
+            names = "--ssh-config",
+            paramLabel = "FILE",
+            converter = OptionValues.AnyPath.class,
             description = "OpenSSH client configuration (default: ~/.ssh/config if it exists).")
     Path sshConfig;
 
-    @Option(names = "--connect-timeout", paramLabel = "TIME", defaultValue = "10s", converter = OptionValues.Time.class,
+    @Option(
+            names = "--connect-timeout",
+            paramLabel = "TIME",
+            defaultValue = "10s",
+            converter = OptionValues.Time.class,
             description = "Per node, to connect (default: ${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
-    @Option(names = "--command-timeout", paramLabel = "TIME", defaultValue = "30m", converter = OptionValues.Time.class,
+    @Option(
+            names = "--command-timeout",
+            paramLabel = "TIME",
+            defaultValue = "30m",
+            converter = OptionValues.Time.class,
             description = "Per remote command, a push included (default: ${DEFAULT-VALUE}).")
     Duration commandTimeout;
 
-    @Option(names = "--remote-root", paramLabel = "DIR",
+    @Option(
+            names = "--remote-root",
+            paramLabel = "DIR",
             description = "Act on the host tree under DIR on each node (install/status/uninstall --root DIR).")
     String remoteRoot = "/";
 
@@ -138,7 +186,8 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
     public Integer call() {
         Fleet.Action act = FleetSetup.action(action);
         if (archive != null && (!archiveDirs.isEmpty() || !mirrors.isEmpty())) {
-            throw new CorezfsException(ExitCode.USAGE, "--archive names the one archive; drop --archive-dir and --mirror");
+            throw new CorezfsException(
+                    ExitCode.USAGE, "--archive names the one archive; drop --archive-dir and --mirror");
         }
         if (mode != null && act != Fleet.Action.INSTALL || export && act != Fleet.Action.UNINSTALL) {
             throw new CorezfsException(ExitCode.USAGE, "--mode is for install, --export for uninstall");
@@ -148,8 +197,12 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
         }
         Budget budget = Budget.parse(maxFailures);
         FleetSetup setup = new FleetSetup(ctx, reporter(), verbosity());
-        List<SshTarget> targets = setup.targets(hosts, Optional.ofNullable(inventory), Optional.ofNullable(group),
-                Optional.ofNullable(sshConfig), Optional.ofNullable(identity));
+        List<SshTarget> targets = setup.targets(
+                hosts,
+                Optional.ofNullable(inventory),
+                Optional.ofNullable(group),
+                Optional.ofNullable(sshConfig),
+                Optional.ofNullable(identity));
         Optional<Fleet.Bundle> b = Optional.ofNullable(bundle).map(f -> setup.bundle(ctx.resolve(f)));
         List<String> args = new ArrayList<>();
         if (mode != null) {
@@ -159,11 +212,25 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             args.add("--export");
         }
         SshSettings ssh = setup.ssh(Optional.ofNullable(knownHosts), acceptNew, connectTimeout);
-        Fleet fleet = new Fleet(ctx.ssh().open(ssh), setup.detector(), setup.archives(Optional.ofNullable(archive),
-                archiveDirs, mirrors), reporter());
-        Fleet.Report report = fleet.run(new Fleet.Request(act, targets, remoteRoot, b,
-                b.map(Fleet.Bundle::version).orElse(ctx.toolVersion()), parallel, canary, budget, resume, dryRun,
-                commandTimeout, args, ctx.resolve(state != null ? state : Path.of("corezfs-fleet-state.json"))));
+        Fleet fleet = new Fleet(
+                ctx.ssh().open(ssh),
+                setup.detector(),
+                setup.archives(Optional.ofNullable(archive), archiveDirs, mirrors),
+                reporter());
+        Fleet.Report report = fleet.run(new Fleet.Request(
+                act,
+                targets,
+                remoteRoot,
+                b,
+                b.map(Fleet.Bundle::version).orElse(ctx.toolVersion()),
+                parallel,
+                canary,
+                budget,
+                resume,
+                dryRun,
+                commandTimeout,
+                args,
+                ctx.resolve(state != null ? state : Path.of("corezfs-fleet-state.json"))));
         if (json) {
             out().println(Json.write(FleetSetup.json(report)));
         } else {

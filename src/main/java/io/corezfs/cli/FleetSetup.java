@@ -51,7 +51,8 @@ final class FleetSetup {
             }
         }
         throw new CorezfsException(
-                ExitCode.USAGE, "fleet: unknown action '" + io.corezfs.Text.printable(a, 40)
+                ExitCode.USAGE,
+                "fleet: unknown action '" + io.corezfs.Text.printable(a, 40)
                         + "'; expected install, prepare, status or uninstall");
     }
 
@@ -66,7 +67,8 @@ final class FleetSetup {
             Optional<Path> sshConfigFile,
             Optional<Path> identity) {
         if (hosts.isEmpty() == inventory.isEmpty()) {
-            throw new CorezfsException(ExitCode.USAGE, "fleet: name the nodes as HOST... or with --hosts FILE, not both");
+            throw new CorezfsException(
+                    ExitCode.USAGE, "fleet: name the nodes as HOST... or with --hosts FILE, not both");
         }
         if (group.isPresent() && inventory.isEmpty()) {
             throw new CorezfsException(ExitCode.USAGE, "--group needs --hosts FILE (an Ansible inventory)");
@@ -81,8 +83,8 @@ final class FleetSetup {
             }
         }
         Path cfg = sshConfigFile.map(ctx::resolve).orElse(home().resolve(".ssh/config"));
-        SshConfig config = Files.isRegularFile(cfg) ? SshConfig.parse(cfg, RootFs.readText(cfg, cfg.toString()))
-                : SshConfig.EMPTY;
+        SshConfig config =
+                Files.isRegularFile(cfg) ? SshConfig.parse(cfg, RootFs.readText(cfg, cfg.toString())) : SshConfig.EMPTY;
         if (sshConfigFile.isPresent() && !Files.isRegularFile(cfg)) {
             throw new CorezfsException(ExitCode.USAGE, "--ssh-config: " + cfg + " is not a file");
         }
@@ -120,7 +122,8 @@ final class FleetSetup {
         ArchiveReader reader = new ArchiveReader(ctx.limits());
         ArchiveLocator locator = new ArchiveLocator(
                 new ArchiveStore(reader),
-                (url, target, max) -> ctx.downloader(reporter, Downloader.Limits.DEFAULT).fetchBounded(url, target, max),
+                (url, target, max) ->
+                        ctx.downloader(reporter, Downloader.Limits.DEFAULT).fetchBounded(url, target, max),
                 verbosity > 0 ? reporter : Reporter.SILENT);
         List<ArchiveLocator.Place> places = new ArrayList<>();
         for (Path d : dirs) {
@@ -128,7 +131,8 @@ final class FleetSetup {
         }
         places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
         return (HostFacts target, boolean dryRun) -> {
-            String what = target.os() + " " + target.version() + " (" + target.board() + ") with kernel " + target.kernel();
+            String what =
+                    target.os() + " " + target.version() + " (" + target.board() + ") with kernel " + target.kernel();
             Path file;
             if (explicit.isPresent()) {
                 file = ctx.resolve(explicit.get());
@@ -147,8 +151,10 @@ final class FleetSetup {
                 return new Fleet.Chosen(file, file.getFileName().toString(), "", Optional.empty(), Optional.empty());
             }
             Manifest m = reader.readManifest(file).manifest();
-            if (!m.os().equals(target.os()) || !m.osVersion().equals(target.version())
-                    || !m.board().equals(target.board()) || !m.kernel().equals(target.kernel())) {
+            if (!m.os().equals(target.os())
+                    || !m.osVersion().equals(target.version())
+                    || !m.board().equals(target.board())
+                    || !m.kernel().equals(target.kernel())) {
                 throw new CorezfsException(
                         ExitCode.PRECONDITION,
                         file.getFileName() + " is for " + m.os() + " " + m.osVersion() + " (" + m.board()
@@ -206,7 +212,12 @@ final class FleetSetup {
         List<String[]> rows = new ArrayList<>();
         boolean status = r.action() == Fleet.Action.STATUS && !r.dryRun();
         rows.add(new String[] {
-            "HOST", "TARGET", status ? "INSTALLED" : "ARCHIVE", "RESULT", "TIME", r.dryRun() ? "ACTION" : status ? "STATE" : "ERROR"
+            "HOST",
+            "TARGET",
+            status ? "INSTALLED" : "ARCHIVE",
+            "RESULT",
+            "TIME",
+            r.dryRun() ? "ACTION" : status ? "STATE" : "ERROR"
         });
         for (Fleet.HostReport h : r.hosts()) {
             String last = h.error();
@@ -249,7 +260,11 @@ final class FleetSetup {
     private static String statusLine(Map<String, Object> s) {
         Object pools = s.get("pools");
         String p = pools instanceof List<?> l && !l.isEmpty()
-                ? String.join(",", l.stream().map(x -> ((Map<?, ?>) x).get("name") + ":" + ((Map<?, ?>) x).get("health")).toList())
+                ? String.join(
+                        ",",
+                        l.stream()
+                                .map(x -> ((Map<?, ?>) x).get("name") + ":" + ((Map<?, ?>) x).get("health"))
+                                .toList())
                 : "no pools";
         return "mode " + s.getOrDefault("mode", "-") + (Boolean.TRUE.equals(s.get("active")) ? " active" : "")
                 + ", module " + (Boolean.TRUE.equals(s.get("moduleLoaded")) ? s.get("kmodVersion") : "not loaded")

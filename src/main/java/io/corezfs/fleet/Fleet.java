@@ -92,7 +92,8 @@ public final class Fleet {
 
     /** The bundle file and what its name says. */
     public record Bundle(Path file, String version, String sha256) {
-        private static final Pattern NAME = Pattern.compile("corezfs-([0-9A-Za-z.+~-]{1,64})-linux-[a-z0-9_]+\\.tar\\.gz");
+        private static final Pattern NAME =
+                Pattern.compile("corezfs-([0-9A-Za-z.+~-]{1,64})-linux-[a-z0-9_]+\\.tar\\.gz");
 
         public static String versionOf(Path file) {
             Matcher m = NAME.matcher(file.getFileName().toString());
@@ -134,7 +135,8 @@ public final class Fleet {
             if (ok == hosts.size()) {
                 return ExitCode.OK.code();
             }
-            boolean anyReached = hosts.stream().anyMatch(h -> h.reached() || h.result() == Result.SKIPPED);
+            boolean anyReached = hosts.stream()
+                    .anyMatch(h -> h.reached() || h.result() == Result.SKIPPED || h.result() == Result.PLANNED);
             return anyReached ? ExitCode.FLEET_PARTIAL.code() : ExitCode.PRECONDITION.code();
         }
     }
@@ -200,17 +202,23 @@ public final class Fleet {
                     .map(Chosen::storeName)
                     .orElse("-");
             if (refused.containsKey(p.targetKey())) {
-                done.put(p.host().name(), report(p, archive, Result.FAILED, Duration.ZERO, refused.get(p.targetKey()), 0, false));
+                done.put(
+                        p.host().name(),
+                        report(p, archive, Result.FAILED, Duration.ZERO, refused.get(p.targetKey()), 0, false));
                 continue;
             }
             Chosen c = chosen.get(p.targetKey());
-            if (r.resume() && c != null && state.doneWith(p.host().name(), r.action().label(), c.sha256())) {
+            if (r.resume()
+                    && c != null
+                    && state.doneWith(p.host().name(), r.action().label(), c.sha256())) {
                 line(p.host(), "skipped: done with " + c.storeName() + " in an earlier run (--resume)");
                 done.put(p.host().name(), report(p, archive, Result.SKIPPED, Duration.ZERO, "", 0, false));
                 continue;
             }
             if (r.dryRun()) {
-                done.put(p.host().name(), report(p, archive, Result.PLANNED, Duration.ZERO, plannedAction(r, p), 0, false));
+                done.put(
+                        p.host().name(),
+                        report(p, archive, Result.PLANNED, Duration.ZERO, plannedAction(r, p), 0, false));
                 continue;
             }
             runnable.add(p);
@@ -221,19 +229,27 @@ public final class Fleet {
 
         // 3. The rollout: canaries alone, then the rest, no new host once the budget is spent.
         int allowed = r.budget().allowed(r.hosts().size());
-        AtomicInteger failures = new AtomicInteger((int) done.values().stream()
-                .filter(h -> h.result() == Result.FAILED)
-                .count());
+        AtomicInteger failures = new AtomicInteger((int)
+                done.values().stream().filter(h -> h.result() == Result.FAILED).count());
         int k = Math.min(r.canary(), runnable.size());
         List<Planned> canaries = runnable.subList(0, k);
         List<Planned> rest = runnable.subList(k, runnable.size());
         FleetState.Writer writer = new FleetState.Writer(r.stateFile(), state);
         forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool));
-        boolean canaryFailed = canaries.stream()
-                .anyMatch(p -> done.get(p.host().name()).result() == Result.FAILED);
+        boolean canaryFailed =
+                canaries.stream().anyMatch(p -> done.get(p.host().name()).result() == Result.FAILED);
         if (canaryFailed) {
             for (Planned p : rest) {
-                done.put(p.host().name(), report(p, archiveName(chosen, p), Result.NOT_STARTED, Duration.ZERO, "not started: a canary failed", 0, false));
+                done.put(
+                        p.host().name(),
+                        report(
+                                p,
+                                archiveName(chosen, p),
+                                Result.NOT_STARTED,
+                                Duration.ZERO,
+                                "not started: a canary failed",
+                                0,
+                                false));
                 line(p.host(), "not started: a canary failed");
             }
             return new Report(r.action(), false, ordered(r.hosts(), done));
@@ -241,7 +257,9 @@ public final class Fleet {
         forEach(rest, r.parallel(), p -> {
             if (failures.get() > allowed) {
                 String why = "not started: " + failures.get() + " failures passed --max-failures " + r.budget();
-                done.put(p.host().name(), report(p, archiveName(chosen, p), Result.NOT_STARTED, Duration.ZERO, why, 0, false));
+                done.put(
+                        p.host().name(),
+                        report(p, archiveName(chosen, p), Result.NOT_STARTED, Duration.ZERO, why, 0, false));
                 line(p.host(), why);
                 return;
             }
@@ -251,13 +269,18 @@ public final class Fleet {
     }
 
     private static String archiveName(Map<String, Chosen> chosen, Planned p) {
-        return Optional.ofNullable(chosen.get(p.targetKey())).map(Chosen::storeName).orElse("-");
+        return Optional.ofNullable(chosen.get(p.targetKey()))
+                .map(Chosen::storeName)
+                .orElse("-");
     }
 
     private String plannedAction(Request r, Planned p) {
         List<String> steps = new ArrayList<>();
         if (!p.toolPresent() && r.action() != Action.STATUS && r.action() != Action.UNINSTALL) {
-            steps.add(r.bundle().isPresent() ? "push bundle" : "no corezfs " + r.toolVersion() + " there, and no --bundle");
+            steps.add(
+                    r.bundle().isPresent()
+                            ? "push bundle"
+                            : "no corezfs " + r.toolVersion() + " there, and no --bundle");
         }
         switch (r.action()) {
             case INSTALL -> steps.add("push archive, install");
@@ -290,14 +313,23 @@ public final class Fleet {
                     String store = prefix(r.root()) + NODE_STORE;
                     // The signature first: an archive never sits in the store without the .sig it came with.
                     if (archive.sig().isPresent()) {
-                        node.push(archive.sig().get(), store, archive.storeName() + ".sig", archive.sigSha256().get());
+                        node.push(
+                                archive.sig().get(),
+                                store,
+                                archive.storeName() + ".sig",
+                                archive.sigSha256().get());
                     }
                     line(h, "pushing " + archive.storeName());
                     RemoteNode.Pushed pushed = node.push(archive.file(), store, archive.storeName(), archive.sha256());
-                    line(h, pushed.alreadyThere()
-                            ? "archive already there, verified"
-                            : "archive verified on the node (" + pushed.sent() + " bytes sent"
-                                    + (pushed.resumedFrom() > 0 ? ", resumed after " + pushed.resumedFrom() : "") + ")");
+                    line(
+                            h,
+                            pushed.alreadyThere()
+                                    ? "archive already there, verified"
+                                    : "archive verified on the node (" + pushed.sent() + " bytes sent"
+                                            + (pushed.resumedFrom() > 0
+                                                    ? ", resumed after " + pushed.resumedFrom()
+                                                    : "")
+                                            + ")");
                     if (r.action() == Action.INSTALL) {
                         line(h, "installing");
                         List<String> argv = new ArrayList<>(List.of(tool, "install", "--archive", pushed.remotePath()));
@@ -332,7 +364,15 @@ public final class Fleet {
             writer.record(h.name(), r.action().label(), archive == null ? "" : archive.sha256(), archiveName, "failed");
         } catch (RuntimeException e) {
             failures.incrementAndGet();
-            fail(done, h, p.targetKey(), archiveName, t0, new CorezfsException(ExitCode.UNEXPECTED, h.name() + ": " + e), sent, true);
+            fail(
+                    done,
+                    h,
+                    p.targetKey(),
+                    archiveName,
+                    t0,
+                    new CorezfsException(ExitCode.UNEXPECTED, h.name() + ": " + e),
+                    sent,
+                    true);
         }
     }
 
@@ -340,13 +380,26 @@ public final class Fleet {
         if (p.toolPresent()) {
             return;
         }
-        Bundle b = r.bundle().orElseThrow(() -> new CorezfsException(
-                ExitCode.PRECONDITION,
-                p.host().name() + ": has no corezfs " + r.toolVersion() + " (" + tool + "); pass --bundle FILE to push it"));
+        Bundle b = r.bundle()
+                .orElseThrow(() -> new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        p.host().name() + ": has no corezfs " + r.toolVersion() + " (" + tool
+                                + "); pass --bundle FILE to push it"));
         String name = b.file().getFileName().toString();
         line(p.host(), "pushing the bundle " + name);
         RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, b.sha256());
-        require(node.sudo(List.of("tar", "-xzf", pushed.remotePath(), "-C", "/opt"), r.commandTimeout()), p.host(), "unpacking the bundle");
+        require(
+                node.sudo(
+                        List.of(
+                                "sh",
+                                "-c",
+                                "mkdir -p \"$2\" && tar -xzf \"$1\" -C \"$2\"",
+                                "sh",
+                                pushed.remotePath(),
+                                "/opt"),
+                        r.commandTimeout()),
+                p.host(),
+                "unpacking the bundle");
         require(node.sudo(List.of(tool, "--version"), r.commandTimeout()), p.host(), "the pushed corezfs");
     }
 
@@ -372,7 +425,10 @@ public final class Fleet {
             ObjectMapper m = JsonMapping.newMapper();
             n = m.readTree(json);
         } catch (java.io.IOException e) {
-            throw new CorezfsException(ExitCode.PRECONDITION, h.name() + ": corezfs status --json is not JSON: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            throw new CorezfsException(
+                    ExitCode.PRECONDITION,
+                    h.name() + ": corezfs status --json is not JSON: "
+                            + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }
         if (n == null || !n.isObject()) {
             throw new CorezfsException(ExitCode.PRECONDITION, h.name() + ": corezfs status --json is not an object");
@@ -392,7 +448,8 @@ public final class Fleet {
             out.put("kmodVersion", text(l.get("kmodVersion")));
             List<Map<String, String>> pools = new ArrayList<>();
             for (JsonNode p : l.path("pools")) {
-                pools.add(Map.of("name", String.valueOf(text(p.get("name"))), "health", String.valueOf(text(p.get("health")))));
+                pools.add(Map.of(
+                        "name", String.valueOf(text(p.get("name"))), "health", String.valueOf(text(p.get("health")))));
             }
             out.put("pools", pools);
         }
@@ -411,19 +468,38 @@ public final class Fleet {
         return f.os() + " " + f.version() + " " + f.board() + " " + f.kernel();
     }
 
-    private static HostReport report(Planned p, String archive, Result result, Duration took, String error, long sent, boolean reached) {
+    private static HostReport report(
+            Planned p, String archive, Result result, Duration took, String error, long sent, boolean reached) {
         return report(p, archive, result, took, error, sent, reached, Map.of());
     }
 
     private static HostReport report(
-            Planned p, String archive, Result result, Duration took, String error, long sent, boolean reached, Map<String, Object> status) {
+            Planned p,
+            String archive,
+            Result result,
+            Duration took,
+            String error,
+            long sent,
+            boolean reached,
+            Map<String, Object> status) {
         return new HostReport(p.host().name(), p.targetKey(), archive, result, took, error, sent, reached, status);
     }
 
-    private void fail(Map<String, HostReport> done, SshTarget h, String target, String archive, long t0, CorezfsException e, long sent, boolean reached) {
+    private void fail(
+            Map<String, HostReport> done,
+            SshTarget h,
+            String target,
+            String archive,
+            long t0,
+            CorezfsException e,
+            long sent,
+            boolean reached) {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
-        String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-        done.put(h.name(), new HostReport(h.name(), target, archive, Result.FAILED, took, msg, sent, reached, Map.of()));
+        String msg = e.getMessage() == null
+                ? e.toString()
+                : e.getMessage().lines().findFirst().orElse("");
+        done.put(
+                h.name(), new HostReport(h.name(), target, archive, Result.FAILED, took, msg, sent, reached, Map.of()));
         line(h, "FAILED: " + msg);
     }
 
@@ -438,7 +514,10 @@ public final class Fleet {
     private static List<Planned> order(List<SshTarget> hosts, List<Planned> planned) {
         List<Planned> out = new ArrayList<>();
         for (SshTarget h : hosts) {
-            planned.stream().filter(p -> p.host().name().equals(h.name())).findFirst().ifPresent(out::add);
+            planned.stream()
+                    .filter(p -> p.host().name().equals(h.name()))
+                    .findFirst()
+                    .ifPresent(out::add);
         }
         return out;
     }

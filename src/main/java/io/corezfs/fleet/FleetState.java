@@ -76,7 +76,10 @@ public final class FleetState {
     /** Whether {@code host} finished {@code action} with the archive of this sha256 ("" for actions without one). */
     public boolean doneWith(String host, String action, String sha256) {
         Entry e = hosts.get(host);
-        return e != null && e.result().equals("ok") && e.action().equals(action) && e.sha256().equals(sha256);
+        return e != null
+                && e.result().equals("ok")
+                && e.action().equals(action)
+                && e.sha256().equals(sha256);
     }
 
     public Map<String, Entry> hosts() {

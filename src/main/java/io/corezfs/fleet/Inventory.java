@@ -53,7 +53,8 @@ public final class Inventory {
     public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
         SshConfig.Entry c = config.lookup(d.name());
         if (c.proxyJump().isPresent()) {
-            throw usage(c.source() + ": " + d.name() + " is reached through ProxyJump " + c.proxyJump().get()
+            throw usage(c.source() + ": " + d.name() + " is reached through ProxyJump "
+                    + c.proxyJump().get()
                     + ", which corezfs fleet does not support; make the node reachable directly, or give its"
                     + " address in the inventory");
         }
@@ -184,10 +185,10 @@ public final class Inventory {
                 }
                 yield new Declared(d.name(), d.host(), Optional.of(value), d.port(), d.identity(), d.source());
             }
-            case "ansible_port", "ansible_ssh_port" -> new Declared(
-                    d.name(), d.host(), d.user(), Optional.of(port(value, where)), d.identity(), d.source());
-            case "ansible_ssh_private_key_file" -> new Declared(
-                    d.name(), d.host(), d.user(), d.port(), Optional.of(value), d.source());
+            case "ansible_port", "ansible_ssh_port" ->
+                new Declared(d.name(), d.host(), d.user(), Optional.of(port(value, where)), d.identity(), d.source());
+            case "ansible_ssh_private_key_file" ->
+                new Declared(d.name(), d.host(), d.user(), d.port(), Optional.of(value), d.source());
             default -> d;
         };
     }
@@ -196,14 +197,13 @@ public final class Inventory {
     private static Declared inherit(Declared d, Map<String, String> vars, String where) {
         Declared out = d;
         for (Map.Entry<String, String> v : vars.entrySet()) {
-            boolean unset =
-                    switch (v.getKey()) {
-                        case "ansible_host", "ansible_ssh_host" -> d.host().isEmpty();
-                        case "ansible_user", "ansible_ssh_user" -> d.user().isEmpty();
-                        case "ansible_port", "ansible_ssh_port" -> d.port().isEmpty();
-                        case "ansible_ssh_private_key_file" -> d.identity().isEmpty();
-                        default -> false;
-                    };
+            boolean unset = switch (v.getKey()) {
+                case "ansible_host", "ansible_ssh_host" -> d.host().isEmpty();
+                case "ansible_user", "ansible_ssh_user" -> d.user().isEmpty();
+                case "ansible_port", "ansible_ssh_port" -> d.port().isEmpty();
+                case "ansible_ssh_private_key_file" -> d.identity().isEmpty();
+                default -> false;
+            };
             if (unset) {
                 out = withVar(out, v.getKey(), v.getValue(), where);
             }
@@ -353,8 +353,7 @@ public final class Inventory {
                     Optional.empty(),
                     where);
             if (m.group(3) != null) {
-                d = new Declared(
-                        name, Optional.of(unbracket(m.group(2))), d.user(), d.port(), d.identity(), where);
+                d = new Declared(name, Optional.of(unbracket(m.group(2))), d.user(), d.port(), d.identity(), where);
             }
             for (int i = 1; i < words.length; i++) {
                 String[] kv = words[i].split("=", 2);
@@ -367,8 +366,7 @@ public final class Inventory {
         }
 
         private static String unquote(String v) {
-            return v.length() >= 2
-                            && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))
+            return v.length() >= 2 && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))
                     ? v.substring(1, v.length() - 1)
                     : v;
         }
@@ -445,8 +443,9 @@ public final class Inventory {
                             group(p, c, cat, gs, file);
                         }
                     }
-                    default -> throw usage(at + ": '" + printable(key)
-                            + "' is not hosts, vars or children (group '" + g + "')");
+                    default ->
+                        throw usage(
+                                at + ": '" + printable(key) + "' is not hosts, vars or children (group '" + g + "')");
                 }
             }
         }

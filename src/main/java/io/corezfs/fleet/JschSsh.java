@@ -89,15 +89,18 @@ public final class JschSsh implements Ssh {
         List<Path> files = t.identities();
         if (files.isEmpty() && settings.agentSocket().isPresent()) {
             try {
-                jsch.setIdentityRepository(new AgentIdentityRepository(
-                        new SSHAgentConnector(new UnixDomainSocketFactory(), settings.agentSocket().get())));
+                jsch.setIdentityRepository(new AgentIdentityRepository(new SSHAgentConnector(
+                        new UnixDomainSocketFactory(), settings.agentSocket().get())));
             } catch (com.jcraft.jsch.AgentProxyException e) {
-                throw new JSchException("cannot use ssh-agent at " + settings.agentSocket().get() + ": " + e.getMessage());
+                throw new JSchException(
+                        "cannot use ssh-agent at " + settings.agentSocket().get() + ": " + e.getMessage());
             }
             return;
         }
         if (files.isEmpty()) {
-            files = settings.defaultIdentities().stream().filter(Files::isRegularFile).toList();
+            files = settings.defaultIdentities().stream()
+                    .filter(Files::isRegularFile)
+                    .toList();
         }
         for (Path f : files) {
             if (!Files.isRegularFile(f)) {
@@ -132,7 +135,8 @@ public final class JschSsh implements Ssh {
                 || String.valueOf(e.getMessage()).startsWith("timeout")) {
             return new SshException(
                     SshException.Kind.UNREACHABLE,
-                    where + ": cannot connect within " + settings.connectTimeout().toSeconds() + " s: "
+                    where + ": cannot connect within "
+                            + settings.connectTimeout().toSeconds() + " s: "
                             + (c != null ? c.getMessage() : e.getMessage()),
                     e);
         }
@@ -210,7 +214,8 @@ public final class JschSsh implements Ssh {
         /** Written only once the session is up: a key for a handshake that failed later is not recorded. */
         void recordAccepted() {
             byte[] k = offeredKey.get();
-            String line = offeredHost + " " + keyType(k) + " " + Base64.getEncoder().encodeToString(k) + "\n";
+            String line =
+                    offeredHost + " " + keyType(k) + " " + Base64.getEncoder().encodeToString(k) + "\n";
             synchronized (knownHostsLock) {
                 try {
                     Path f = settings.knownHosts();
@@ -344,7 +349,8 @@ public final class JschSsh implements Ssh {
             } catch (InterruptedException e) {
                 ch.disconnect();
                 Thread.currentThread().interrupt();
-                return ProcessResult.interrupted(argv, out.text(), err.text(), Duration.ofNanos(System.nanoTime() - start));
+                return ProcessResult.interrupted(
+                        argv, out.text(), err.text(), Duration.ofNanos(System.nanoTime() - start));
             }
             int code = ch.getExitStatus();
             ch.disconnect();
@@ -356,7 +362,8 @@ public final class JschSsh implements Ssh {
                                 + (f == null ? "" : " (" + f.getMessage() + ")"),
                         f);
             }
-            return ProcessResult.exited(argv, code, out.text(), err.text(), Duration.ofNanos(System.nanoTime() - start));
+            return ProcessResult.exited(
+                    argv, code, out.text(), err.text(), Duration.ofNanos(System.nanoTime() - start));
         }
 
         static InputStream input(ProcessRequest.Input in) {

@@ -36,26 +36,26 @@ public final class RemoteFiles implements HostFiles {
             "/usr/lib/modules");
 
     /**
-     * {@code sh -c SCRIPT sh ROOT TOOL PATH...}: the machine's architecture, then per path one record, then whether
+     * {@code sh -c SCRIPT sh ROOT TOOL PATH...} (paths relative to ROOT): the machine's architecture, then per path one record, then whether
      * {@code TOOL} is executable. {@code F path size} + exactly size bytes + a newline; {@code D path count} + count
      * names, one a line; {@code O path} for anything else that exists.
      */
     static final String SCRIPT = String.join(
             "\n",
-            "r=$1; t=$2; shift 2",
+            "r=${1%/}; t=$2; shift 2",
             "uname -m",
             "for f in \"$@\"; do",
-            "  p=\"$r$f\"",
+            "  p=\"$r/$f\"",
             "  if [ -f \"$p\" ] && [ -r \"$p\" ]; then",
             "    n=$(wc -c < \"$p\") || exit 3",
-            "    printf 'F %s %s\\n' \"$f\" $n; head -c $n \"$p\"; printf '\\n'",
+            "    printf 'F /%s %s\\n' \"$f\" $n; head -c $n \"$p\"; printf '\\n'",
             "  elif [ -d \"$p\" ]; then",
             "    c=0; l=''",
             "    for d in \"$p\"/*/; do [ -d \"$d\" ] || continue; c=$((c+1)); b=${d%/}; l=\"$l${b##*/}",
             "\"; done",
-            "    printf 'D %s %s\\n%s' \"$f\" $c \"$l\"",
+            "    printf 'D /%s %s\\n%s' \"$f\" $c \"$l\"",
             "  elif [ -e \"$p\" ]; then",
-            "    printf 'O %s\\n' \"$f\"",
+            "    printf 'O /%s\\n' \"$f\"",
             "  fi",
             "done",
             "if [ -x \"$t\" ]; then echo 'T yes'; else echo 'T no'; fi");
@@ -90,8 +90,9 @@ public final class RemoteFiles implements HostFiles {
 
     /** The argv that makes a node print its files; {@code root} is {@code /} or an image root's directory. */
     static List<String> command(String root, String tool) {
-        List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", prefix(root), tool));
-        argv.addAll(FILES);
+        // Paths go relative, joined to the root by the script: only the root and the tool name a place on the node.
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", root, tool));
+        FILES.forEach(f -> argv.add(f.substring(1)));
         return argv;
     }
 

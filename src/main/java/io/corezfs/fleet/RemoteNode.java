@@ -87,8 +87,7 @@ final class RemoteNode {
             throw new CorezfsException(
                     ExitCode.PRECONDITION, target.name() + ": cannot read its host files: " + oneLine(r));
         }
-        RemoteFiles files =
-                RemoteFiles.parse(target.name(), root, r.stdout().getBytes(StandardCharsets.ISO_8859_1));
+        RemoteFiles files = RemoteFiles.parse(target.name(), root, r.stdout().getBytes(StandardCharsets.ISO_8859_1));
         HostFacts facts = detector.detect(files, Optional.empty());
         return new Detected(facts, files.toolPresent());
     }
@@ -176,7 +175,8 @@ final class RemoteNode {
             try (InputStream in = Files.newInputStream(local)) {
                 in.skipNBytes(have);
                 ProcessResult a = session.run(
-                        ProcessRequest.of(privileged(List.of("sh", "-c", APPEND, "sh", dir, name, have == 0 ? "new" : "append")))
+                        ProcessRequest.of(privileged(
+                                        List.of("sh", "-c", APPEND, "sh", dir, name, have == 0 ? "new" : "append")))
                                 .timeout(commandTimeout),
                         Optional.of(in));
                 checkSudo(a);

@@ -71,14 +71,19 @@ public final class SshConfig {
                 continue;
             }
             switch (key) {
-                case "hostname", "user", "identityfile", "proxyjump" -> current.values()
-                        .computeIfAbsent(key, k -> new ArrayList<>())
-                        .add(new Value(value, where));
+                case "hostname", "user", "identityfile", "proxyjump" ->
+                    current.values()
+                            .computeIfAbsent(key, k -> new ArrayList<>())
+                            .add(new Value(value, where));
                 case "port" -> {
-                    if (!value.matches("[0-9]{1,5}") || Integer.parseInt(value) < 1 || Integer.parseInt(value) > 65535) {
+                    if (!value.matches("[0-9]{1,5}")
+                            || Integer.parseInt(value) < 1
+                            || Integer.parseInt(value) > 65535) {
                         throw new CorezfsException(ExitCode.USAGE, where + ": Port is not 1-65535: '" + value + "'");
                     }
-                    current.values().computeIfAbsent(key, k -> new ArrayList<>()).add(new Value(value, where));
+                    current.values()
+                            .computeIfAbsent(key, k -> new ArrayList<>())
+                            .add(new Value(value, where));
                 }
                 default -> {
                     // not fleet's concern
@@ -109,9 +114,7 @@ public final class SshConfig {
                 Optional.ofNullable(first.get("user")).map(Value::value),
                 Optional.ofNullable(first.get("port")).map(v -> Integer.parseInt(v.value())),
                 identities,
-                Optional.ofNullable(first.get("proxyjump"))
-                        .map(Value::value)
-                        .filter(v -> !v.equalsIgnoreCase("none")),
+                Optional.ofNullable(first.get("proxyjump")).map(Value::value).filter(v -> !v.equalsIgnoreCase("none")),
                 first.values().stream().findFirst().map(Value::source).orElse(file));
     }
 

@@ -19,4 +19,3 @@ public record SshSettings(
         Duration connectTimeout,
         Optional<Path> agentSocket,
         List<Path> defaultIdentities) {}
-

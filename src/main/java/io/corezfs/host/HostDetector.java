@@ -74,7 +74,8 @@ public final class HostDetector {
                 .map(m -> require(m, "GROUP", fs.describe(dir + "/update.conf"), TOKEN))
                 .orElse("");
         String follows = updateChannel(fs).orElse(channel);
-        String arch = Optional.ofNullable(Arch.fromBoard(board)).orElseGet(() -> fs.machineArch().orElse(env.machineArch()));
+        String arch = Optional.ofNullable(Arch.fromBoard(board))
+                .orElseGet(() -> fs.machineArch().orElse(env.machineArch()));
         return new HostFacts(id, version, board, channel, follows, kernel, arch);
     }
 
