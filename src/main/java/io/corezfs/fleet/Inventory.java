@@ -29,6 +29,7 @@ public final class Inventory {
     /** A node as declared, before {@code ~/.ssh/config} and the defaults fill in what it leaves out. */
     public record Declared(
             String name,
+            String alias,
             Optional<String> host,
             Optional<String> user,
             Optional<Integer> port,
@@ -51,14 +52,14 @@ public final class Inventory {
      * directly.
      */
     public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
-        SshConfig.Entry c = config.lookup(d.name());
+        SshConfig.Entry c = config.lookup(d.alias());
         if (c.proxyJump().isPresent()) {
             throw usage(c.source() + ": " + d.name() + " is reached through ProxyJump "
                     + c.proxyJump().get()
                     + ", which corezfs fleet does not support; make the node reachable directly, or give its"
                     + " address in the inventory");
         }
-        String host = d.host().or(c::hostName).orElse(d.name());
+        String host = d.host().or(c::hostName).orElse(d.alias());
         List<Path> keys = new ArrayList<>();
         identity.ifPresent(keys::add);
         d.identity().map(f -> expand(f, home)).ifPresent(keys::add);
@@ -91,7 +92,8 @@ public final class Inventory {
         }
         return new Declared(
                 text,
-                Optional.of(unbracket(m.group(2))),
+                unbracket(m.group(2)),
+                Optional.empty(),
                 Optional.ofNullable(m.group(1)),
                 Optional.ofNullable(m.group(3)).map(p -> port(p, source)),
                 Optional.empty(),
@@ -177,18 +179,32 @@ public final class Inventory {
                     throw usage(where + ": ansible_host is not a host name or address: '" + printable(value) + "'");
                 }
                 yield new Declared(
-                        d.name(), Optional.of(unbracket(value)), d.user(), d.port(), d.identity(), d.source());
+                        d.name(),
+                        d.alias(),
+                        Optional.of(unbracket(value)),
+                        d.user(),
+                        d.port(),
+                        d.identity(),
+                        d.source());
             }
             case "ansible_user", "ansible_ssh_user" -> {
                 if (!USER.matcher(value).matches()) {
                     throw usage(where + ": ansible_user is not a user name: '" + printable(value) + "'");
                 }
-                yield new Declared(d.name(), d.host(), Optional.of(value), d.port(), d.identity(), d.source());
+                yield new Declared(
+                        d.name(), d.alias(), d.host(), Optional.of(value), d.port(), d.identity(), d.source());
             }
             case "ansible_port", "ansible_ssh_port" ->
-                new Declared(d.name(), d.host(), d.user(), Optional.of(port(value, where)), d.identity(), d.source());
+                new Declared(
+                        d.name(),
+                        d.alias(),
+                        d.host(),
+                        d.user(),
+                        Optional.of(port(value, where)),
+                        d.identity(),
+                        d.source());
             case "ansible_ssh_private_key_file" ->
-                new Declared(d.name(), d.host(), d.user(), d.port(), Optional.of(value), d.source());
+                new Declared(d.name(), d.alias(), d.host(), d.user(), d.port(), Optional.of(value), d.source());
             default -> d;
         };
     }
@@ -347,13 +363,21 @@ public final class Inventory {
             }
             d = new Declared(
                     name,
+                    name,
                     Optional.empty(),
                     Optional.empty(),
                     Optional.ofNullable(m.group(3)).map(p -> port(p, where)),
                     Optional.empty(),
                     where);
             if (m.group(3) != null) {
-                d = new Declared(name, Optional.of(unbracket(m.group(2))), d.user(), d.port(), d.identity(), where);
+                d = new Declared(
+                        name,
+                        unbracket(m.group(2)),
+                        Optional.of(unbracket(m.group(2))),
+                        d.user(),
+                        d.port(),
+                        d.identity(),
+                        where);
             }
             for (int i = 1; i < words.length; i++) {
                 String[] kv = words[i].split("=", 2);
@@ -422,7 +446,13 @@ public final class Inventory {
                                 throw usage(hat + ": not a host name: '" + printable(name) + "'");
                             }
                             Declared d = new Declared(
-                                    name, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), hat);
+                                    name,
+                                    name,
+                                    Optional.empty(),
+                                    Optional.empty(),
+                                    Optional.empty(),
+                                    Optional.empty(),
+                                    hat);
                             for (Map.Entry<String, String> v : scalars(p, file).entrySet()) {
                                 d = withVar(d, v.getKey(), v.getValue(), hat);
                             }
