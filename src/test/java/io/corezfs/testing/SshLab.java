@@ -132,8 +132,9 @@ public final class SshLab implements AutoCloseable {
                                 .withStartupTimeout(Duration.ofSeconds(60)));
                 c.start();
                 Node n = lab.new Node(port, c);
-                n.sh(
-                        "mkdir -p /flatcar.orig && tar -C /flatcar.orig -xf /lab/root.tar && cp -a /flatcar.orig /flatcar");
+                n.sh("mkdir -p /flatcar.orig && tar -C /flatcar.orig -xf /lab/root.tar && chmod 0755 /flatcar.orig"
+                        // The tree came from a 0700 temporary directory; a node's root is world-readable.
+                        + " && cp -a /flatcar.orig /flatcar");
                 lab.nodes.add(n);
             }
         } catch (RuntimeException | Error e) {
