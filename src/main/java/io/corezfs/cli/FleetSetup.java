@@ -110,7 +110,7 @@ final class FleetSetup {
 
     Fleet.Bundle bundle(Path file) {
         String version = Fleet.Bundle.versionOf(file);
-        return new Fleet.Bundle(file, version, sha256(file));
+        return new Fleet.Bundle(file, version);
     }
 
     HostDetector detector() {

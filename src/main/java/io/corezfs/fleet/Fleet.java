@@ -91,7 +91,7 @@ public final class Fleet {
     }
 
     /** The bundle file and what its name says. */
-    public record Bundle(Path file, String version, String sha256) {
+    public record Bundle(Path file, String version) {
         private static final Pattern NAME =
                 Pattern.compile("corezfs-([0-9A-Za-z.+~-]{1,64})-linux-[a-z0-9_]+\\.tar\\.gz");
 
@@ -376,6 +376,20 @@ public final class Fleet {
         }
     }
 
+    /** Hashed once, and only when some node lacks the bundle's version: a bundle is tens of megabytes. */
+    private synchronized String bundleSha256(Bundle b) {
+        if (bundleSha256 == null) {
+            try {
+                bundleSha256 = io.corezfs.trust.Hashes.sha256(b.file());
+            } catch (java.io.IOException e) {
+                throw CorezfsException.precondition("cannot read " + b.file() + ": " + e.getMessage());
+            }
+        }
+        return bundleSha256;
+    }
+
+    private String bundleSha256;
+
     private void ensureTool(Request r, Planned p, RemoteNode node, String tool) {
         if (p.toolPresent()) {
             return;
@@ -387,7 +401,7 @@ public final class Fleet {
                                 + "); pass --bundle FILE to push it"));
         String name = b.file().getFileName().toString();
         line(p.host(), "pushing the bundle " + name);
-        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, b.sha256());
+        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, bundleSha256(b));
         require(
                 node.sudo(
                         List.of(
