@@ -427,8 +427,7 @@ public final class Fleet {
     private static void require(ProcessResult res, SshTarget h, String what) {
         if (!res.ok()) {
             throw new CorezfsException(
-                    res.exitCode() >= 2 && res.exitCode() <= 8 ? ExitCode.PRECONDITION : ExitCode.PRECONDITION,
-                    h.name() + ": " + what + " failed (" + RemoteNode.oneLine(res) + ")");
+                    ExitCode.PRECONDITION, h.name() + ": " + what + " failed (" + RemoteNode.oneLine(res) + ")");
         }
     }
 

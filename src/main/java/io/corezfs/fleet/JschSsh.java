@@ -361,7 +361,7 @@ public final class JschSsh implements Ssh {
             }
             int code = ch.getExitStatus();
             ch.disconnect();
-            if (code < 0 || !session.isConnected() && code < 0) {
+            if (code < 0) {
                 IOException f = sendFailure.get();
                 throw new SshException(
                         SshException.Kind.CONNECTION,
