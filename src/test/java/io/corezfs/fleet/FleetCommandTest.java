@@ -395,6 +395,33 @@ class FleetCommandTest {
     }
 
     @Test
+    void prepareStagesTheBundleAndTheArchiveAndInstallsNothing() throws IOException {
+        List<String> hosts = hosts(1);
+        FakeSsh.Node n = nodes.get(0);
+
+        Cli.Run r = fleet("prepare", hosts, "--archive", archive.toString(), "--bundle", bundle.toString());
+
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(Files.isRegularFile(n.root.resolve("var/lib/corezfs/archives/" + ARCHIVE_NAME)));
+        assertTrue(Files.isRegularFile(n.root.resolve("opt/corezfs-0.0.0-test/bin/corezfs")));
+        assertFalse(Files.exists(n.root.resolve("etc/modules-load.d/zfs.conf")), "nothing installed");
+    }
+
+    @Test
+    void aMirrorsArchiveIsFetchedOnceAndPushedWithItsSignature() throws IOException {
+        List<String> hosts = hosts(2);
+        Path mirror = tmp.resolve("mirror");
+        Files.createDirectories(mirror);
+        Files.copy(archive, mirror.resolve(ARCHIVE_NAME));
+        assertEquals(0, new Cli(tmp).run("publish", mirror.toString()).exitCode());
+
+        Cli.Run r = fleet("install", hosts, "--mirror", mirror.toUri().toString(), "--bundle", bundle.toString());
+
+        assertEquals(0, r.exitCode(), r::toString);
+        nodes.forEach(n -> assertTrue(installed(n)));
+    }
+
+    @Test
     void withoutAnArchiveForATargetTheNodesFailAndSayHowToBuildOne() throws IOException {
         List<String> hosts = hosts(1);
         Path dir = tmp.resolve("empty");
