@@ -89,6 +89,30 @@ class ArchitectureTest {
             .because("reconciling with an OS update stands on install and activation; they never know of it");
 
     @ArchTest
+    static final ArchRule onlyTheCliUsesTheFleet = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.corezfs.fleet..", "io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.fleet..")
+            .because("a rollout over SSH drives the same commands a node runs itself; nothing on a node knows of it");
+
+    @ArchTest
+    static final ArchRule theFleetDrivesNodesOnlyThroughTheirCommands = noClasses()
+            .that()
+            .resideInAPackage("io.corezfs.fleet..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.activation..",
+                    "io.corezfs.update..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..",
+                    "io.corezfs.provide..")
+            .because("a node changes only by its own corezfs, run over SSH, never by the admin machine's code");
+
+    @ArchTest
     static final ArchRule noCyclesBetweenPackages =
             slices().matching("io.corezfs.(**)").should().beFreeOfCycles();
 }

@@ -6,6 +6,7 @@ import io.corezfs.archive.ArchiveLimits;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.devcontainer.DevImages;
 import io.corezfs.docker.Docker;
+import io.corezfs.fleet.Ssh;
 import io.corezfs.host.Environment;
 import io.corezfs.install.FileOps;
 import io.corezfs.install.RootInstaller;
@@ -22,6 +23,7 @@ import java.util.function.Supplier;
  * @param workDir   where relative paths and defaults (the {@code archives/} store) are resolved
  * @param docker    the engine, created only when a command needs it
  * @param devImages how developer images are obtained, given the engine and the cache directory
+ * @param ssh       how fleet reaches nodes
  */
 public record Context(
         Environment env,
@@ -31,7 +33,8 @@ public record Context(
         String toolVersion,
         Supplier<Docker> docker,
         DevImages.Factory devImages,
-        Live live) {
+        Live live,
+        Ssh.Factory ssh) {
 
     /**
      * The running host, for commands that change it live.
@@ -57,6 +60,23 @@ public record Context(
                 Optional.empty());
     }
 
+    /** A context that reaches no node over SSH. */
+    public Context(
+            Environment env,
+            FileOps fileOps,
+            ArchiveLimits limits,
+            Path workDir,
+            String toolVersion,
+            Supplier<Docker> docker,
+            DevImages.Factory devImages,
+            Live live) {
+        this(env, fileOps, limits, workDir, toolVersion, docker, devImages, live, NO_SSH);
+    }
+
+    private static final Ssh.Factory NO_SSH = settings -> {
+        throw new IllegalStateException("no SSH in this context");
+    };
+
     /** A context without Docker or a live host: for tests and commands that never build. */
     public Context(Environment env, FileOps fileOps, ArchiveLimits limits, Path workDir, String toolVersion) {
         this(
@@ -71,11 +91,17 @@ public record Context(
                 (d, c, r, dl) -> {
                     throw new IllegalStateException("no developer images in this context");
                 },
-                Live.NONE);
+                Live.NONE,
+                NO_SSH);
     }
 
     public Context withLive(Live l) {
-        return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, l);
+        return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, l, ssh);
+    }
+
+    /** The same context, reaching nodes through {@code factory}: tests put a fake SSH here. */
+    public Context withSsh(Ssh.Factory factory) {
+        return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, live, factory);
     }
 
     /** The default archive store: {@code $COREZFS_ARCHIVE_DIR}, else {@code archives/} in the working directory. */

@@ -38,7 +38,8 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             PrepareCommand.class,
             UninstallCommand.class,
             PublishCommand.class,
-            BootCommand.class);
+            BootCommand.class,
+            FleetCommand.class);
 
     /** Declared once here; their inherited scope puts them on every command below. */
     @Mixin

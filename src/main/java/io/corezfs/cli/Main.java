@@ -46,8 +46,8 @@ public final class Main {
                 new Context.Live(
                         Path.of("/"),
                         LiveSystem.over(processes),
-                        Optional.ofNullable(System.getProperty("corezfs.home"))
-                                .map(h -> Path.of(h, "bin", "corezfs"))));
+                        Optional.ofNullable(System.getProperty("corezfs.home")).map(h -> Path.of(h, "bin", "corezfs"))),
+                io.corezfs.fleet.JschSsh::new);
         System.exit(commandLine(ctx, args).execute(args));
     }
 

@@ -2,14 +2,10 @@ package io.corezfs.host;
 
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Reads {@link HostFacts} from exactly the files the OS provides, under a {@link RootFs}.
@@ -33,7 +29,7 @@ public final class HostDetector {
         this.env = env;
     }
 
-    public HostFacts detect(RootFs fs, Optional<String> kernelOverride) {
+    public HostFacts detect(HostFiles fs, Optional<String> kernelOverride) {
         Optional<Map<String, String>> osRelease = osRelease(fs);
         String kernel = kernel(fs, kernelOverride);
 
@@ -65,12 +61,12 @@ public final class HostDetector {
                 fs.exists("/etc/os-release") ? fs.describe("/etc/os-release") : fs.describe("/usr/lib/os-release");
         String id = require(os, "ID", file, TOKEN);
         String version = require(os, "VERSION_ID", file, GENERIC_VERSION);
-        String arch = env.machineArch();
+        String arch = fs.machineArch().orElse(env.machineArch());
         return new HostFacts(id, version, Arch.board(arch), "", "", kernel, arch);
     }
 
     private HostFacts containerLinux(
-            RootFs fs, String id, String prefix, Map<String, String> release, String dir, String kernel) {
+            HostFiles fs, String id, String prefix, Map<String, String> release, String dir, String kernel) {
         String file = fs.describe(dir + "/release");
         String version = require(release, prefix + "_RELEASE_VERSION", file, RELEASE_VERSION);
         String board = require(release, prefix + "_RELEASE_BOARD", file, TOKEN);
@@ -78,12 +74,13 @@ public final class HostDetector {
                 .map(m -> require(m, "GROUP", fs.describe(dir + "/update.conf"), TOKEN))
                 .orElse("");
         String follows = updateChannel(fs).orElse(channel);
-        String arch = Optional.ofNullable(Arch.fromBoard(board)).orElse(env.machineArch());
+        String arch = Optional.ofNullable(Arch.fromBoard(board))
+                .orElseGet(() -> fs.machineArch().orElse(env.machineArch()));
         return new HostFacts(id, version, board, channel, follows, kernel, arch);
     }
 
     /** The group the host follows for updates; operators may set any Nebraska group, so only shape is checked. */
-    private Optional<String> updateChannel(RootFs fs) {
+    private Optional<String> updateChannel(HostFiles fs) {
         for (String f : List.of("/etc/flatcar/update.conf", "/etc/coreos/update.conf")) {
             Optional<Map<String, String>> kv = parse(fs, f);
             if (kv.isPresent() && kv.get().containsKey("GROUP")) {
@@ -93,7 +90,7 @@ public final class HostDetector {
         return Optional.empty();
     }
 
-    private String kernel(RootFs fs, Optional<String> override) {
+    private String kernel(HostFiles fs, Optional<String> override) {
         if (override.isPresent()) {
             return check(override.get(), "--kernel", KERNEL);
         }
@@ -102,18 +99,10 @@ public final class HostDetector {
             return check(proc.get().strip(), fs.describe("/proc/sys/kernel/osrelease"), KERNEL);
         }
         // An offline image root has no /proc, but it ships exactly one kernel's modules.
-        Path modules = fs.resolve("/usr/lib/modules");
-        if (!fs.isMachineRoot() && Files.isDirectory(modules)) {
-            try (Stream<Path> s = Files.list(modules)) {
-                List<String> kernels = s.filter(Files::isDirectory)
-                        .map(p -> p.getFileName().toString())
-                        .sorted()
-                        .toList();
-                if (kernels.size() == 1) {
-                    return check(kernels.get(0), fs.describe("/usr/lib/modules"), KERNEL);
-                }
-            } catch (IOException e) {
-                throw new CorezfsException(ExitCode.PRECONDITION, "cannot list " + fs.describe("/usr/lib/modules"), e);
+        if (!fs.isMachineRoot()) {
+            List<String> kernels = fs.directories("/usr/lib/modules");
+            if (kernels.size() == 1) {
+                return check(kernels.get(0), fs.describe("/usr/lib/modules"), KERNEL);
             }
         }
         throw new CorezfsException(
@@ -122,12 +111,12 @@ public final class HostDetector {
                         + " does not exist; pass --kernel RELEASE");
     }
 
-    private static Optional<Map<String, String>> osRelease(RootFs fs) {
+    private static Optional<Map<String, String>> osRelease(HostFiles fs) {
         Optional<Map<String, String>> etc = parse(fs, "/etc/os-release");
         return etc.isPresent() ? etc : parse(fs, "/usr/lib/os-release");
     }
 
-    private static Optional<Map<String, String>> parse(RootFs fs, String hostPath) {
+    private static Optional<Map<String, String>> parse(HostFiles fs, String hostPath) {
         return fs.readIfExists(hostPath).map(text -> KeyValueFile.parse(text, fs.describe(hostPath)));
     }
 

@@ -23,7 +23,7 @@ import java.util.Optional;
  * and {@code ..} never leave the root. Without this, an image's {@code /etc/os-release -> ../usr/lib/os-release}
  * link, or a hostile absolute link, would silently read the build machine's own files.
  */
-public final class RootFs {
+public final class RootFs implements HostFiles {
     private static final int MAX_LINKS = 40;
 
     private final Path root;
@@ -36,6 +36,7 @@ public final class RootFs {
         return root;
     }
 
+    @Override
     public boolean isMachineRoot() {
         return root.getParent() == null;
     }
@@ -89,6 +90,7 @@ public final class RootFs {
      * that is not a regular file (opening a FIFO blocks; a device never ends) or is larger than
      * {@link #MAX_FILE_BYTES} is refused (exit 3), as is one that is not UTF-8.
      */
+    @Override
     public Optional<String> readIfExists(String hostPath) {
         Path p = resolve(hostPath);
         if (!Files.exists(p)) {
@@ -145,6 +147,7 @@ public final class RootFs {
                         + " bytes, which no host file corezfs reads is; refusing to read it");
     }
 
+    @Override
     public boolean exists(String hostPath) {
         return Files.exists(resolve(hostPath), LinkOption.NOFOLLOW_LINKS);
     }
@@ -154,8 +157,25 @@ public final class RootFs {
     }
 
     /** How to name a host file in messages: the host path, and where it lives when the root is not {@code /}. */
+    @Override
     public String describe(String hostPath) {
         return isMachineRoot() ? hostPath : root + hostPath;
+    }
+
+    @Override
+    public List<String> directories(String hostPath) {
+        Path dir = resolve(hostPath);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new CorezfsException(ExitCode.PRECONDITION, "cannot list " + describe(hostPath), e);
+        }
     }
 
     private Path machinePath(List<String> names) {

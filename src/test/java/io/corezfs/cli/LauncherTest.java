@@ -22,6 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * data sharing archive is used only when it is the bundled runtime's own, whole, and descriptor 9 is free; in every
  * other case the launcher starts as it did without one, and says nothing about it.
  */
+// Alone: it writes scripts in this JVM and then runs them. A process another test class forks meanwhile inherits the
+// open write descriptor until it execs, and the kernel then refuses to run the script ("Text file busy", ETXTBSY).
+@org.junit.jupiter.api.parallel.Isolated
 class LauncherTest {
     private static final String RELEASE = "JAVA_VERSION=\"17.0.15\"\nMODULES=\"java.base jdk.zipfs\"\n";
     private static final byte[] ARCHIVE = new byte[1234];

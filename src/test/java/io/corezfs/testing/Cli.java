@@ -26,6 +26,7 @@ public final class Cli {
     private ArchiveLimits limits = ArchiveLimits.DEFAULT;
     private Context.Live live = Context.Live.NONE;
     private boolean everyCommand;
+    private io.corezfs.fleet.Ssh.Factory ssh;
 
     public Cli(Path workDir) {
         this.workDir = workDir;
@@ -52,6 +53,12 @@ public final class Cli {
         return this;
     }
 
+    /** Nodes are reached through {@code factory} (a {@link FakeSsh}). */
+    public Cli ssh(io.corezfs.fleet.Ssh.Factory factory) {
+        this.ssh = factory;
+        return this;
+    }
+
     /** Runs on the command line with every command built, as help and completion see it, not only the one named. */
     public Cli everyCommand() {
         this.everyCommand = true;
@@ -67,6 +74,9 @@ public final class Cli {
                         workDir,
                         "0.0.0-test")
                 .withLive(live);
+        if (ssh != null) {
+            ctx = ctx.withSsh(ssh);
+        }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = everyCommand ? Main.commandLine(ctx) : Main.commandLine(ctx, args);

@@ -1,0 +1,273 @@
+package io.corezfs.cli;
+
+import io.corezfs.CorezfsException;
+import io.corezfs.ExitCode;
+import io.corezfs.Reporter;
+import io.corezfs.archive.ArchiveReader;
+import io.corezfs.archive.Manifest;
+import io.corezfs.archive.store.ArchiveLocator;
+import io.corezfs.archive.store.ArchiveName;
+import io.corezfs.archive.store.ArchiveStore;
+import io.corezfs.fleet.Fleet;
+import io.corezfs.fleet.Inventory;
+import io.corezfs.fleet.JschSsh;
+import io.corezfs.fleet.SshConfig;
+import io.corezfs.fleet.SshSettings;
+import io.corezfs.fleet.SshTarget;
+import io.corezfs.host.HostDetector;
+import io.corezfs.host.HostFacts;
+import io.corezfs.host.RootFs;
+import io.corezfs.net.Downloader;
+import io.corezfs.trust.Hashes;
+import io.corezfs.trust.SignedFile;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** What `corezfs fleet` assembles before the run: the nodes, the SSH settings, the archive lookup; and the report. */
+final class FleetSetup {
+    private final Context ctx;
+    private final Reporter reporter;
+    private final int verbosity;
+
+    FleetSetup(Context ctx, Reporter reporter, int verbosity) {
+        this.ctx = ctx;
+        this.reporter = reporter;
+        this.verbosity = verbosity;
+    }
+
+    static Fleet.Action action(String a) {
+        for (Fleet.Action x : Fleet.Action.values()) {
+            if (x.label().equals(a)) {
+                return x;
+            }
+        }
+        throw new CorezfsException(
+                ExitCode.USAGE,
+                "fleet: unknown action '" + io.corezfs.Text.printable(a, 40)
+                        + "'; expected install, prepare, status or uninstall");
+    }
+
+    private Path home() {
+        return ctx.env().getenv("HOME").filter(h -> !h.isBlank()).map(Path::of).orElse(Path.of("/root"));
+    }
+
+    List<SshTarget> targets(
+            List<String> hosts,
+            Optional<Path> inventory,
+            Optional<String> group,
+            Optional<Path> sshConfigFile,
+            Optional<Path> identity) {
+        if (hosts.isEmpty() == inventory.isEmpty()) {
+            throw new CorezfsException(
+                    ExitCode.USAGE, "fleet: name the nodes as HOST... or with --hosts FILE, not both");
+        }
+        if (group.isPresent() && inventory.isEmpty()) {
+            throw new CorezfsException(ExitCode.USAGE, "--group needs --hosts FILE (an Ansible inventory)");
+        }
+        List<Inventory.Declared> declared = new ArrayList<>();
+        if (inventory.isPresent()) {
+            Path f = ctx.resolve(inventory.get());
+            declared.addAll(Inventory.parse(f, RootFs.readText(f, f.toString()), group));
+        } else {
+            for (int i = 0; i < hosts.size(); i++) {
+                declared.add(Inventory.address(hosts.get(i), "HOST " + (i + 1)));
+            }
+        }
+        Path cfg = sshConfigFile.map(ctx::resolve).orElse(home().resolve(".ssh/config"));
+        SshConfig config =
+                Files.isRegularFile(cfg) ? SshConfig.parse(cfg, RootFs.readText(cfg, cfg.toString())) : SshConfig.EMPTY;
+        if (sshConfigFile.isPresent() && !Files.isRegularFile(cfg)) {
+            throw new CorezfsException(ExitCode.USAGE, "--ssh-config: " + cfg + " is not a file");
+        }
+        List<SshTarget> out = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Inventory.Declared d : declared) {
+            if (!names.add(d.name())) {
+                throw new CorezfsException(ExitCode.USAGE, d.source() + ": " + d.name() + " is named twice");
+            }
+            out.add(Inventory.resolve(d, config, identity.map(ctx::resolve), home()));
+        }
+        return out;
+    }
+
+    SshSettings ssh(Optional<Path> knownHosts, boolean acceptNew, Duration connectTimeout) {
+        return new SshSettings(
+                knownHosts.map(ctx::resolve).orElse(home().resolve(".ssh/known_hosts")),
+                acceptNew,
+                connectTimeout,
+                ctx.env().getenv("SSH_AUTH_SOCK").filter(s -> !s.isBlank()).map(Path::of),
+                JschSsh.defaultIdentities(home()));
+    }
+
+    Fleet.Bundle bundle(Path file) {
+        String version = Fleet.Bundle.versionOf(file);
+        return new Fleet.Bundle(file, version);
+    }
+
+    HostDetector detector() {
+        return new HostDetector(ctx.env());
+    }
+
+    /** Each target's archive, found the way install finds one, on this machine; building is not fleet's job. */
+    Fleet.Archives archives(Optional<Path> explicit, List<Path> dirs, List<URI> mirrors) {
+        ArchiveReader reader = new ArchiveReader(ctx.limits());
+        ArchiveLocator locator = new ArchiveLocator(
+                new ArchiveStore(reader),
+                (url, target, max) ->
+                        ctx.downloader(reporter, Downloader.Limits.DEFAULT).fetchBounded(url, target, max),
+                verbosity > 0 ? reporter : Reporter.SILENT);
+        List<ArchiveLocator.Place> places = new ArrayList<>();
+        for (Path d : dirs) {
+            places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
+        }
+        places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
+        return (HostFacts target, boolean dryRun) -> {
+            String what =
+                    target.os() + " " + target.version() + " (" + target.board() + ") with kernel " + target.kernel();
+            Path file;
+            if (explicit.isPresent()) {
+                file = ctx.resolve(explicit.get());
+            } else {
+                file = locator.find(Optional.empty(), places, mirrors, target, ctx.defaultArchiveDir(), dryRun)
+                        .map(ArchiveLocator.Found::archive)
+                        .orElseThrow(() -> new CorezfsException(
+                                ExitCode.PRECONDITION,
+                                "no archive for " + what + " in --archive-dir, the archive store"
+                                        + (mirrors.isEmpty() ? "" : " or the mirrors")
+                                        + "; build one first: corezfs build --os-version " + target.version()
+                                        + " --kernel " + target.kernel() + " --archive-dir DIR"));
+            }
+            if (!Files.isRegularFile(file)) {
+                // A dry run names the mirror's archive without downloading it.
+                return new Fleet.Chosen(file, file.getFileName().toString(), "", Optional.empty(), Optional.empty());
+            }
+            Manifest m = reader.readManifest(file).manifest();
+            if (!m.os().equals(target.os())
+                    || !m.osVersion().equals(target.version())
+                    || !m.board().equals(target.board())
+                    || !m.kernel().equals(target.kernel())) {
+                throw new CorezfsException(
+                        ExitCode.PRECONDITION,
+                        file.getFileName() + " is for " + m.os() + " " + m.osVersion() + " (" + m.board()
+                                + ") with kernel " + m.kernel() + ", not " + what);
+            }
+            Path sig = SignedFile.sigOf(file);
+            boolean signed = Files.isRegularFile(sig);
+            return new Fleet.Chosen(
+                    file,
+                    ArchiveName.of(m).fileName(),
+                    sha256(file),
+                    signed ? Optional.of(sig) : Optional.empty(),
+                    signed ? Optional.of(sha256(sig)) : Optional.empty());
+        };
+    }
+
+    private static String sha256(Path f) {
+        try {
+            return Hashes.sha256(f);
+        } catch (IOException e) {
+            throw CorezfsException.precondition("cannot read " + f + ": " + e.getMessage());
+        }
+    }
+
+    static Map<String, Object> json(Fleet.Report r) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("action", r.action().label());
+        o.put("dryRun", r.dryRun());
+        o.put("exitCode", r.exitCode());
+        Map<String, Object> counts = new LinkedHashMap<>();
+        for (Fleet.Result x : Fleet.Result.values()) {
+            counts.put(x.name().toLowerCase(Locale.ROOT).replace("_", "-"), r.count(x));
+        }
+        o.put("counts", counts);
+        List<Map<String, Object>> hosts = new ArrayList<>();
+        for (Fleet.HostReport h : r.hosts()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("host", h.host());
+            m.put("target", h.target());
+            m.put("archive", h.archive());
+            m.put("result", h.result().name().toLowerCase(Locale.ROOT).replace("_", "-"));
+            m.put("seconds", h.took().toMillis() / 1000.0);
+            m.put("bytesSent", h.bytesSent());
+            m.put(r.dryRun() ? "action" : "error", h.error().isEmpty() ? null : h.error());
+            if (!h.status().isEmpty()) {
+                m.put("status", h.status());
+            }
+            hosts.add(m);
+        }
+        o.put("hosts", hosts);
+        return o;
+    }
+
+    static String table(Fleet.Report r) {
+        List<String[]> rows = new ArrayList<>();
+        boolean status = r.action() == Fleet.Action.STATUS && !r.dryRun();
+        rows.add(new String[] {
+            "HOST",
+            "TARGET",
+            status ? "INSTALLED" : "ARCHIVE",
+            "RESULT",
+            "TIME",
+            r.dryRun() ? "ACTION" : status ? "STATE" : "ERROR"
+        });
+        for (Fleet.HostReport h : r.hosts()) {
+            String last = h.error();
+            if (status && h.result() == Fleet.Result.OK) {
+                last = statusLine(h.status());
+            }
+            rows.add(new String[] {
+                h.host(),
+                h.target(),
+                status ? String.valueOf(h.status().getOrDefault("installed", "-")) : h.archive(),
+                h.result().name().toLowerCase(Locale.ROOT).replace("_", "-"),
+                String.format(Locale.ROOT, "%.1fs", h.took().toMillis() / 1000.0),
+                last
+            });
+        }
+        int[] w = new int[6];
+        for (String[] row : rows) {
+            for (int i = 0; i < 5; i++) {
+                w[i] = Math.max(w[i], row[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] row : rows) {
+            for (int i = 0; i < 5; i++) {
+                b.append(String.format(Locale.ROOT, "%-" + w[i] + "s  ", row[i]));
+            }
+            b.append(row[5]).append('\n');
+        }
+        b.append(String.format(
+                Locale.ROOT,
+                "%d ok, %d skipped, %d failed, %d not started%s%n",
+                r.count(Fleet.Result.OK),
+                r.count(Fleet.Result.SKIPPED),
+                r.count(Fleet.Result.FAILED),
+                r.count(Fleet.Result.NOT_STARTED),
+                r.dryRun() ? " (dry run: " + r.count(Fleet.Result.PLANNED) + " planned, nothing changed)" : ""));
+        return b.toString();
+    }
+
+    private static String statusLine(Map<String, Object> s) {
+        Object pools = s.get("pools");
+        String p = pools instanceof List<?> l && !l.isEmpty()
+                ? String.join(
+                        ",",
+                        l.stream()
+                                .map(x -> ((Map<?, ?>) x).get("name") + ":" + ((Map<?, ?>) x).get("health"))
+                                .toList())
+                : "no pools";
+        return "mode " + s.getOrDefault("mode", "-") + (Boolean.TRUE.equals(s.get("active")) ? " active" : "")
+                + ", module " + (Boolean.TRUE.equals(s.get("moduleLoaded")) ? s.get("kmodVersion") : "not loaded")
+                + ", zfs " + s.getOrDefault("zfsVersion", "-") + ", " + p;
+    }
+}

@@ -1,0 +1,38 @@
+package io.corezfs.fleet;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One node to reach, as the inventory and {@code ~/.ssh/config} resolved it.
+ *
+ * @param name       how the operator named it (the inventory's name, or {@code host[:port]}); the key of the report
+ *                   and of the state file
+ * @param host       the address to connect to
+ * @param identities key files to offer, in order; empty: the agent, else the default files
+ * @param source     where it was declared ({@code file:line}), for messages
+ */
+public record SshTarget(String name, String host, int port, String user, List<Path> identities, String source) {
+    public static final String DEFAULT_USER = "core";
+
+    public SshTarget {
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(host);
+        Objects.requireNonNull(user);
+        identities = List.copyOf(identities);
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+    }
+
+    /** {@code user@host:port}, as messages show where a connection went. */
+    public String address() {
+        return user + "@" + host + (port == 22 ? "" : ":" + port);
+    }
+
+    public Optional<Path> identity() {
+        return identities.stream().findFirst();
+    }
+}
