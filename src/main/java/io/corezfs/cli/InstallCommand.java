@@ -10,6 +10,7 @@ import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.archive.store.NodeStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
+import io.corezfs.host.OfficialZfs;
 import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallLock;
 import io.corezfs.install.RootInstaller;
@@ -196,6 +197,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             }
         }
         RootFs fs = new RootFs(root != null ? ctx.resolve(root) : ctx.live().root());
+        OfficialZfs.refuseIfEnabled(fs);
         HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
         NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
 
