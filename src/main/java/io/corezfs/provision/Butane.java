@@ -47,7 +47,9 @@ public final class Butane {
         for (NodeUnit u : spec.units()) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("name", u.name());
-            o.put("enabled", u.enabled());
+            if (u.enabled()) {
+                o.put("enabled", true);
+            }
             u.contents().ifPresent(c -> o.put("contents", c));
             units.add(o);
         }

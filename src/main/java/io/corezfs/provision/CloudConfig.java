@@ -33,7 +33,9 @@ public final class CloudConfig {
         for (NodeUnit u : spec.units()) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("name", u.name());
-            o.put("enable", u.enabled());
+            if (u.enabled()) {
+                o.put("enable", true);
+            }
             u.contents().ifPresent(c -> o.put("content", c));
             units.add(o);
         }

@@ -83,7 +83,11 @@ public final class Ignition {
     static ObjectNode unit(NodeUnit u) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("name", u.name());
-        o.put("enabled", u.enabled());
+        // Only true is written: Ignition turns "enabled": false into a "disable" preset line, which would also
+        // override a preset that ships with an archive.
+        if (u.enabled()) {
+            o.put("enabled", true);
+        }
         u.contents().ifPresent(c -> o.put("contents", c));
         return o;
     }
