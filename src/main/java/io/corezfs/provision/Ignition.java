@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Text;
-import io.corezfs.host.OfficialZfs;
+import io.corezfs.activation.OfficialZfs;
 import io.corezfs.provision.NodeSpec.NodeFile;
 import io.corezfs.provision.NodeSpec.NodeUnit;
 import java.io.ByteArrayInputStream;

@@ -1,6 +1,7 @@
-package io.corezfs.host;
+package io.corezfs.activation;
 
 import io.corezfs.CorezfsException;
+import io.corezfs.host.RootFs;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.util.Optional;
