@@ -50,12 +50,15 @@ import picocli.CommandLine.Parameters;
         },
         footerHeading = "%nExamples:%n",
         footer = {
-            "  corezfs provision ignition --bundle-url https://files.example.com/corezfs-0.1.0-linux-x86_64.tar.gz \\",
-            "      --bundle corezfs-0.1.0-linux-x86_64.tar.gz --mirror https://files.example.com/corezfs/ -o zfs.ign",
-            "  corezfs provision ignition --bundle-url URL --bundle FILE \\",
-            "      --archive-url https://files.example.com/corezfs/corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz \\",
-            "      --archive corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz --merge node.ign -o node-zfs.ign",
-            "  corezfs provision butane --bundle-url URL --bundle-sha512 HEX --mirror URL --spec 3.4.0"
+            "  B=corezfs-0.1.0-linux-x86_64.tar.gz",
+            "  A=corezfs_amd64-usr_3975.2.0_stable_zfs-2.2.6.tar.gz",
+            "  corezfs provision ignition --bundle-url http://files.internal/$B \\",
+            "      --bundle $B --mirror http://files.internal/archives -o zfs.ign",
+            "  corezfs provision ignition --bundle-url http://files.internal/$B \\",
+            "      --bundle $B --archive-url http://files.internal/archives/$A \\",
+            "      --archive $A --trust trusted-keys --merge node.ign -o node-zfs.ign",
+            "  corezfs provision butane --bundle-url URL --bundle-sha512 HEX \\",
+            "      --mirror URL --spec 3.4.0 > zfs.bu"
         })
 final class ProvisionCommand extends BaseCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FORMAT", description = "ignition, butane or cloud-config.")
