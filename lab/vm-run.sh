@@ -17,7 +17,8 @@
 # prepare   makes a fresh run NAME and does not boot it (lab/vm-ignition.sh then applies an Ignition config to it).
 #
 # --guestfwd PORT gives the guest one NIC on qemu's user network with restrict=on, whose only way out is
-# 10.0.2.100:8080, forwarded to 127.0.0.1:PORT on the host: the guest reaches that one loopback server, nothing else.
+# 10.0.2.100:8080, forwarded (lab/guestfwd-relay.py, once per connection) to 127.0.0.1:PORT on the host: the guest
+# reaches that one loopback server, nothing else.
 #
 # --kernel KV boots kernel KV (uname -r) of the image: it carries two (lab/vm-image.sh), the lab's LAB_KV (the
 # default) and the next target's, with both module trees in /usr, as a Flatcar node has the running and the updated
@@ -191,7 +192,8 @@ QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$L
 if [[ -n $GUESTFWD ]]; then
     # shellcheck disable=SC2054  # the commas are qemu option syntax
     # restrict=on: the guest can reach nothing but what guestfwd names, and that is one port on the host's loopback.
-    QEMU+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-tcp:127.0.0.1:$GUESTFWD"
+    # Each guest connection runs the relay (cmd:), which connects to 127.0.0.1:PORT only.
+    QEMU+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:$LAB_PYTHON $LAB_DIR/guestfwd-relay.py $GUESTFWD"
            -device virtio-net-pci,netdev=n0)
 fi
 

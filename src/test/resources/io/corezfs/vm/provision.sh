@@ -31,7 +31,7 @@ A-1 | B-1)
     journal corezfs-boot.service
     wait_late
     journal corezfs-boot-late.service
-    check late-unit-succeeded systemctl is-active corezfs-boot-late.service
+    check_eq late-unit-succeeded success "$(systemctl show -p Result --value corezfs-boot-late.service)"
     status_json boot1
     check_zfs_live boot1
     check zfs-version-matches sh -c "zfs version | grep -q 'zfs-kmod-${ZFS_VERSION:?}'"
