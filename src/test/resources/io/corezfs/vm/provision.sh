@@ -26,7 +26,6 @@ case ${SCENARIO:?}-$LAB_BOOT in
 A-1 | B-1)
     check tool-unpacked test -x /opt/corezfs-tool/bin/corezfs
     check unpack-unit-ran systemctl is-active corezfs-unpack.service
-    [[ $SCENARIO == B ]] && info "links: $(networkctl list --no-legend --no-pager 2>&1 | tr -s ' ' | tr '\n' '|')"
     journal corezfs-unpack.service
     journal corezfs-boot.service
     wait_late
