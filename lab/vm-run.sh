@@ -67,7 +67,7 @@ shift 2
 [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "bad run name '$NAME' (letters, digits, . _ -)"
 case $CMD in start|continue|shell|rm|prepare) ;; *) usage ;; esac
 
-INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV GUESTFWD=
+INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV GUESTFWD='' FW_CFG='' INITRD_FILE=
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?}; shift 2 ;;
@@ -76,6 +76,8 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) EXTRA_APPEND=${2:?}; shift 2 ;;
         --guestfwd) GUESTFWD=${2:?}; shift 2 ;;
+        --fw-cfg) FW_CFG=${2:?}; shift 2 ;;
+        --initrd) INITRD_FILE=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
@@ -136,6 +138,8 @@ elif [[ $KERNEL == "$LAB_KV" && -f $RUN/vmlinuz && -f $RUN/initrd.img ]]; then
 else
     die "run $NAME has no kernel $KERNEL (it has: $(cd "$RUN" && ls vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | tr '\n' ' '))"
 fi
+# --initrd FILE: another initrd for this boot (the Ignition probe's dracut initrd), the run's kernel unchanged.
+if [[ -n $INITRD_FILE ]]; then [[ -f $INITRD_FILE ]] || die "--initrd $INITRD_FILE: no such file"; INITRD=$INITRD_FILE; fi
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v qemu-img >/dev/null; then
     die "qemu is missing: run lab/vm-image.sh as root once (it installs qemu-utils)"
 fi
@@ -189,6 +193,8 @@ QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$L
       -drive "file=$RUN/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"
       -drive "file=$RUN/pool.img,if=virtio,format=raw,cache=unsafe")
 [[ -z $INJECT_IMG ]] || QEMU+=(-drive "file=$INJECT_IMG,if=virtio,format=raw,readonly=on")
+# --fw-cfg FILE: an Ignition config where Ignition's qemu platform reads it (opt/com.coreos/config).
+[[ -z $FW_CFG ]] || QEMU+=(-fw_cfg "name=opt/com.coreos/config,file=$FW_CFG")
 if [[ -n $GUESTFWD ]]; then
     # shellcheck disable=SC2054  # the commas are qemu option syntax
     # restrict=on: the guest can reach nothing but what guestfwd names, and that is one port on the host's loopback.

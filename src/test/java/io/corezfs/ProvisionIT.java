@@ -1,7 +1,6 @@
 package io.corezfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corezfs.testing.Cli;
@@ -21,25 +20,44 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Issue 15 end to end: a fresh lab VM node gets a config from {@code corezfs provision ignition}, the real Ignition
- * (Debian's 2.14) applies it, and the node comes up with ZFS with nobody running anything on it.
+ * (Debian's 2.14) applies it at the node's first boot, and the node comes up with ZFS with nobody running anything
+ * on it.
  *
- * <p>Ignition runs on the host, on the run's root image, with {@code -platform file} and its {@code fetch} and
- * {@code files} stages (lab/vm-ignition.sh), the issue's fallback route: lab/README.md ("Ignition") says why not in
- * the VM's initrd. It downloads from a server on 127.0.0.1; the node itself reaches that server only as
- * 10.0.2.100:8080 through qemu's user networking with restrict=on and one guestfwd rule (scenario B).
+ * <p>Ignition runs where it runs on Flatcar: in the initrd, a dracut initrd with Debian's ignition module built for
+ * the VM's kernel (lab/vm-ignition-initrd.sh), with {@code ignition.firstboot ignition.platform.id=qemu} on the kernel
+ * command line and the config in qemu's fw_cfg under {@code opt/com.coreos/config}. It downloads from a server on
+ * 127.0.0.1 that the guest reaches only as 10.0.2.100:8080, through qemu's user networking with restrict=on and one
+ * guestfwd rule. The node's /etc/machine-id says "uninitialized", as a Flatcar image's first boot has none, so systemd
+ * applies Ignition's presets at that boot. Later boots use the image's own initrd.
  *
  * <ul>
- *   <li>A: the archive is delivered by Ignition into the node store; no NIC at all. Boot 1: the tool is unpacked, the
- *       first install runs, ZFS is live and a pool is made; boot 2: the pool imports by itself, same bytes.
- *   <li>B: the config names a mirror and no archive; the node's corezfs fetches it at first boot and activates it.
- *   <li>C: the bundle on the server is tampered with: Ignition refuses it (hash mismatch) and the node has nothing of
- *       corezfs.
+ *   <li>A: the archive is delivered by Ignition into the node store. Boot 1: the tool is unpacked, the first install
+ *       runs, ZFS is live, {@code zfs version} matches, a pool is made; boot 2: the pool imports by itself, same bytes.
+ *   <li>B: the config names a mirror and no archive; the node's corezfs fetches it at first boot (through the same
+ *       guestfwd) and activates it.
+ *   <li>C: the bundle on the server is tampered with: Ignition refuses it (hash mismatch, on the console from the
+ *       initrd's journal) and the boot stops there; booted again without Ignition, the node has nothing of corezfs.
  * </ul>
  */
 class ProvisionIT {
+    /** The host's server as the guest reaches it. */
+    static final String GUEST_BASE = "http://10.0.2.100:8080";
+
+    /** Ignition at the first boot, as Flatcar on QEMU runs it; the journal on the console shows its failures. */
+    static final String[] FIRST_BOOT = {
+        "ignition.firstboot",
+        "ignition.platform.id=qemu",
+        "rd.neednet=1",
+        "ip=dhcp",
+        "rd.emergency=poweroff",
+        "systemd.show_status=1",
+        "systemd.journald.forward_to_console=1"
+    };
+
     static Path bundle;
     static Path archive;
     static Path served;
+    static Path initrd;
 
     @BeforeAll
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
@@ -69,14 +87,22 @@ class ProvisionIT {
                 "publish",
                 served.resolve("mirror").toString());
         assertEquals(0, p.code(), () -> p.out() + p.err());
+
+        LiveInstallIT.Result i = LiveInstallIT.run(
+                Duration.ofMinutes(30),
+                "bash",
+                VmLab.repo().resolve("lab/vm-ignition-initrd.sh").toString());
+        assertEquals(0, i.code(), () -> "lab/vm-ignition-initrd.sh failed\n" + i.out() + i.err());
+        List<String> out = i.out().strip().lines().toList();
+        initrd = Path.of(out.get(out.size() - 1)).resolve("initrd-ignition.img");
     }
 
-    static Path config(Path dir, String base, List<String> extra) throws Exception {
+    static Path config(Path dir, List<String> extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "provision",
                 "ignition",
                 "--bundle-url",
-                base + "/corezfs-bundle.tar.gz",
+                GUEST_BASE + "/corezfs-bundle.tar.gz",
                 "--bundle",
                 bundle.toString(),
                 "-o",
@@ -95,6 +121,25 @@ class ProvisionIT {
         return vm;
     }
 
+    /** A fresh run on the Ignition image whose first boot runs Ignition with {@code config} (guestfwd to port). */
+    static void provisioned(VmLab vm, Path config, int port) {
+        vm.prepare();
+        assertEquals(
+                0,
+                vm.lab(
+                        Duration.ofMinutes(30),
+                        "bash",
+                        VmLab.repo().resolve("lab/vm-ignition-initrd.sh").toString(),
+                        "--run",
+                        vm.name()));
+        vm.guestfwd(port)
+                .bootOptions(
+                        "--initrd",
+                        initrd.toString(),
+                        "--fw-cfg",
+                        config.toAbsolutePath().toString());
+    }
+
     static void allHeld(VmBoot b) {
         assertEquals(0, b.exitCode(), b::toString);
     }
@@ -105,21 +150,19 @@ class ProvisionIT {
                 VmLab vm = vm("prov-a", "A")) {
             Path cfg = config(
                     vm.inject().getParent(),
-                    http.base().toString(),
                     List.of(
                             "--archive-url",
-                            http.base() + "/" + archive.getFileName(),
+                            GUEST_BASE + "/" + archive.getFileName(),
                             "--archive",
                             archive.toString(),
                             "--build",
                             "never"));
-            vm.prepare();
-            VmBoot.Ignited ign = vm.ignition(cfg);
-            assertEquals(0, ign.exitCode(), ign.log());
-            VmBoot first = vm.firstBoot(Duration.ofMinutes(25));
+            provisioned(vm, cfg, http.base().getPort());
+            VmBoot first = vm.firstBoot(Duration.ofMinutes(25), FIRST_BOOT);
             allHeld(first);
-            VmBoot second = vm.reboot(Duration.ofMinutes(15));
-            allHeld(second);
+            assertTrue(http.count("GET", "/" + archive.getFileName()) > 0, "Ignition fetched it: " + http.requests);
+            vm.bootOptions();
+            allHeld(vm.reboot(Duration.ofMinutes(15)));
         }
     }
 
@@ -127,7 +170,8 @@ class ProvisionIT {
     void b_withOnlyAMirrorTheNodeFetchesItsArchiveAtFirstBoot() throws Exception {
         try (StaticHttpServer http = new StaticHttpServer(served);
                 VmLab vm = vm("prov-b", "B")) {
-            // The lab image configures no network; a node's own Ignition config does, merged with corezfs's.
+            // The lab image configures no network for the booted system; a node's own Ignition config does, merged
+            // with corezfs's.
             Path base = Files.writeString(vm.inject().getParent().resolve("network.ign"), """
                     {"ignition": {"version": "3.3.0"},
                      "storage": {"files": [{"path": "/etc/systemd/network/50-lab.network", "mode": 420,
@@ -137,19 +181,9 @@ class ProvisionIT {
                     """);
             Path cfg = config(
                     vm.inject().getParent(),
-                    http.base().toString(),
-                    List.of(
-                            "--mirror",
-                            "http://10.0.2.100:8080/mirror",
-                            "--build",
-                            "never",
-                            "--merge",
-                            base.toString()));
-            vm.prepare();
-            VmBoot.Ignited ign = vm.ignition(cfg);
-            assertEquals(0, ign.exitCode(), ign.log());
-            vm.guestfwd(http.base().getPort());
-            VmBoot first = vm.firstBoot(Duration.ofMinutes(25));
+                    List.of("--mirror", GUEST_BASE + "/mirror", "--build", "never", "--merge", base.toString()));
+            provisioned(vm, cfg, http.base().getPort());
+            VmBoot first = vm.firstBoot(Duration.ofMinutes(25), FIRST_BOOT);
             allHeld(first);
             assertTrue(http.count("GET", "/mirror/index.json") > 0, "the node asked the mirror: " + http.requests);
             assertTrue(first.output().contains("fetched"), first.output());
@@ -164,13 +198,17 @@ class ProvisionIT {
         Files.write(tampered.resolve("corezfs-bundle.tar.gz"), b);
         try (StaticHttpServer http = new StaticHttpServer(tampered);
                 VmLab vm = vm("prov-c", "C")) {
-            Path cfg = config(vm.inject().getParent(), http.base().toString(), List.of("--build", "never"));
-            vm.prepare();
-            VmBoot.Ignited ign = vm.ignition(cfg);
-            assertNotEquals(0, ign.exitCode(), ign.log());
-            assertTrue(ign.log().contains("hash verification failed"), ign.log());
-            VmBoot first = vm.firstBoot(Duration.ofMinutes(10));
-            allHeld(first);
+            // The hash in the config is the real bundle's; the server has other bytes.
+            Path cfg = config(vm.inject().getParent(), List.of("--build", "never"));
+            provisioned(vm, cfg, http.base().getPort());
+            VmBoot refused = vm.firstBoot(Duration.ofMinutes(10), FIRST_BOOT);
+            assertEquals(125, refused.exitCode(), () -> "Ignition failed, the initrd powered off: " + refused);
+            String console = Files.readString(vm.runDir().resolve("boot-1.console.log"));
+            assertTrue(console.contains("hash verification failed"), "Ignition's journal on the console");
+            assertTrue(console.contains("ignition-files.service"), "the boot stopped in Ignition's files stage");
+            vm.bootOptions();
+            // Injected again: the refused boot never reached the test unit that copies the scenario onto the disk.
+            allHeld(vm.firstBoot(Duration.ofMinutes(10)));
         }
     }
 }

@@ -141,6 +141,25 @@ public final class VmLab implements AutoCloseable {
         return this;
     }
 
+    /** vm-run.sh options for the boots from now on (another initrd, a fw_cfg file); none by default. */
+    private List<String> bootOptions = List.of();
+
+    /** Passes {@code options} to vm-run.sh for every boot from now on; call with none to stop. */
+    public VmLab bootOptions(String... options) {
+        this.bootOptions = List.of(options);
+        return this;
+    }
+
+    /** Where vm-run.sh keeps this run's disks and console logs (until {@link #close}). */
+    public Path runDir() {
+        return Lab.dir().resolve("vm/runs").resolve(name);
+    }
+
+    /** Runs a lab script with arguments (root, in the repo), its output appended to lab.log; its exit code. */
+    public int lab(Duration timeout, String... command) {
+        return run(List.of(command), timeout);
+    }
+
     /** Port on 127.0.0.1 the guest reaches as 10.0.2.100:8080 (qemu user networking, restrict=on); 0: no NIC. */
     private int guestfwd;
 
@@ -233,6 +252,7 @@ public final class VmLab implements AutoCloseable {
             cmd.add("--kernel");
             cmd.add(kernel);
         }
+        cmd.addAll(bootOptions);
         if (guestfwd > 0) {
             cmd.add("--guestfwd");
             cmd.add(Integer.toString(guestfwd));
