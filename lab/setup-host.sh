@@ -19,8 +19,9 @@ lab_lock setup-host
 #   python3                  the loopback HTTP server (Debian's /usr/bin/python3, not a pyenv shim)
 #   curl                     checks the served tree
 #   dpkg-dev                 apt-get source unpacks/inspects .dsc files with it
+#   ignition (contrib)       ignition-validate, the real validator every generated Ignition config must pass
 PACKAGES=(debootstrap fdisk e2fsprogs bzip2 lbzip2 gnupg util-linux docker.io qemu-system-x86
-          python3 curl dpkg-dev)
+          python3 curl dpkg-dev ignition)
 
 SOURCES=/etc/apt/sources.list.d/debian.sources
 changed=0

@@ -6,13 +6,19 @@
 #   lab/vm-run.sh continue NAME [--kernel KV] [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
 #   lab/vm-run.sh shell    NAME [--kernel KV] [--append ARGS]
 #   lab/vm-run.sh rm       NAME
+#   lab/vm-run.sh prepare  NAME
 #
 # start     makes a fresh run NAME (an earlier run of that name is deleted) and boots it once;
 # continue  boots the SAME disks of run NAME again: whatever the previous boots wrote (files, a ZFS
 #           pool on /dev/vdb, /root/inject) is still there, as after a reboot of a real node;
 # shell     boots run NAME (made fresh if it does not exist) interactively: serial console on this
 #           terminal, root logged in automatically, no test unit. Ctrl-a x quits qemu;
-# rm        deletes run NAME.
+# rm        deletes run NAME;
+# prepare   makes a fresh run NAME and does not boot it (lab/vm-ignition.sh then applies an Ignition config to it).
+#
+# --guestfwd PORT gives the guest one NIC on qemu's user network with restrict=on, whose only way out is
+# 10.0.2.100:8080, forwarded (lab/guestfwd-relay.py, once per connection) to 127.0.0.1:PORT on the host: the guest
+# reaches that one loopback server, nothing else.
 #
 # --kernel KV boots kernel KV (uname -r) of the image: it carries two (lab/vm-image.sh), the lab's LAB_KV (the
 # default) and the next target's, with both module trees in /usr, as a Flatcar node has the running and the updated
@@ -54,14 +60,14 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 (($# >= 2)) || usage
 CMD=$1 NAME=$2
 shift 2
 [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "bad run name '$NAME' (letters, digits, . _ -)"
-case $CMD in start|continue|shell|rm) ;; *) usage ;; esac
+case $CMD in start|continue|shell|rm|prepare) ;; *) usage ;; esac
 
-INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV
+INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV GUESTFWD='' FW_CFG='' INITRD_FILE=
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?}; shift 2 ;;
@@ -69,9 +75,13 @@ while (($#)); do
         --run) RUN_SCRIPT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) EXTRA_APPEND=${2:?}; shift 2 ;;
+        --guestfwd) GUESTFWD=${2:?}; shift 2 ;;
+        --fw-cfg) FW_CFG=${2:?}; shift 2 ;;
+        --initrd) INITRD_FILE=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
+[[ -z $GUESTFWD || $GUESTFWD =~ ^[1-9][0-9]{0,4}$ ]] || die "--guestfwd wants a port on 127.0.0.1, got '$GUESTFWD'"
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout wants seconds, got '$TIMEOUT'"
 [[ $KERNEL =~ ^[A-Za-z0-9][A-Za-z0-9.+_-]*$ ]] || die "--kernel wants a kernel release (uname -r), got '$KERNEL'"
 [[ -z $INJECT_DIR || -d $INJECT_DIR ]] || die "--inject $INJECT_DIR: not a directory"
@@ -116,6 +126,7 @@ new_run() {
 
 case $CMD in
     start) new_run ;;
+    prepare) new_run; exit 0 ;;
     continue) [[ -f $RUN/disk.qcow2 ]] || die "no run '$NAME' to continue ($RUN); use start" ;;
     shell) [[ -f $RUN/disk.qcow2 ]] || new_run ;;
 esac
@@ -127,6 +138,8 @@ elif [[ $KERNEL == "$LAB_KV" && -f $RUN/vmlinuz && -f $RUN/initrd.img ]]; then
 else
     die "run $NAME has no kernel $KERNEL (it has: $(cd "$RUN" && ls vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | tr '\n' ' '))"
 fi
+# --initrd FILE: another initrd for this boot (the Ignition probe's dracut initrd), the run's kernel unchanged.
+if [[ -n $INITRD_FILE ]]; then [[ -f $INITRD_FILE ]] || die "--initrd $INITRD_FILE: no such file"; INITRD=$INITRD_FILE; fi
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v qemu-img >/dev/null; then
     die "qemu is missing: run lab/vm-image.sh as root once (it installs qemu-utils)"
 fi
@@ -180,6 +193,15 @@ QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$L
       -drive "file=$RUN/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"
       -drive "file=$RUN/pool.img,if=virtio,format=raw,cache=unsafe")
 [[ -z $INJECT_IMG ]] || QEMU+=(-drive "file=$INJECT_IMG,if=virtio,format=raw,readonly=on")
+# --fw-cfg FILE: an Ignition config where Ignition's qemu platform reads it (opt/com.coreos/config).
+[[ -z $FW_CFG ]] || QEMU+=(-fw_cfg "name=opt/com.coreos/config,file=$FW_CFG")
+if [[ -n $GUESTFWD ]]; then
+    # shellcheck disable=SC2054  # the commas are qemu option syntax
+    # restrict=on: the guest can reach nothing but what guestfwd names, and that is one port on the host's loopback.
+    # Each guest connection runs the relay (cmd:), which connects to 127.0.0.1:PORT only.
+    QEMU+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:$LAB_PYTHON $LAB_DIR/guestfwd-relay.py $GUESTFWD"
+           -device virtio-net-pci,netdev=n0)
+fi
 
 if [[ $CMD == shell ]]; then
     # The console on this terminal, and a copy in the log; Ctrl-a x (qemu's mux) quits.

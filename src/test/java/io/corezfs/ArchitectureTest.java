@@ -75,6 +75,7 @@ class ArchitectureTest {
                     "io.corezfs.devcontainer..",
                     "io.corezfs.provide..",
                     "io.corezfs.update..",
+                    "io.corezfs.provision..",
                     "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
@@ -111,6 +112,30 @@ class ArchitectureTest {
                     "io.corezfs.devcontainer..",
                     "io.corezfs.provide..")
             .because("a node changes only by its own corezfs, run over SSH, never by the admin machine's code");
+
+    @ArchTest
+    static final ArchRule onlyTheCliUsesProvisioning = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.corezfs.provision..", "io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.provision..")
+            .because("a provisioning snippet describes a node from outside; nothing that runs on the node needs it");
+
+    @ArchTest
+    static final ArchRule provisioningNeverInstallsOrBuilds = noClasses()
+            .that()
+            .resideInAPackage("io.corezfs.provision..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..",
+                    "io.corezfs.docker..",
+                    "io.corezfs.update..")
+            .because("it only writes what a node needs; the node's own corezfs does the installing");
 
     @ArchTest
     static final ArchRule noCyclesBetweenPackages =

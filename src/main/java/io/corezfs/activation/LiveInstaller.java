@@ -50,7 +50,7 @@ public final class LiveInstaller {
     /** The units that run this tool, written with its launcher's path by every live install, outside any archive. */
     static final List<String> TOOL_UNITS = List.of(BOOT_UNIT, BOOT_LATE_UNIT, PREPARE_UNIT);
     /** Room beyond BOOT_FETCH_TIMEOUT for the boot unit: one archive's download (bounded at 10 minutes) and apply. */
-    static final long BOOT_HEADROOM_SECONDS = 900;
+    public static final long BOOT_HEADROOM_SECONDS = 900;
 
     private final Path root;
     private final LiveSystem sys;

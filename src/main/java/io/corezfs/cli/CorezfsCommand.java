@@ -38,6 +38,7 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             PrepareCommand.class,
             UninstallCommand.class,
             PublishCommand.class,
+            ProvisionCommand.class,
             BootCommand.class,
             FleetCommand.class);
 

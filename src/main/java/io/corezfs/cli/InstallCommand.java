@@ -4,6 +4,7 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveInstaller;
+import io.corezfs.activation.OfficialZfs;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.store.ArchiveLocator;
 import io.corezfs.archive.store.ArchiveStore;
@@ -196,6 +197,7 @@ final class InstallCommand extends BaseCommand implements Callable<Integer> {
             }
         }
         RootFs fs = new RootFs(root != null ? ctx.resolve(root) : ctx.live().root());
+        OfficialZfs.refuseIfEnabled(fs);
         HostFacts facts = Hosts.detect(ctx, fs, Optional.ofNullable(kernel));
         NodeStore nodeStore = new NodeStore(fs.root(), new ArchiveReader(ctx.limits()));
 

@@ -3,6 +3,7 @@ package io.corezfs.cli;
 import io.corezfs.CorezfsException;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveState;
+import io.corezfs.activation.OfficialZfs;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
 import io.corezfs.host.RootFs;
@@ -119,6 +120,9 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
             c.put("error", configError);
         }
         o.put("config", c);
+        // Flatcar's own zfs extension beside corezfs stacks two ZFS builds: shown, then refused (exit 3).
+        Optional<String> official = OfficialZfs.detect(fs);
+        o.put("officialZfsExtension", official.orElse(null));
         if (json) {
             out().println(Json.write(o));
         } else {
@@ -194,6 +198,9 @@ final class StatusCommand extends BaseCommand implements Callable<Integer> {
                                         setting.display().isEmpty() ? "-" : setting.display(),
                                         setting.source()));
             }
+        }
+        if (official.isPresent()) {
+            throw CorezfsException.precondition(OfficialZfs.message(official.get()));
         }
         return 0;
     }

@@ -6,6 +6,7 @@ import io.corezfs.Reporter;
 import io.corezfs.activation.Activation;
 import io.corezfs.activation.LiveInstaller;
 import io.corezfs.activation.LiveState;
+import io.corezfs.activation.OfficialZfs;
 import io.corezfs.archive.ArchiveReader;
 import io.corezfs.archive.Manifest;
 import io.corezfs.archive.store.ArchiveLocator;
@@ -14,6 +15,7 @@ import io.corezfs.archive.store.ArchiveStore;
 import io.corezfs.archive.store.NodeStore;
 import io.corezfs.host.HostFacts;
 import io.corezfs.host.NodeConfig;
+import io.corezfs.host.RootFs;
 import io.corezfs.install.InstallState;
 import io.corezfs.system.FileTrees;
 import io.corezfs.system.LiveSystem;
@@ -145,7 +147,7 @@ public final class BootReconciler {
     public Result reconcile(HostFacts host, NodeConfig config) {
         Result r;
         try {
-            r = decide(host, config);
+            r = officialZfs(host).orElseGet(() -> decide(host, config));
         } catch (CorezfsException e) {
             record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install")
                     .write(root);
@@ -155,10 +157,71 @@ public final class BootReconciler {
         return r;
     }
 
+    /**
+     * Flatcar's own zfs extension beside corezfs would stack two ZFS builds on {@code /usr}: nothing is applied or
+     * activated, and the record says what to remove (exit 3).
+     */
+    private Optional<Result> officialZfs(HostFacts host) {
+        Optional<String> where = OfficialZfs.detect(new RootFs(root));
+        if (where.isEmpty()) {
+            return Optional.empty();
+        }
+        String message = OfficialZfs.message(where.get());
+        reporter.warn("corezfs boot: " + message);
+        return Optional.of(done(
+                host,
+                BootRecord.Outcome.REFUSED,
+                message,
+                "sudo rm " + OfficialZfs.EXTENSION_IMAGE,
+                ExitCode.PRECONDITION.code()));
+    }
+
+    /**
+     * A node is provisioned for a first install when something can bring it an archive: the node store (an archive
+     * delivered with its Ignition config), a mirror, or {@code BUILD=boot}. Otherwise it is a node corezfs was never
+     * installed on, or was uninstalled from, and the boot leaves it alone.
+     */
+    private boolean provisioned(HostFacts host, NodeConfig config) {
+        return store.find(host).isPresent()
+                || !config.mirrors().value().isEmpty()
+                || config.build().value() == NodeConfig.BuildPolicy.BOOT;
+    }
+
+    /**
+     * The first boot of a provisioned node: the install (activation and all) runs in the late unit, started without
+     * waiting. Not here: the activation units are not part of this boot's transaction yet, and starting them from
+     * this early unit would wait on units that are ordered after it.
+     */
+    private Result firstBoot(HostFacts host, NodeConfig config, String what) {
+        Optional<Path> stored = store.find(host);
+        String how = stored.map(p -> "installs " + p.getFileName() + " from the node store")
+                .orElse(
+                        config.mirrors().value().isEmpty()
+                                ? "builds an archive (BUILD=boot)"
+                                : "fetches an archive for " + what + " from the mirrors");
+        reporter.info("corezfs boot: corezfs is not installed yet; " + LATE_UNIT + " " + how + " and activates it");
+        LiveSystem.Result started = sys.run(List.of("systemctl", "start", "--no-block", LATE_UNIT));
+        if (!started.ok()) {
+            String detail = "corezfs is not installed yet and " + LATE_UNIT + " could not be started ("
+                    + started.lastLine() + "); ZFS is off";
+            reporter.warn("corezfs boot: " + detail);
+            return done(host, BootRecord.Outcome.OFF, detail, "sudo corezfs install", ExitCode.PRECONDITION.code());
+        }
+        return done(
+                host,
+                BootRecord.Outcome.INSTALLING,
+                "corezfs is not installed yet: " + LATE_UNIT + " " + how + ", activates it and imports the pools",
+                "journalctl -u " + LATE_UNIT + " -f",
+                0);
+    }
+
     private Result decide(HostFacts host, NodeConfig config) {
         String what = host.os() + " " + host.version() + " (" + host.board() + ") with kernel " + host.kernel();
         Optional<InstallState> installed = InstallState.read(root);
         if (installed.isEmpty()) {
+            if (provisioned(host, config)) {
+                return firstBoot(host, config, what);
+            }
             return done(host, BootRecord.Outcome.NOT_INSTALLED, "corezfs is not installed here; nothing to do", "", 0);
         }
         Manifest have = installed.get().manifest();
@@ -261,6 +324,14 @@ public final class BootReconciler {
 
     private int lastRefusal;
 
+    /** The mode a first install asks for (MODE), when the node has none yet; {@code auto} leaves it to the host. */
+    private Optional<Activation> mode = Optional.empty();
+
+    private static Optional<Activation> modeOf(NodeConfig config) {
+        String m = config.mode().value();
+        return m.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(m));
+    }
+
     /**
      * Asks {@code mirrors} within {@code budget}; a matching archive goes into the store and is applied (files only at
      * early boot, a full live install with activation and pool import when {@code live} is set).
@@ -319,7 +390,7 @@ public final class BootReconciler {
     public Result reconcileLate(HostFacts host, NodeConfig config, HostBuild builder) {
         Result r;
         try {
-            r = decideLate(host, config, builder);
+            r = officialZfs(host).orElseGet(() -> decideLate(host, config, builder));
         } catch (CorezfsException e) {
             record(host, BootRecord.Outcome.REFUSED, e.getMessage(), "sudo corezfs install")
                     .write(root);
@@ -332,10 +403,11 @@ public final class BootReconciler {
     private Result decideLate(HostFacts host, NodeConfig config, HostBuild builder) {
         String what = host.os() + " " + host.version() + " (" + host.board() + ") with kernel " + host.kernel();
         Optional<InstallState> installed = InstallState.read(root);
-        if (installed.isEmpty()) {
+        boolean first = installed.isEmpty();
+        if (first && !provisioned(host, config)) {
             return done(host, BootRecord.Outcome.NOT_INSTALLED, "corezfs is not installed here; nothing to do", "", 0);
         }
-        if (fits(installed.get().manifest(), host)) {
+        if (!first && fits(installed.get().manifest(), host)) {
             return done(
                     host,
                     BootRecord.Outcome.MATCHED,
@@ -345,15 +417,40 @@ public final class BootReconciler {
         }
         List<String> refused = new ArrayList<>();
         int refusalCode = 0;
-        List<URI> remote =
-                config.mirrors().value().stream().filter(u -> !isLocal(u)).toList();
+        mode = modeOf(config);
+        if (first) {
+            // The archive delivered with the node's config, if any: no network needed.
+            Optional<Path> stored = store.find(host);
+            if (stored.isPresent()) {
+                try {
+                    installLive(stored.get(), host);
+                    return done(
+                            host,
+                            BootRecord.Outcome.APPLIED,
+                            "installed " + stored.get().getFileName() + " from the node store (" + store.dir()
+                                    + ") and activated it; the pools import now",
+                            "",
+                            0);
+                } catch (CorezfsException e) {
+                    refused.add("refused " + stored.get().getFileName() + " from the node store: " + e.getMessage());
+                    refusalCode = e.exitCode().code();
+                    reporter.warn("corezfs boot: " + refused.get(refused.size() - 1));
+                }
+            }
+        }
+        // On a first install the early unit asked no mirror at all, so the local ones are asked here too.
+        List<URI> remote = config.mirrors().value().stream()
+                .filter(u -> first || !isLocal(u))
+                .toList();
         Duration budget = config.bootFetchTimeout().value();
         if (!remote.isEmpty() && !budget.isZero()) {
             Optional<Result> fetched = fetchAndApply(remote, budget, host, refused, true);
             if (fetched.isPresent()) {
                 return fetched.get();
             }
-            refusalCode = lastRefusal;
+            if (lastRefusal != 0) {
+                refusalCode = lastRefusal;
+            }
         }
         if (config.build().value() == NodeConfig.BuildPolicy.BOOT) {
             reporter.info("corezfs boot: building ZFS for " + what + " (BUILD=boot); the pools import when it is done");
@@ -394,7 +491,7 @@ public final class BootReconciler {
         }
         reporter.info("corezfs boot: installing " + archive.getFileName() + " (ZFS " + m.zfsVersion() + ", kernel "
                 + m.kernel() + ") and activating it");
-        live.install(archive, host, live.resolveMode(LiveState.readMode(root)));
+        live.install(archive, host, live.resolveMode(LiveState.readMode(root).or(() -> mode)));
     }
 
     /**

@@ -64,7 +64,12 @@ public record BootRecord(String outcome, String detail, String command, String k
         /** An archive that matched was refused (it failed verification); ZFS stays off, nothing was changed. */
         REFUSED,
         /** corezfs was not installed here: nothing to reconcile. */
-        NOT_INSTALLED;
+        NOT_INSTALLED,
+        /**
+         * A provisioned node's first boot: corezfs is not installed yet, but the node store holds an archive for it or
+         * the node names mirrors (or BUILD=boot); the late unit installs and activates it.
+         */
+        INSTALLING;
 
         public String text() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -91,7 +96,11 @@ public record BootRecord(String outcome, String detail, String command, String k
     /** ZFS is not running for this boot because of what the record says. */
     public boolean zfsOff() {
         Outcome o = kind();
-        return o == Outcome.OFF || o == Outcome.REFUSED || o == Outcome.BUILDING || o == Outcome.WAITING;
+        return o == Outcome.OFF
+                || o == Outcome.REFUSED
+                || o == Outcome.BUILDING
+                || o == Outcome.WAITING
+                || o == Outcome.INSTALLING;
     }
 
     /** Written next to its final name and renamed over it, so a reader sees the old record or the new one. */

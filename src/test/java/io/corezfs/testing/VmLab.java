@@ -147,6 +147,89 @@ public final class VmLab implements AutoCloseable {
         return this;
     }
 
+    /** vm-run.sh options for the boots from now on (another initrd, a fw_cfg file); none by default. */
+    private List<String> bootOptions = List.of();
+
+    /** Passes {@code options} to vm-run.sh for every boot from now on; call with none to stop. */
+    public VmLab bootOptions(String... options) {
+        this.bootOptions = List.of(options);
+        return this;
+    }
+
+    /** Where vm-run.sh keeps this run's disks and console logs (until {@link #close}). */
+    public Path runDir() {
+        return Lab.dir().resolve("vm/runs").resolve(name);
+    }
+
+    /** Runs a lab script with arguments (root, in the repo), its output appended to lab.log; its exit code. */
+    public int lab(Duration timeout, String... command) {
+        return run(List.of(command), timeout);
+    }
+
+    /** Port on 127.0.0.1 the guest reaches as 10.0.2.100:8080 (qemu user networking, restrict=on); 0: no NIC. */
+    private int guestfwd;
+
+    /** Gives every boot from now on one NIC whose only way out is 10.0.2.100:8080, forwarded to 127.0.0.1:port. */
+    public VmLab guestfwd(int port) {
+        this.guestfwd = port;
+        return this;
+    }
+
+    /** Makes the run's fresh disks without booting them, for {@link #ignition} before the first boot. */
+    public void prepare() {
+        run(List.of("bash", REPO.resolve("lab/vm-run.sh").toString(), "prepare", name), Duration.ofMinutes(10));
+    }
+
+    /**
+     * Applies {@code config} to the prepared run with the real Ignition (lab/vm-ignition.sh): Ignition's exit code and
+     * its log.
+     */
+    public VmBoot.Ignited ignition(Path config) {
+        Path log = work.resolve("ignition.log");
+        int code = run(
+                List.of(
+                        "bash",
+                        REPO.resolve("lab/vm-ignition.sh").toString(),
+                        name,
+                        config.toAbsolutePath().toString(),
+                        log.toString()),
+                Duration.ofMinutes(10));
+        try {
+            return new VmBoot.Ignited(code, Files.isRegularFile(log) ? Files.readString(log) : "");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first boot of a run made by {@link #prepare}: its disks as Ignition left them, with the inject directory. */
+    public VmBoot firstBoot(Duration timeout, String... append) {
+        VmBoot b = boot("continue", List.of("--inject", inject().toString()), timeout, append);
+        started = true;
+        return b;
+    }
+
+    private int run(List<String> cmd, Duration timeout) {
+        try {
+            Process p = new ProcessBuilder(cmd)
+                    .directory(REPO.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            work.resolve("lab.log").toFile()))
+                    .start();
+            if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+                throw new AssertionError(cmd + " did not return within " + timeout);
+            }
+            return p.exitValue();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
     /** Makes the run (fresh disks) and boots it with the inject directory. */
     public VmBoot start(Duration timeout, String... append) {
         VmBoot b = boot("start", List.of("--inject", inject().toString()), timeout, append);
@@ -174,6 +257,11 @@ public final class VmLab implements AutoCloseable {
         if (kernel != null) {
             cmd.add("--kernel");
             cmd.add(kernel);
+        }
+        cmd.addAll(bootOptions);
+        if (guestfwd > 0) {
+            cmd.add("--guestfwd");
+            cmd.add(Integer.toString(guestfwd));
         }
         if (append.length > 0) {
             cmd.add("--append");
