@@ -235,6 +235,8 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             out().println(Json.write(FleetSetup.json(report)));
         } else {
             out().print(FleetSetup.table(report));
+            // print() does not flush an autoflush writer, and the process exits right after.
+            out().flush();
         }
         return report.exitCode();
     }

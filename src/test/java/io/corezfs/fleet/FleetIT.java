@@ -256,6 +256,33 @@ class FleetIT {
     }
 
     @Test
+    void aNodeThatHangsIsCutOffByTheConnectTimeout() throws Exception {
+        SshLab.Node hung = lab.nodes.get(1);
+        SshLab.Node up = lab.nodes.get(0);
+        // Frozen: the kernel still accepts the TCP connection, but sshd never answers the handshake.
+        hung.container
+                .getDockerClient()
+                .pauseContainerCmd(hung.container.getContainerId())
+                .exec();
+        try {
+            long t0 = System.nanoTime();
+            // fleet() gives --connect-timeout 5s.
+            Cli.Run r = install(List.of(hung, up), "--max-failures", "1");
+            double took = (System.nanoTime() - t0) / 1e9;
+
+            assertEquals(7, r.exitCode(), r::toString);
+            assertTrue(r.out().contains("cannot connect within 5 s"), r::toString);
+            assertTrue(installed(up));
+            assertTrue(took < 45, "the hung node did not stall the run: " + took + " s");
+        } finally {
+            hung.container
+                    .getDockerClient()
+                    .unpauseContainerCmd(hung.container.getContainerId())
+                    .exec();
+        }
+    }
+
+    @Test
     void aSudoThatWantsAPasswordFailsFastAndSaysSo() throws Exception {
         SshLab.Node n = lab.nodes.get(0);
         String before = n.snapshot();
