@@ -25,7 +25,6 @@ import java.util.regex.Pattern;
  * console, so only lines with these prefixes are read.
  */
 public record VmBoot(int number, int exitCode, String output, String log, Duration elapsed) {
-
     private static final Pattern CHECK = Pattern.compile("^CHECK (\\S+) (ok|FAIL: ?(.*))$");
 
     /** Every CHECK line, by name, in order: null for ok, else the failure text. A name seen twice keeps the last. */
