@@ -8,7 +8,7 @@
 # Output, $LAB_CACHE/vm/ignition-initrd/: root.img (the VM image plus dracut, dracut-network, ignition and what their
 # modules need: dbus, curl, iproute2, procps) and initrd-ignition.img. Boot it with
 #   vm-run.sh continue NAME --initrd DIR/initrd-ignition.img --fw-cfg CONFIG --guestfwd PORT \
-#       --append "ignition.firstboot ignition.platform.id=qemu rd.neednet=1 ip=dhcp rd.emergency=poweroff"
+#       --append "ignition.firstboot ignition.platform.id=qemu rd.neednet=1 ip=dhcp rd.shell=0 rd.emergency=poweroff"
 # Ignition reads CONFIG from qemu's fw_cfg (opt/com.coreos/config), fetches over the guestfwd, writes the files and
 # its preset file; the image's /etc/machine-id says "uninitialized", as a Flatcar image's first boot has none, so
 # systemd applies the presets at that boot. Later boots use the image's own initrd (no Ignition).

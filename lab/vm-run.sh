@@ -14,7 +14,7 @@
 # shell     boots run NAME (made fresh if it does not exist) interactively: serial console on this
 #           terminal, root logged in automatically, no test unit. Ctrl-a x quits qemu;
 # rm        deletes run NAME;
-# prepare   makes a fresh run NAME and does not boot it (lab/vm-ignition.sh then applies an Ignition config to it).
+# prepare   makes a fresh run NAME and does not boot it (lab/vm-ignition-initrd.sh --run NAME then swaps its base).
 #
 # --guestfwd PORT gives the guest one NIC on qemu's user network with restrict=on, whose only way out is
 # 10.0.2.100:8080, forwarded (lab/guestfwd-relay.py, once per connection) to 127.0.0.1:PORT on the host: the guest

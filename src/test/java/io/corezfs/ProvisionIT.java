@@ -49,6 +49,8 @@ class ProvisionIT {
         "ignition.platform.id=qemu",
         "rd.neednet=1",
         "ip=dhcp",
+        // A failed Ignition powers the VM off (dracut's emergency action applies only without its shell).
+        "rd.shell=0",
         "rd.emergency=poweroff",
         "systemd.show_status=1",
         "systemd.journald.forward_to_console=1"

@@ -25,9 +25,6 @@ import java.util.regex.Pattern;
  * console, so only lines with these prefixes are read.
  */
 public record VmBoot(int number, int exitCode, String output, String log, Duration elapsed) {
-    /** What lab/vm-ignition.sh reported: the real Ignition's exit code and its log. */
-    public record Ignited(int exitCode, String log) {}
-
     private static final Pattern CHECK = Pattern.compile("^CHECK (\\S+) (ok|FAIL: ?(.*))$");
 
     /** Every CHECK line, by name, in order: null for ok, else the failure text. A name seen twice keeps the last. */

@@ -175,30 +175,9 @@ public final class VmLab implements AutoCloseable {
         return this;
     }
 
-    /** Makes the run's fresh disks without booting them, for {@link #ignition} before the first boot. */
+    /** Makes the run's fresh disks without booting them (lab/vm-ignition-initrd.sh --run then swaps their base). */
     public void prepare() {
         run(List.of("bash", REPO.resolve("lab/vm-run.sh").toString(), "prepare", name), Duration.ofMinutes(10));
-    }
-
-    /**
-     * Applies {@code config} to the prepared run with the real Ignition (lab/vm-ignition.sh): Ignition's exit code and
-     * its log.
-     */
-    public VmBoot.Ignited ignition(Path config) {
-        Path log = work.resolve("ignition.log");
-        int code = run(
-                List.of(
-                        "bash",
-                        REPO.resolve("lab/vm-ignition.sh").toString(),
-                        name,
-                        config.toAbsolutePath().toString(),
-                        log.toString()),
-                Duration.ofMinutes(10));
-        try {
-            return new VmBoot.Ignited(code, Files.isRegularFile(log) ? Files.readString(log) : "");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The first boot of a run made by {@link #prepare}: its disks as Ignition left them, with the inject directory. */

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Issue 15: a node provisioned by an Ignition config from `corezfs provision` (applied with the real Ignition by
-# lab/vm-ignition.sh before the first boot). Nobody runs corezfs here: the units the config brought do it, and this
+# Issue 15: a node provisioned by an Ignition config from `corezfs provision`, applied by the real Ignition in the
+# initrd of its first boot (lab/vm-ignition-initrd.sh). Nobody runs corezfs here: the units the config brought do it, and this
 # script only looks.
 # SCENARIO A (archive delivered by Ignition) and B (mirror only): boot 1 waits for the first install that
 #   corezfs-boot.service handed to corezfs-boot-late.service, checks ZFS is live and makes a pool; boot 2 (A) checks
