@@ -221,7 +221,13 @@ class UpdateIT {
             sign(vm.inject().resolve("archives/" + current.getFileName()), builder, "");
             sign(vm.inject().resolve("archives/" + next.getFileName()), builder, "");
             Path tampered = tamperedCopy(next, vm.inject().resolve("evil"), keys.resolve("tree"));
+            Path stale = vm.inject().resolve("stale/" + next.getFileName());
+            Files.createDirectories(stale.getParent());
+            Files.copy(tampered, stale);
             sign(tampered, evil, "");
+            Files.copy(
+                    vm.inject().resolve("archives/" + next.getFileName() + ".sig"),
+                    Path.of(stale + ".sig")); // the builder's signature of the genuine archive
             Path mirror = vm.inject().resolve("mirror");
             Files.createDirectories(mirror);
             Files.copy(tampered, mirror.resolve(next.getFileName()));
@@ -250,6 +256,8 @@ class UpdateIT {
                     "boot2-no-module",
                     "boot2-pool-untouched",
                     "boot2-installed-unchanged",
+                    "install-stale-sig-rc",
+                    "install-stale-sig-changed-nothing",
                     "install-tampered-rc",
                     "install-tampered-names-key",
                     "install-tampered-changed-nothing",

@@ -8,8 +8,9 @@
 # Boot 2  kernel NEXT_KERNEL, Flatcar NEXT_VERSION: corezfs-boot.service refuses the mirror (exit 5, naming the
 #         untrusted key), the node boots without ZFS, the pool is untouched, nothing under /opt/corezfs changed, and
 #         status and the journal say what is missing. `install` of the tampered archive is refused the same way and
-#         changes nothing. `install` of the builder's signed archive activates without a reboot: ZFS comes up, the
-#         pool imports and mounts by itself, with the same bytes.
+#         changes nothing, and so is the tampered archive beside the builder's real signature of the genuine one (a
+#         stale .sig). `install` of the builder's signed archive activates without a reboot: ZFS comes up, the pool
+#         imports and mounts by itself, with the same bytes.
 source ./vmlib.sh
 source ./update-lib.sh
 wait_booted
@@ -24,7 +25,7 @@ case $LAB_BOOT in
 1)
     check_eq boot1-kernel "$CURRENT_KERNEL" "$(uname -r)"
     setup_tool
-    cp -a /root/inject/evil /var/lib/corezfs-lab/
+    cp -a /root/inject/evil /root/inject/stale /var/lib/corezfs-lab/
     install_update_engine_stand_in
     write_config "$MIRROR_URL"
     install -D -m 644 /root/inject/trusted-keys /etc/corezfs/trusted-keys
@@ -54,6 +55,10 @@ case $LAB_BOOT in
     check_eq boot2-installed-unchanged "$CURRENT_KERNEL" "$(cat /opt/corezfs/kernel-release 2>&1)"
     status_json boot2-off
     before=$(installed_listing)
+    # The same tampered archive beside the builder's real signature of the genuine one (a stale .sig).
+    run_cli install-stale-sig install --mode "$MODE" --archive "/var/lib/corezfs-lab/stale/$NEXT_ARCHIVE"
+    check_eq install-stale-sig-rc 5 "$RC"
+    check_eq install-stale-sig-changed-nothing "$before" "$(installed_listing)"
     run_cli install-tampered install --mode "$MODE" --archive "/var/lib/corezfs-lab/evil/$NEXT_ARCHIVE"
     check_eq install-tampered-rc 5 "$RC"
     if [[ $ERR == *"$EVIL_FINGERPRINT"* ]]; then ok install-tampered-names-key; else fail install-tampered-names-key "$ERR"; fi
