@@ -264,7 +264,7 @@ public final class BootReconciler {
         List<URI> remote = mirrors.stream().filter(u -> !isLocal(u)).toList();
         Duration budget = config.bootFetchTimeout().value();
         if (!local.isEmpty()) {
-            Optional<Result> fetched = fetchAndApply(local, budget, host, refused, false);
+            Optional<Result> fetched = fetchAndApply(local, budget, host, refused, false, Optional.empty());
             if (fetched.isPresent()) {
                 return fetched.get();
             }
@@ -324,9 +324,7 @@ public final class BootReconciler {
 
     private int lastRefusal;
 
-    /** The mode a first install asks for (MODE), when the node has none yet; {@code auto} leaves it to the host. */
-    private Optional<Activation> mode = Optional.empty();
-
+    /** The mode MODE asks of a first install, when the node has none yet; {@code auto} leaves it to the host. */
     private static Optional<Activation> modeOf(NodeConfig config) {
         String m = config.mode().value();
         return m.equals("auto") ? Optional.empty() : Optional.of(Activation.parse(m));
@@ -334,10 +332,16 @@ public final class BootReconciler {
 
     /**
      * Asks {@code mirrors} within {@code budget}; a matching archive goes into the store and is applied (files only at
-     * early boot, a full live install with activation and pool import when {@code live} is set).
+     * early boot, a full live install with activation and pool import when {@code live} is set, in {@code mode} when the
+     * node has none yet).
      */
     private Optional<Result> fetchAndApply(
-            List<URI> mirrors, Duration budget, HostFacts host, List<String> refused, boolean liveInstall) {
+            List<URI> mirrors,
+            Duration budget,
+            HostFacts host,
+            List<String> refused,
+            boolean liveInstall,
+            Optional<Activation> mode) {
         lastRefusal = 0;
         MirrorOutcome m = fromMirrors(mirrors, budget, host);
         refused.addAll(m.refused());
@@ -350,7 +354,7 @@ public final class BootReconciler {
                 deleteIncoming();
                 try {
                     if (liveInstall) {
-                        installLive(added, host);
+                        installLive(added, host, mode);
                     } else {
                         apply(added, host);
                     }
@@ -417,13 +421,13 @@ public final class BootReconciler {
         }
         List<String> refused = new ArrayList<>();
         int refusalCode = 0;
-        mode = modeOf(config);
+        Optional<Activation> mode = modeOf(config);
         if (first) {
             // The archive delivered with the node's config, if any: no network needed.
             Optional<Path> stored = store.find(host);
             if (stored.isPresent()) {
                 try {
-                    installLive(stored.get(), host);
+                    installLive(stored.get(), host, mode);
                     return done(
                             host,
                             BootRecord.Outcome.APPLIED,
@@ -444,7 +448,7 @@ public final class BootReconciler {
                 .toList();
         Duration budget = config.bootFetchTimeout().value();
         if (!remote.isEmpty() && !budget.isZero()) {
-            Optional<Result> fetched = fetchAndApply(remote, budget, host, refused, true);
+            Optional<Result> fetched = fetchAndApply(remote, budget, host, refused, true, mode);
             if (fetched.isPresent()) {
                 return fetched.get();
             }
@@ -457,7 +461,7 @@ public final class BootReconciler {
             Path built = builder.build(host, root.resolve(INCOMING));
             try {
                 Path added = store.add(built);
-                installLive(added, host);
+                installLive(added, host, mode);
                 return done(
                         host,
                         BootRecord.Outcome.FETCHED,
@@ -482,7 +486,7 @@ public final class BootReconciler {
                 refusalCode != 0 ? refusalCode : ExitCode.PRECONDITION.code());
     }
 
-    private void installLive(Path archive, HostFacts host) {
+    private void installLive(Path archive, HostFacts host, Optional<Activation> mode) {
         signed(archive);
         Manifest m = reader.readManifest(archive).manifest();
         if (!fits(m, host)) {
