@@ -130,12 +130,17 @@ final class FleetSetup {
             places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
         }
         places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
+        // The one archive named is hashed while the nodes are reached: hashing tens of megabytes would otherwise sit
+        // between learning the targets and the first byte of the push.
+        Optional<Path> named = explicit.map(ctx::resolve);
+        Optional<java.util.concurrent.FutureTask<String>> early =
+                named.filter(Files::isRegularFile).map(FleetSetup::hashInBackground);
         return (HostFacts target, boolean dryRun) -> {
             String what =
                     target.os() + " " + target.version() + " (" + target.board() + ") with kernel " + target.kernel();
             Path file;
-            if (explicit.isPresent()) {
-                file = ctx.resolve(explicit.get());
+            if (named.isPresent()) {
+                file = named.get();
             } else {
                 file = locator.find(Optional.empty(), places, mirrors, target, ctx.defaultArchiveDir(), dryRun)
                         .map(ArchiveLocator.Found::archive)
@@ -165,10 +170,32 @@ final class FleetSetup {
             return new Fleet.Chosen(
                     file,
                     ArchiveName.of(m).fileName(),
-                    sha256(file),
+                    early.isPresent() ? joined(early.get()) : sha256(file),
                     signed ? Optional.of(sig) : Optional.empty(),
                     signed ? Optional.of(sha256(sig)) : Optional.empty());
         };
+    }
+
+    private static java.util.concurrent.FutureTask<String> hashInBackground(Path f) {
+        java.util.concurrent.FutureTask<String> task = new java.util.concurrent.FutureTask<>(() -> sha256(f));
+        Thread t = new Thread(task, "fleet-sha256");
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    private static String joined(java.util.concurrent.FutureTask<String> task) {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorezfsException(ExitCode.UNEXPECTED, "interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private static String sha256(Path f) {

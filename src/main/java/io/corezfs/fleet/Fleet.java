@@ -160,6 +160,20 @@ public final class Fleet {
     private record Planned(SshTarget host, HostFacts facts, String targetKey, boolean toolPresent) {}
 
     public Report run(Request r) {
+        // The first `parallel` hosts act as soon as planning ends: their facts sessions are kept for the action, so
+        // they connect and authenticate once. The others connect again when their turn comes: a large inventory
+        // keeps no more idle connections open than one round of the rollout uses.
+        Map<String, Ssh.Session> kept = new java.util.concurrent.ConcurrentHashMap<>();
+        try {
+            return run(r, kept);
+        } finally {
+            kept.values().forEach(Ssh.Session::close);
+        }
+    }
+
+    private Report run(Request r, Map<String, Ssh.Session> kept) {
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        r.hosts().stream().limit(Math.max(1, r.parallel())).forEach(h -> keep.add(h.name()));
         FleetState state = r.resume() ? FleetState.read(r.stateFile()) : FleetState.empty();
         Map<String, HostReport> done = Collections.synchronizedMap(new LinkedHashMap<>());
         List<Planned> planned = Collections.synchronizedList(new ArrayList<>());
@@ -169,11 +183,26 @@ public final class Fleet {
         forEach(r.hosts(), r.parallel(), h -> {
             long t0 = System.nanoTime();
             line(h, "connecting to " + h.address());
-            try (Ssh.Session s = ssh.connect(h)) {
-                RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
-                RemoteNode.Detected d = node.detect(detector, r.root(), tool);
-                planned.add(new Planned(h, d.facts(), targetKey(d.facts()), d.toolPresent()));
-                line(h, "is " + targetKey(d.facts()) + (d.toolPresent() ? "" : ", without corezfs " + r.toolVersion()));
+            try {
+                Ssh.Session s = ssh.connect(h);
+                boolean handedOver = false;
+                try {
+                    RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
+                    RemoteNode.Detected d = node.detect(detector, r.root(), tool);
+                    if (!r.dryRun() && keep.contains(h.name())) {
+                        kept.put(h.name(), s);
+                        handedOver = true;
+                    }
+                    planned.add(new Planned(h, d.facts(), targetKey(d.facts()), d.toolPresent()));
+                    line(
+                            h,
+                            "is " + targetKey(d.facts())
+                                    + (d.toolPresent() ? "" : ", without corezfs " + r.toolVersion()));
+                } finally {
+                    if (!handedOver) {
+                        s.close();
+                    }
+                }
             } catch (CorezfsException e) {
                 fail(done, h, "-", "-", t0, e, 0, false);
             }
@@ -235,7 +264,7 @@ public final class Fleet {
         List<Planned> canaries = runnable.subList(0, k);
         List<Planned> rest = runnable.subList(k, runnable.size());
         FleetState.Writer writer = new FleetState.Writer(r.stateFile(), state);
-        forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool));
+        forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool, kept));
         boolean canaryFailed =
                 canaries.stream().anyMatch(p -> done.get(p.host().name()).result() == Result.FAILED);
         if (canaryFailed) {
@@ -263,7 +292,7 @@ public final class Fleet {
                 line(p.host(), why);
                 return;
             }
-            act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool);
+            act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool, kept);
         });
         return new Report(r.action(), false, ordered(r.hosts(), done));
     }
@@ -299,12 +328,14 @@ public final class Fleet {
             Map<String, HostReport> done,
             AtomicInteger failures,
             FleetState.Writer writer,
-            String tool) {
+            String tool,
+            Map<String, Ssh.Session> kept) {
         SshTarget h = p.host();
         long t0 = System.nanoTime();
         String archiveName = archive == null ? "-" : archive.storeName();
         long sent = 0;
-        try (Ssh.Session s = ssh.connect(h)) {
+        Ssh.Session facts = kept.remove(h.name());
+        try (Ssh.Session s = facts != null ? facts : ssh.connect(h)) {
             RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
             try {
                 Map<String, Object> status = Map.of();
