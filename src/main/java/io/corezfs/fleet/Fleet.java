@@ -54,8 +54,26 @@ public final class Fleet {
         PLANNED
     }
 
-    /** The archive a target gets, as the admin machine has it. */
-    public record Chosen(Path file, String storeName, String sha256, Optional<Path> sig, Optional<String> sigSha256) {}
+    /**
+     * The archive a target gets, as the admin machine has it.
+     *
+     * @param sha256Of the file's sha256, which may still be being computed: a push to a node that has none of it asks
+     *                 for it only once the bytes are sent
+     */
+    public record Chosen(
+            Path file,
+            String storeName,
+            java.util.function.Supplier<String> sha256Of,
+            Optional<Path> sig,
+            Optional<String> sigSha256) {
+        public Chosen(Path file, String storeName, String sha256, Optional<Path> sig, Optional<String> sigSha256) {
+            this(file, storeName, () -> sha256, sig, sigSha256);
+        }
+
+        public String sha256() {
+            return sha256Of.get();
+        }
+    }
 
     /** Finds (or refuses, with the reason) the archive for one target; asked once per target. */
     @FunctionalInterface
@@ -351,7 +369,8 @@ public final class Fleet {
                                 archive.sigSha256().get());
                     }
                     line(h, "pushing " + archive.storeName());
-                    RemoteNode.Pushed pushed = node.push(archive.file(), store, archive.storeName(), archive.sha256());
+                    RemoteNode.Pushed pushed =
+                            node.push(archive.file(), store, archive.storeName(), archive.sha256Of());
                     line(
                             h,
                             pushed.alreadyThere()
@@ -432,7 +451,7 @@ public final class Fleet {
                                 + "); pass --bundle FILE to push it"));
         String name = b.file().getFileName().toString();
         line(p.host(), "pushing the bundle " + name);
-        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, bundleSha256(b));
+        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, () -> bundleSha256(b));
         require(
                 node.sudo(
                         List.of(
