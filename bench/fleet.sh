@@ -3,6 +3,7 @@
 # 127.0.0.1 ports: (a) install to 8 hosts against 1 host, same archive; (b) bytes a resumed push sends against the
 # bytes missing; (c) pushing the archive to one host (fleet prepare) against scp of the same file to the same sshd.
 # Results: target/bench-fleet/results.md. BENCH_RUNS (default 3) interleaved runs per measure; medians are reported.
+# BENCH_BEFORE_TOOL: an earlier build's launcher, to time its push beside this tree's in the same run.
 # Needs root (the lab image), Docker (lab/docker.sh), ssh-keygen and scp, and the packaged tool (mvn -DskipTests package).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +12,8 @@ work=$repo/target/bench-fleet
 runs=${BENCH_RUNS:-3}
 kernel=5.15.119-flatcar
 corezfs=$repo/target/corezfs/bin/corezfs
+# Optional: an earlier build's target/corezfs/bin/corezfs, whose fleet prepare is timed beside this tree's.
+before=${BENCH_BEFORE_TOOL:-}
 log() { printf '[bench-fleet %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench-fleet] error: %s\n' "$*" >&2; exit 1; }
 
@@ -127,6 +130,13 @@ for r in $(seq "$runs"); do
     quiet=(-q)
     echo "push $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
     echo "pushcpu_admin $(cpu_of)" >>"$work/raw.txt"
+    if [[ -n $before ]]; then
+        # The same push by an earlier build's launcher (BENCH_BEFORE_TOOL), right after: a change measured in one run.
+        reset "${ids[0]}"; rm -f "$work/state.json"
+        t0=$(now); corezfs=$before timed_fleet prepare "$host1" --archive "$archive" >/dev/null 2>&1; t1=$(now)
+        echo "pushbefore $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+        echo "pushbeforecpu_admin $(cpu_of)" >>"$work/raw.txt"
+    fi
     # The node's own time: from its connection to the archive verified and renamed, without this JVM's start.
     echo "pushnode $(sed -n 's/.*: ok in \([0-9.]*\) s$/\1/p' "$work/prepare.err" | tail -n1)" >>"$work/raw.txt"
     # Orchestration alone: a light command (status) on 8 hosts against 1.
@@ -194,6 +204,9 @@ per = med["eightcpu_node"] / 8
 print(f"| a-node. node CPU per host, 8-host run vs 1-host run (median) | {per:.2f} s | {med['onecpu_node']:.2f} s | {per / med['onecpu_node']:.2f} | info |")
 print(f"| a-floor. 8 hosts: wall vs the CPU floor (CPU / {cores} cores) | {med['eight']:.2f} s | {eight_cpu / cores:.2f} s | {med['eight'] / (eight_cpu / cores):.2f} | info |")
 print(f"| c-cpu. admin CPU of the push (user+sys) vs scp's (median) | {med['pushcpu_admin']:.2f} s | {med['scpcpu_admin']:.2f} s | {med['pushcpu_admin'] / med['scpcpu_admin']:.2f} | info |")
+if "pushbefore" in med:
+    print(f"| c-before. push to 1 host, this tree vs BENCH_BEFORE_TOOL (wall, median) | {med['push']:.2f} s | {med['pushbefore']:.2f} s | {med['push'] / med['pushbefore']:.2f} | info |")
+    print(f"| c-before-cpu. its admin CPU, this tree vs BENCH_BEFORE_TOOL (median) | {med['pushcpu_admin']:.2f} s | {med['pushbeforecpu_admin']:.2f} s | {med['pushcpu_admin'] / med['pushbeforecpu_admin']:.2f} | info |")
 print("\nload average (1 min) at the start of each run: " + ", ".join(f"{x:.2f}" for x in m["load"]))
 print("\nraw (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in m.items()))
 PY
