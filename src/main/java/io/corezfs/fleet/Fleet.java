@@ -178,9 +178,10 @@ public final class Fleet {
     private record Planned(SshTarget host, HostFacts facts, String targetKey, boolean toolPresent) {}
 
     public Report run(Request r) {
-        // The first `parallel` hosts act as soon as planning ends: their facts sessions are kept for the action, so
-        // they connect and authenticate once. The others connect again when their turn comes: a large inventory
-        // keeps no more idle connections open than one round of the rollout uses.
+        // The hosts that act as soon as planning ends (the canaries, else the first round of `parallel`) keep their
+        // facts session for the action, so they connect and authenticate once. The others connect again when their
+        // turn comes: no connection idles through a canary's install, and a large inventory keeps no more open than
+        // one round uses.
         Map<String, Ssh.Session> kept = new java.util.concurrent.ConcurrentHashMap<>();
         try {
             return run(r, kept);
@@ -191,7 +192,8 @@ public final class Fleet {
 
     private Report run(Request r, Map<String, Ssh.Session> kept) {
         java.util.Set<String> keep = new java.util.HashSet<>();
-        r.hosts().stream().limit(Math.max(1, r.parallel())).forEach(h -> keep.add(h.name()));
+        int first = r.canary() > 0 ? Math.min(r.canary(), r.parallel()) : r.parallel();
+        r.hosts().stream().limit(Math.max(1, first)).forEach(h -> keep.add(h.name()));
         FleetState state = r.resume() ? FleetState.read(r.stateFile()) : FleetState.empty();
         Map<String, HostReport> done = Collections.synchronizedMap(new LinkedHashMap<>());
         List<Planned> planned = Collections.synchronizedList(new ArrayList<>());
