@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Issue 16's live rollout: two lab VMs are Flatcar-like nodes with OpenSSH, a {@code core} user with passwordless sudo
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.Timeout;
  * status --json} reads both back as active with their pools. Inside, each node's own script judges it afterwards
  * (module, tools, pool, dataset, no Java, nothing left in the incoming directory).
  */
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
 class FleetVmIT {
     static Path bundle;
     static Path archive;
