@@ -1,5 +1,6 @@
 package io.corezfs.cli;
 
+import io.corezfs.ExitCode;
 import io.corezfs.flexvolume.FlexVolumeDriver;
 import io.corezfs.flexvolume.Reply;
 import io.corezfs.host.RootFs;
@@ -13,17 +14,23 @@ import picocli.CommandLine.Unmatched;
         name = "flexvolume",
         mixinStandardHelpOptions = true,
         subcommands = FlexVolumeInstallCommand.class,
+        customSynopsis = {
+            "corezfs flexvolume init | mount DIR JSON | unmount DIR | VERB ...",
+            "       corezfs flexvolume install --parent POOL/DATASET [--plugin-dir DIR]",
+            "                                  [--launcher FILE] [--root DIR]",
+            ""
+        },
         description = {
             "The Kubernetes FlexVolume driver corezfs/zfs, as the kubelet calls it: a pod names a dataset and a quota,"
                     + " and the driver creates it under the parent dataset of its configuration (or reuses it, with the"
                     + " pod's properties applied) and bind-mounts it into the pod. Unmount only unmounts: the dataset"
                     + " and its data stay for the next pod that names it.",
             "",
-            "  init                 -> {\"status\":\"Success\",\"capabilities\":{\"attach\":false}}",
-            "  mount DIR JSON       JSON: the kubelet's options; from the pod: dataset and quota (required),"
-                    + " reservation and compression",
-            "  unmount DIR",
-            "  any other verb       -> {\"status\":\"Not supported\"} (attach, detach, waitforattach, mountdevice, ...)",
+            "  init            Success, capabilities {\"attach\": false}",
+            "  mount DIR JSON  JSON: the kubelet's options with the pod's: dataset and quota",
+            "                  (required), reservation and compression",
+            "  unmount DIR     unmounts DIR; the dataset stays",
+            "  any other verb  Not supported (attach, detach, mountdevice, ...)",
             "",
             "The reply is one JSON object on stdout and nothing on stderr, since the kubelet parses both as the reply."
                     + " Exit 0 for Success and Not supported; for Failure, 2 for bad options or names, 3 when the"
@@ -37,7 +44,7 @@ import picocli.CommandLine.Unmatched;
         footer = {
             "  sudo corezfs flexvolume install --parent tank/kube",
             "  corezfs flexvolume mount /var/lib/kubelet/pods/UID/volumes/corezfs~zfs/data \\",
-            "      '{\"dataset\":\"data\",\"quota\":\"64M\",\"compression\":\"lz4\",\"kubernetes.io/readwrite\":\"rw\"}'"
+            "      '{\"dataset\":\"data\",\"quota\":\"64M\",\"compression\":\"lz4\"}'"
         })
 final class FlexVolumeCommand extends BaseCommand implements Callable<Integer> {
     /**
@@ -69,6 +76,6 @@ final class FlexVolumeCommand extends BaseCommand implements Callable<Integer> {
     }
 
     private static Reply usage(String message) {
-        return Reply.failure(message, io.corezfs.ExitCode.USAGE);
+        return Reply.failure(message, ExitCode.USAGE);
     }
 }

@@ -82,7 +82,7 @@ public final class ZfsValues {
 
     /**
      * A size in ZFS's notation, {@code 64M}, {@code 1.5G}, {@code 512K}, {@code 10GiB} or bytes; returned as given,
-     * which {@code zfs} reads to the same number. Zero and anything over 16 EiB are refused: a zero quota would mean
+     * which {@code zfs} reads to the same number. Zero and anything from 16 EiB up are refused (as zfs does): a zero quota would mean
      * no quota at all.
      */
     public static String size(String value, String what) {
@@ -96,7 +96,7 @@ public final class ZfsValues {
             n = n.multiply(BigDecimal.valueOf(2).pow(shift));
         }
         if (n.signum() == 0 || n.compareTo(MAX_BYTES) > 0) {
-            throw bad(what + " must be more than 0 and at most 16E, not '" + value + "'");
+            throw bad(what + " must be more than 0 and less than 16E, not '" + value + "'");
         }
         return value;
     }

@@ -270,7 +270,8 @@ class FlexVolumeCommandTest {
                 Arguments.of(Map.of("dataset", "data", "quota", "64 M"), "option quota"),
                 Arguments.of(Map.of("dataset", "data", "quota", "1e9"), "option quota"),
                 Arguments.of(Map.of("dataset", "data", "quota", "64M -o mountpoint=/"), "option quota"),
-                Arguments.of(Map.of("dataset", "data", "quota", "17E"), "option quota"),
+                Arguments.of(Map.of("dataset", "data", "quota", "16E"), "option quota"),
+                Arguments.of(Map.of("dataset", "data", "quota", "99999999999999999999"), "option quota"),
                 Arguments.of(Map.of("dataset", "data", "quota", "064M"), "option quota"),
                 Arguments.of(Map.of("dataset", "data", "quota", "64M", "reservation", "lots"), "option reservation"),
                 Arguments.of(Map.of("dataset", "data", "quota", "64M", "compression", "lz5"), "option compression"),
@@ -401,6 +402,35 @@ class FlexVolumeCommandTest {
         JsonNode j = reply(r);
         assertEquals("Failure", j.get("status").asText(), r::toString);
         assertEquals(2, r.exitCode(), r::toString);
+    }
+
+    @Test
+    void helpTeachesTheCallingConventionInstallAndTheDeprecation() {
+        Cli.Run r = new Cli(work).run("flexvolume", "--help");
+        assertEquals(0, r.exitCode(), r::toString);
+        for (String s : List.of(
+                "init",
+                "mount DIR JSON",
+                "unmount DIR",
+                "Not supported",
+                "dataset and quota",
+                "flexvolume install",
+                "deprecated",
+                "CSI")) {
+            assertTrue(r.out().contains(s), () -> s + " in\n" + r.out());
+        }
+        Cli.Run i = new Cli(work).run("flexvolume", "install", "--help");
+        assertEquals(0, i.exitCode(), i::toString);
+        for (String s : List.of(
+                "--parent",
+                "--plugin-dir",
+                "/opt/libexec/kubernetes/kubelet-plugins/volume/exec",
+                "--volume-plugin-dir",
+                "/etc/corezfs/flexvolume.conf",
+                "--root",
+                "--launcher")) {
+            assertTrue(i.out().contains(s), () -> s + " in\n" + i.out());
+        }
     }
 
     // --- install
