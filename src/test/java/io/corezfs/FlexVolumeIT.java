@@ -79,6 +79,12 @@ class FlexVolumeIT {
                     "pod1-sees-data-again",
                     "unmounted-both",
                     "data-kept-after-both",
+                    "concurrent-same-dataset",
+                    "zfs-list-columns",
+                    "zfs-says-no-dataset",
+                    "zfs-says-exists",
+                    "zfs-says-no-parent",
+                    "zfs-sets-several",
                     "hostile-created-no-dataset",
                     "hostile-created-no-dir");
 
@@ -86,12 +92,33 @@ class FlexVolumeIT {
             assertEquals("Success", init.get("status").asText(), init::toString);
             assertFalse(init.path("capabilities").path("attach").asBoolean(true), init::toString);
 
-            for (String call : List.of("mount1", "unmount1", "mount2", "mount1-again", "unmount2", "unmount1-again")) {
+            for (String call : List.of(
+                    "mount1",
+                    "unmount1",
+                    "mount2",
+                    "mount1-again",
+                    "unmount2",
+                    "unmount1-again",
+                    "concurrent-a",
+                    "concurrent-b",
+                    "concurrent-a-unmount",
+                    "concurrent-b-unmount")) {
                 JsonNode j = reply(boot, call, 0);
                 assertEquals("Success", j.get("status").asText(), () -> call + ": " + j);
             }
             assertTrue(reply(boot, "mount1", 0).get("message").asText().startsWith("created tank/kube/data"));
             assertTrue(reply(boot, "mount2", 0).get("message").asText().startsWith("reused tank/kube/data"));
+
+            long created = List.of("concurrent-a", "concurrent-b").stream()
+                    .filter(c -> {
+                        try {
+                            return reply(boot, c, 0).get("message").asText().startsWith("created ");
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    })
+                    .count();
+            assertEquals(1, created, "exactly one of two concurrent first mounts creates the dataset");
 
             for (String hostile : List.of("hostile-___etc", "hostile-a_b", "hostile-data_snap")) {
                 JsonNode j = reply(boot, hostile, 2);

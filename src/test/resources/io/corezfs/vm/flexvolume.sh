@@ -68,6 +68,32 @@ driver unmount1-again unmount "$DIR1"
 check_not unmounted-both sh -c "mountpoint -q '$DIR1' || mountpoint -q '$DIR2'"
 check_eq data-kept-after-both "written by pod 1" "$(cat /tank/kube/data/hello.txt 2>&1)"
 
+# Two pods starting at once on a dataset that does not exist yet: both mount it, one of them creates it.
+DIR3=/var/lib/kubelet/pods/$POD1/volumes/corezfs~zfs/shared
+DIR4=/var/lib/kubelet/pods/$POD2/volumes/corezfs~zfs/shared
+driver concurrent-a mount "$DIR3" "$(kubelet_json $POD1 shared)" &
+driver concurrent-b mount "$DIR4" "$(kubelet_json $POD2 shared)" &
+wait
+echo "from a" >"$DIR3/a.txt"
+check_eq concurrent-same-dataset "from a" "$(cat "$DIR4/a.txt" 2>&1)"
+driver concurrent-a-unmount unmount "$DIR3"
+driver concurrent-b-unmount unmount "$DIR4"
+
+# What the unit tests' fake zfs (FakeZfsHost) answers, held against the real one: the columns the driver reads and
+# the messages it tells apart.
+check_eq zfs-list-columns "$(printf 'tank/kube/data\tfilesystem\t/tank/kube/data\tyes')" \
+    "$(zfs list -H -p -o name,type,mountpoint,mounted tank/kube/data 2>&1)"
+zfs_says() { # NAME TEXT COMMAND...: COMMAND fails and its stderr contains TEXT
+    local name=$1 text=$2 err; shift 2
+    if err=$("$@" 2>&1 >/dev/null); then fail "$name" "$* succeeded"
+    elif [[ $err == *"$text"* ]]; then ok "$name"
+    else fail "$name" "$* said: $err"; fi
+}
+zfs_says zfs-says-no-dataset "dataset does not exist" zfs list -H -p -o name,type,mountpoint,mounted tank/kube/none
+zfs_says zfs-says-exists "dataset already exists" zfs create -o quota=64M tank/kube/data
+zfs_says zfs-says-no-parent "parent does not exist" zfs create tank/missing/data
+check zfs-sets-several zfs set quota=64M compression=lz4 tank/kube/data
+
 # Hostile names: a Failure reply, and nothing created anywhere.
 before=$(zfs list -H -o name -t all -r tank | tr '\n' ' ')
 for h in '../etc' 'a/b' 'data@snap'; do
