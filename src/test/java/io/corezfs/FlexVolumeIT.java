@@ -20,6 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The FlexVolume driver on a real node: the lab VM gets corezfs and ZFS, a pool and the parent dataset, then {@code
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * flexvolume.sh. The real kubelet calling it is left for a machine where the lab's Kubernetes runs beside a VM.
  */
 @Timeout(value = 75, unit = TimeUnit.MINUTES)
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
 class FlexVolumeIT {
     private static final Pattern REPLY = Pattern.compile("^REPLY (\\S+) (\\d+) (\\S*)$");
 
