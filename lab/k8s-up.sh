@@ -128,7 +128,7 @@ start etcd /usr/bin/etcd --name lab --data-dir "$STATE/etcd" \
     --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
     --listen-peer-urls "http://127.0.0.1:$LAB_K8S_ETCD_PEER_PORT" \
     --initial-advertise-peer-urls "http://127.0.0.1:$LAB_K8S_ETCD_PEER_PORT" \
-    --initial-cluster "lab=http://127.0.0.1:$LAB_K8S_ETCD_PEER_PORT" --initial-cluster-state new
+    --initial-cluster "lab=http://127.0.0.1:$LAB_K8S_ETCD_PEER_PORT" --initial-cluster-state new --logger=zap
 wait_for etcd 30 curl -fsS --max-time 2 "$ETCD/health"
 
 start kube-apiserver "$K8S_BIN/kube-apiserver" \

@@ -52,17 +52,20 @@ public final class KubeLab {
     /** Builds (or finds cached) and starts a fresh control plane. */
     public static KubeLab up() throws IOException, InterruptedException {
         require();
-        Result build = run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+        Result build =
+                run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
         if (build.code() != 0) {
             throw new AssertionError("lab/k8s.sh failed\n" + build.describe());
         }
         Path bin = Path.of(lastLine(build.out())).resolve("bin");
         // A fresh cluster: whatever an earlier, aborted run left is stopped first (by its recorded PIDs).
-        Result down = run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
+        Result down =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
         if (down.code() != 0) {
             throw new AssertionError("lab/k8s-down.sh failed\n" + down.describe());
         }
-        Result up = run(START, null, "bash", VmLab.repo().resolve("lab/k8s-up.sh").toString());
+        Result up =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-up.sh").toString());
         if (up.code() != 0) {
             throw new AssertionError("lab/k8s-up.sh failed\n" + up.describe());
         }
@@ -71,7 +74,8 @@ public final class KubeLab {
 
     /** Stops the control plane: lab/k8s-down.sh, by the recorded PIDs. */
     public void down() throws IOException, InterruptedException {
-        Result r = run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
+        Result r =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
         if (r.code() != 0) {
             throw new AssertionError("lab/k8s-down.sh failed\n" + r.describe());
         }
@@ -111,8 +115,8 @@ public final class KubeLab {
 
     /** kubectl with the admin kubeconfig, {@code stdin} on its standard input (e.g. {@code apply -f -}). */
     public Result kubectlWithInput(String stdin, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(
-                List.of(bin.resolve("kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
+        List<String> cmd =
+                new ArrayList<>(List.of(bin.resolve("kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
         cmd.addAll(List.of(args));
         return run(Duration.ofMinutes(1), stdin, cmd.toArray(String[]::new));
     }
@@ -136,7 +140,8 @@ public final class KubeLab {
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             if (stdin == null) {
-                pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+                pb.redirectInput(
+                        ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             }
             Process p = pb.start();
             if (stdin != null) {
@@ -169,11 +174,12 @@ public final class KubeLab {
 
     private static boolean isRoot() {
         try {
-            return "0".equals(Files.readAllLines(Path.of("/proc/self/status")).stream()
-                    .filter(l -> l.startsWith("Uid:"))
-                    .map(l -> l.split("\\s+")[1])
-                    .findFirst()
-                    .orElse(""));
+            return "0"
+                    .equals(Files.readAllLines(Path.of("/proc/self/status")).stream()
+                            .filter(l -> l.startsWith("Uid:"))
+                            .map(l -> l.split("\\s+")[1])
+                            .findFirst()
+                            .orElse(""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
