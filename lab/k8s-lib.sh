@@ -7,15 +7,21 @@ K8S_PROCS=(etcd kube-apiserver kube-controller-manager)
 
 # k8s_pid NAME: prints NAME's PID and succeeds when that process is ours and alive.
 k8s_pid() {
-    local name=$1 pid argv0 st
+    local name=$1 pid argv0
     [[ -f $STATE/$name.pid ]] || return 1
     pid=$(<"$STATE/$name.pid")
     [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-    st=$(ps -o stat= -p "$pid" 2>/dev/null) && [[ $st != Z* ]] || return 1
+    k8s_alive "$pid" || return 1
     argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)
     [[ $(basename "$argv0") == "$name" ]] || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE/" || return 1
     printf '%s\n' "$pid"
+}
+
+# k8s_alive PID: the process exists and is not a zombie.
+k8s_alive() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]
 }
 
 k8s_all_running() {
@@ -36,13 +42,19 @@ k8s_stop_all() {
     for ((i = ${#K8S_PROCS[@]} - 1; i >= 0; i--)); do
         name=${K8S_PROCS[i]}
         if pid=$(k8s_pid "$name"); then
+            # Ownership is checked once, before the signal: an exiting process's cmdline reads empty, so from here
+            # on the PID alone is watched until it is gone or a zombie (the init process reaps it).
             kill "$pid" 2>/dev/null || true
             for _ in $(seq 75); do
-                k8s_pid "$name" >/dev/null || break
+                k8s_alive "$pid" || break
                 sleep 0.2
             done
-            if k8s_pid "$name" >/dev/null; then
+            if k8s_alive "$pid"; then
                 kill -9 "$pid" 2>/dev/null || true
+                for _ in $(seq 25); do
+                    k8s_alive "$pid" || break
+                    sleep 0.2
+                done
             fi
             log "stopped $name (pid $pid)"
         fi
