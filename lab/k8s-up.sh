@@ -63,9 +63,13 @@ leaf() {
     ossl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile "$1.ext" -out "$1.crt"
     rm -f "$1.csr" "$1.ext"
 }
-leaf apiserver /CN=kube-apiserver serverAuth "IP:127.0.0.1,DNS:localhost,IP:192.0.2.1,DNS:kubernetes.default.svc"
+# 10.0.2.100: the address a lab VM reaches a host port at (vm-run.sh --guestfwd), so a kubelet in the VM can verify it.
+leaf apiserver /CN=kube-apiserver serverAuth \
+    "IP:127.0.0.1,DNS:localhost,IP:192.0.2.1,DNS:kubernetes.default.svc,IP:10.0.2.100"
 leaf admin "/O=system:masters/CN=corezfs-lab-admin" clientAuth
 leaf controller-manager /CN=system:kube-controller-manager clientAuth
+# The identity of the lab VM's kubelet (node name $LAB_K8S_NODE), as the Node authorizer expects it.
+leaf kubelet "/O=system:nodes/CN=system:node:$LAB_K8S_NODE" clientAuth
 ossl genrsa -out sa.key 2048
 ossl rsa -in sa.key -pubout -out sa.pub
 chmod 600 ./*.key
@@ -96,6 +100,7 @@ EOF
 }
 kubeconfig admin
 kubeconfig controller-manager
+kubeconfig kubelet
 
 # start NAME CMD...: runs CMD in its own session, detached from this script (stdin /dev/null, the lock's descriptor
 # closed), logging to $STATE/NAME.log; records its PID in $STATE/NAME.pid.

@@ -142,6 +142,35 @@ class KubeControlPlaneIT {
     }
 
     @Test
+    void theLabNodesKubeletIdentityIsAuthenticatedAndLimitedByTheNodeAuthorizer() throws Exception {
+        String kubelet = KubeLab.state().resolve("kubelet.kubeconfig").toString();
+        String node = io.corezfs.testing.Lab.pin("LAB_K8S_NODE");
+        // Its own Node object: allowed, and not there yet (no kubelet runs on this host).
+        KubeLab.Result own = KubeLab.run(
+                Duration.ofMinutes(1),
+                null,
+                kube.bin().resolve("kubectl").toString(),
+                "--kubeconfig",
+                kubelet,
+                "get",
+                "node",
+                node);
+        assertTrue(own.err().contains("NotFound"), own::describe);
+        // Another namespace's secrets: forbidden for a node.
+        KubeLab.Result other = KubeLab.run(
+                Duration.ofMinutes(1),
+                null,
+                kube.bin().resolve("kubectl").toString(),
+                "--kubeconfig",
+                kubelet,
+                "get",
+                "secrets",
+                "-n",
+                NS);
+        assertTrue(other.err().contains("Forbidden"), other::describe);
+    }
+
+    @Test
     void everySocketOfTheControlPlaneIsOnLoopback() throws Exception {
         // The apiserver must never dial (nor listen on) the machine's own address: every TCP socket of the three
         // processes, listening or connected, has a loopback local and peer address.
