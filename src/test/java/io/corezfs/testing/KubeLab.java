@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The lab's real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager on 127.0.0.1), built by
  * lab/k8s.sh from Debian's source package and started by lab/k8s-up.sh. One instance per test class: {@link #up}
- * starts a fresh cluster, {@link #down} stops exactly the processes it started.
+ * starts a fresh cluster, {@link #down} stops exactly the processes it started. There is one control plane per
+ * machine (fixed ports, one state directory), so one test class uses it at a time: {@link #up} first stops whatever
+ * an earlier, aborted run left running.
  */
 public final class KubeLab {
     /** A cold build of Kubernetes takes 10-15 minutes on two shared cores; a cached one is a stamp check. */
