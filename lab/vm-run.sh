@@ -4,6 +4,7 @@
 #
 #   lab/vm-run.sh start    NAME [--kernel KV] [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
 #   lab/vm-run.sh continue NAME [--kernel KV] [--inject DIR] [--run SCRIPT] [--timeout SEC] [--append ARGS]
+#                    (start and continue also take --guestfwd PORT, --hostfwd PORT, --fw-cfg FILE, --initrd FILE)
 #   lab/vm-run.sh shell    NAME [--kernel KV] [--append ARGS]
 #   lab/vm-run.sh rm       NAME
 #   lab/vm-run.sh prepare  NAME
@@ -19,6 +20,8 @@
 # --guestfwd PORT gives the guest one NIC on qemu's user network with restrict=on, whose only way out is
 # 10.0.2.100:8080, forwarded (lab/guestfwd-relay.py, once per connection) to 127.0.0.1:PORT on the host: the guest
 # reaches that one loopback server, nothing else.
+# --hostfwd PORT forwards 127.0.0.1:PORT on the host to the guest's port 22 (the sshd of lab/vm-sshd.sh's image), on
+# the same kind of NIC: restrict=on, so the guest still reaches nothing outside; the two options may be combined.
 #
 # --kernel KV boots kernel KV (uname -r) of the image: it carries two (lab/vm-image.sh), the lab's LAB_KV (the
 # default) and the next target's, with both module trees in /usr, as a Flatcar node has the running and the updated
@@ -67,7 +70,7 @@ shift 2
 [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "bad run name '$NAME' (letters, digits, . _ -)"
 case $CMD in start|continue|shell|rm|prepare) ;; *) usage ;; esac
 
-INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV GUESTFWD='' FW_CFG='' INITRD_FILE=
+INJECT_DIR='' RUN_SCRIPT='' TIMEOUT=$LAB_VM_TIMEOUT EXTRA_APPEND='' KERNEL=$LAB_KV GUESTFWD='' HOSTFWD='' FW_CFG='' INITRD_FILE=
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?}; shift 2 ;;
@@ -76,12 +79,14 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) EXTRA_APPEND=${2:?}; shift 2 ;;
         --guestfwd) GUESTFWD=${2:?}; shift 2 ;;
+        --hostfwd) HOSTFWD=${2:?}; shift 2 ;;
         --fw-cfg) FW_CFG=${2:?}; shift 2 ;;
         --initrd) INITRD_FILE=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
 [[ -z $GUESTFWD || $GUESTFWD =~ ^[1-9][0-9]{0,4}$ ]] || die "--guestfwd wants a port on 127.0.0.1, got '$GUESTFWD'"
+[[ -z $HOSTFWD || $HOSTFWD =~ ^[1-9][0-9]{0,4}$ ]] || die "--hostfwd wants a port on 127.0.0.1, got '$HOSTFWD'"
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout wants seconds, got '$TIMEOUT'"
 [[ $KERNEL =~ ^[A-Za-z0-9][A-Za-z0-9.+_-]*$ ]] || die "--kernel wants a kernel release (uname -r), got '$KERNEL'"
 [[ -z $INJECT_DIR || -d $INJECT_DIR ]] || die "--inject $INJECT_DIR: not a directory"
@@ -195,12 +200,15 @@ QEMU=(qemu-system-x86_64 -name "corezfs-lab-$NAME" -accel "$LAB_VM_ACCEL" -m "$L
 [[ -z $INJECT_IMG ]] || QEMU+=(-drive "file=$INJECT_IMG,if=virtio,format=raw,readonly=on")
 # --fw-cfg FILE: an Ignition config where Ignition's qemu platform reads it (opt/com.coreos/config).
 [[ -z $FW_CFG ]] || QEMU+=(-fw_cfg "name=opt/com.coreos/config,file=$FW_CFG")
-if [[ -n $GUESTFWD ]]; then
-    # shellcheck disable=SC2054  # the commas are qemu option syntax
+if [[ -n $GUESTFWD || -n $HOSTFWD ]]; then
     # restrict=on: the guest can reach nothing but what guestfwd names, and that is one port on the host's loopback.
-    # Each guest connection runs the relay (cmd:), which connects to 127.0.0.1:PORT only.
-    QEMU+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:$LAB_PYTHON $LAB_DIR/guestfwd-relay.py $GUESTFWD"
-           -device virtio-net-pci,netdev=n0)
+    # Each guest connection runs the relay (cmd:), which connects to 127.0.0.1:PORT only. hostfwd listens on the
+    # host's loopback only and leads to the guest's sshd.
+    NETDEV="user,id=n0,restrict=on"
+    [[ -z $GUESTFWD ]] || NETDEV+=",guestfwd=tcp:10.0.2.100:8080-cmd:$LAB_PYTHON $LAB_DIR/guestfwd-relay.py $GUESTFWD"
+    [[ -z $HOSTFWD ]] || NETDEV+=",hostfwd=tcp:127.0.0.1:$HOSTFWD-:22"
+    # shellcheck disable=SC2054  # the commas are qemu option syntax
+    QEMU+=(-netdev "$NETDEV" -device virtio-net-pci,netdev=n0)
 fi
 
 if [[ $CMD == shell ]]; then

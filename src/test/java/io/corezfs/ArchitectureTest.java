@@ -76,6 +76,7 @@ class ArchitectureTest {
                     "io.corezfs.provide..",
                     "io.corezfs.update..",
                     "io.corezfs.provision..",
+                    "io.corezfs.flexvolume..",
                     "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
@@ -136,6 +137,34 @@ class ArchitectureTest {
                     "io.corezfs.docker..",
                     "io.corezfs.update..")
             .because("it only writes what a node needs; the node's own corezfs does the installing");
+
+    @ArchTest
+    static final ArchRule onlyTheCliUsesTheFlexVolumeDriver = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.corezfs.flexvolume..", "io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.flexvolume..")
+            .because("the kubelet's driver sits on top of a node's ZFS; nothing that installs or builds it knows of"
+                    + " Kubernetes");
+
+    @ArchTest
+    static final ArchRule theFlexVolumeDriverNeverInstallsOrBuilds = noClasses()
+            .that()
+            .resideInAPackage("io.corezfs.flexvolume..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.activation..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..",
+                    "io.corezfs.docker..",
+                    "io.corezfs.update..",
+                    "io.corezfs.fleet..",
+                    "io.corezfs.provision..")
+            .because("it uses the ZFS a node has: zfs and mount through the process runner, files through the root");
 
     @ArchTest
     static final ArchRule noCyclesBetweenPackages =

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * {@code sudo corezfs install} on a booted Flatcar-like node, end to end: the lab VM (lab/vm-image.sh, qemu TCG, no
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * there), and the first run of the class may compile OpenZFS for the archive (5-10 min).
  */
 @Timeout(value = 75, unit = TimeUnit.MINUTES)
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
 class LiveInstallIT {
     /** Per boot: boot + unpacking the tool + several CLI calls under TCG on a shared 2-core host. */
     static final Duration BOOT = Duration.ofMinutes(30);

@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Issue 15 end to end: a fresh lab VM node gets a config from {@code corezfs provision ignition}, the real Ignition
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.Timeout;
  *       initrd's journal) and the boot stops there; booted again without Ignition, the node has nothing of corezfs.
  * </ul>
  */
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
 class ProvisionIT {
     /** The host's server as the guest reaches it. */
     static final String GUEST_BASE = "http://10.0.2.100:8080";

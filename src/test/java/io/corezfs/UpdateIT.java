@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A Flatcar node through an OS update, in the lab VM with real kernels (issue 13's VM scenarios). The image carries
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * <p>The archives are lab/vm-archive.sh's, one per target (cached; a cold cache compiles OpenZFS twice).
  */
 @Timeout(value = 120, unit = TimeUnit.MINUTES)
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
 class UpdateIT {
     /** Per boot: boot + several CLI calls under TCG on a shared 2-core host (see LiveInstallIT). */
     static final Duration BOOT = Duration.ofMinutes(30);

@@ -40,7 +40,8 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             PublishCommand.class,
             ProvisionCommand.class,
             BootCommand.class,
-            FleetCommand.class);
+            FleetCommand.class,
+            FlexVolumeCommand.class);
 
     /** Declared once here; their inherited scope puts them on every command below. */
     @Mixin

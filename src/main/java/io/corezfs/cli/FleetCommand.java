@@ -153,7 +153,8 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             names = "--ssh-config",
             paramLabel = "FILE",
             converter = OptionValues.AnyPath.class,
-            description = "OpenSSH client configuration (default: ~/.ssh/config if it exists).")
+            description = "OpenSSH client configuration: HostName, User, Port, IdentityFile, and ProxyJump of one hop"
+                    + " (default: ~/.ssh/config if it exists).")
     Path sshConfig;
 
     @Option(

@@ -161,6 +161,11 @@ public final class Fleet {
 
     private static final String NODE_STORE = "/var/lib/corezfs/archives";
     private static final String INCOMING = "/var/lib/corezfs/incoming";
+    /** $1 the bundle, $2 the directory it goes into, $3 its top directory (corezfs-VERSION). */
+    private static final String UNPACK = "set -e; mkdir -p \"$2\"; t=$(mktemp -d \"$2/.corezfs-unpack.XXXXXX\");"
+            + " trap 'rm -rf \"$t\"' EXIT; tar -xzf \"$1\" -C \"$t\"; test -x \"$t/$3/bin/corezfs\";"
+            + " if [ -e \"$2/$3\" ]; then rm -rf \"$2/.$3.old\"; mv \"$2/$3\" \"$2/.$3.old\"; fi;"
+            + " mv \"$t/$3\" \"$2/$3\"; rm -rf \"$2/.$3.old\"";
 
     private final Ssh ssh;
     private final HostDetector detector;
@@ -454,19 +459,20 @@ public final class Fleet {
         String name = b.file().getFileName().toString();
         line(p.host(), "pushing the bundle " + name);
         RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, () -> bundleSha256(b));
+        // Unpacked beside its place and renamed into it, so a cut leaves no half tree that the next run's probe would
+        // take for an installed tool; a tree left by an older cut is replaced.
         require(
                 node.sudo(
-                        List.of(
-                                "sh",
-                                "-c",
-                                "mkdir -p \"$2\" && tar -xzf \"$1\" -C \"$2\"",
-                                "sh",
-                                pushed.remotePath(),
-                                "/opt"),
+                        List.of("sh", "-c", UNPACK, "sh", pushed.remotePath(), "/opt", "corezfs-" + r.toolVersion()),
                         r.commandTimeout()),
                 p.host(),
                 "unpacking the bundle");
         require(node.sudo(List.of(tool, "--version"), r.commandTimeout()), p.host(), "the pushed corezfs");
+        // Unpacked and working: its 60 MB have no use left in /var on every node.
+        require(
+                node.sudo(List.of("rm", "-f", "--", pushed.remotePath()), r.commandTimeout()),
+                p.host(),
+                "removing the pushed bundle");
     }
 
     private static void rootArgs(Request r, List<String> argv) {

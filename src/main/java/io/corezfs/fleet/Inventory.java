@@ -48,29 +48,53 @@ public final class Inventory {
     /**
      * The node to connect to: what the inventory says, then {@code ~/.ssh/config} for what it left out (looked up by
      * the inventory's name), then the defaults (user {@value SshTarget#DEFAULT_USER}, port 22). {@code identity}
-     * ({@code --identity}) comes before any key file either names. A {@code ProxyJump} is refused: fleet connects
-     * directly.
+     * ({@code --identity}) comes before any key file either names. A {@code ProxyJump} of one hop is followed: the
+     * jump host is resolved the same way (its own {@code Host} block for its name, user and port, the user's key
+     * files); a chain of jumps is refused.
      */
     public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
         SshConfig.Entry c = config.lookup(d.alias());
-        if (c.proxyJump().isPresent()) {
-            throw usage(c.source() + ": " + d.name() + " is reached through ProxyJump "
-                    + c.proxyJump().get()
-                    + ", which corezfs fleet does not support; make the node reachable directly, or give its"
-                    + " address in the inventory");
-        }
         String host = d.host().or(c::hostName).orElse(d.alias());
         List<Path> keys = new ArrayList<>();
         identity.ifPresent(keys::add);
         d.identity().map(f -> expand(f, home)).ifPresent(keys::add);
         c.identityFiles().stream().map(f -> expand(f, home)).forEach(keys::add);
+        Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, home));
         return new SshTarget(
                 d.name(),
                 host,
                 d.port().or(c::port).orElse(22),
                 d.user().or(c::user).orElse(SshTarget.DEFAULT_USER),
                 keys,
-                d.source());
+                d.source(),
+                jump);
+    }
+
+    /** The host a {@code ProxyJump [ssh://][user@]host[:port]} names, resolved like a node but without a jump itself. */
+    private static SshTarget jump(
+            String node, String spec, String source, SshConfig config, Optional<Path> identity, Path home) {
+        String plain = spec.startsWith("ssh://") ? spec.substring("ssh://".length()) : spec;
+        if (plain.contains(",")) {
+            throw usage(source + ": " + node + " is reached through ProxyJump " + printable(spec)
+                    + ", a chain of jump hosts; corezfs fleet follows one. Name the last hop's address instead");
+        }
+        Declared j = address(plain, source + " (ProxyJump)");
+        SshConfig.Entry c = config.lookup(j.alias());
+        if (c.proxyJump().isPresent()) {
+            throw usage(
+                    source + ": " + node + " is reached through " + j.alias() + ", which is itself behind ProxyJump "
+                            + c.proxyJump().get() + " (" + c.source() + "); corezfs fleet follows one jump host");
+        }
+        List<Path> keys = new ArrayList<>();
+        identity.ifPresent(keys::add);
+        c.identityFiles().stream().map(f -> expand(f, home)).forEach(keys::add);
+        return new SshTarget(
+                node + " via jump host " + j.name(),
+                j.host().or(c::hostName).orElse(j.alias()),
+                j.port().or(c::port).orElse(22),
+                j.user().or(c::user).orElse(SshTarget.DEFAULT_USER),
+                keys,
+                source);
     }
 
     private static Path expand(String file, Path home) {

@@ -54,6 +54,20 @@ public final class JschSsh implements Ssh {
 
     @Override
     public Ssh.Session connect(SshTarget t) {
+        Optional<com.jcraft.jsch.Session> jump = t.jump().map(j -> open(j, Optional.empty()));
+        try {
+            return new JschSession(t, open(t, jump), jump, settings.connectTimeout());
+        } catch (RuntimeException e) {
+            jump.ifPresent(com.jcraft.jsch.Session::disconnect);
+            throw e;
+        }
+    }
+
+    /**
+     * An authenticated session to {@code t}, directly or through a direct-tcpip channel of {@code via} (ProxyJump):
+     * either way the host key is checked against the same file, under the name the node is known by.
+     */
+    private com.jcraft.jsch.Session open(SshTarget t, Optional<com.jcraft.jsch.Session> via) {
         JSch jsch = new JSch();
         Recorder keys;
         try {
@@ -84,6 +98,9 @@ public final class JschSsh implements Ssh {
             // A node that stops answering mid-run is noticed within about three connect timeouts.
             s.setServerAliveInterval(ms);
             s.setServerAliveCountMax(3);
+            if (via.isPresent()) {
+                s.setProxy(new JumpProxy(via.get()));
+            }
             s.connect(ms);
         } catch (JSchException e) {
             throw classify(t, e, keys);
@@ -91,7 +108,58 @@ public final class JschSsh implements Ssh {
         if (keys.accepted.get() != null) {
             keys.recordAccepted();
         }
-        return new JschSession(t, s, settings.connectTimeout());
+        return s;
+    }
+
+    /**
+     * The node's TCP stream as a direct-tcpip channel of the jump host's session, as OpenSSH's ProxyJump makes it: the
+     * jump host opens the connection to the node, and the node's SSH runs end to end inside it (the jump host sees
+     * only ciphertext).
+     */
+    private static final class JumpProxy implements com.jcraft.jsch.Proxy {
+        private final com.jcraft.jsch.Session jump;
+        private com.jcraft.jsch.Channel channel;
+        private InputStream in;
+        private OutputStream out;
+
+        JumpProxy(com.jcraft.jsch.Session jump) {
+            this.jump = jump;
+        }
+
+        @Override
+        public void connect(com.jcraft.jsch.SocketFactory unused, String host, int port, int timeout) throws Exception {
+            channel = jump.getStreamForwarder(host, port);
+            in = channel.getInputStream();
+            out = channel.getOutputStream();
+            try {
+                channel.connect(timeout);
+            } catch (JSchException e) {
+                // Refused, unresolvable or unreachable from the jump host: SSH tells no more than that.
+                throw new ConnectException("the jump host could not open a connection to " + host + ":" + port);
+            }
+        }
+
+        @Override
+        public InputStream getInputStream() {
+            return in;
+        }
+
+        @Override
+        public OutputStream getOutputStream() {
+            return out;
+        }
+
+        @Override
+        public java.net.Socket getSocket() {
+            return null;
+        }
+
+        @Override
+        public void close() {
+            if (channel != null) {
+                channel.disconnect();
+            }
+        }
     }
 
     private void identities(JSch jsch, SshTarget t) throws JSchException {
@@ -278,12 +346,18 @@ public final class JschSsh implements Ssh {
     private static final class JschSession implements Ssh.Session {
         private final SshTarget target;
         private final com.jcraft.jsch.Session session;
+        private final Optional<com.jcraft.jsch.Session> jump;
         private final Duration connectTimeout;
         private final AtomicLong sent = new AtomicLong();
 
-        JschSession(SshTarget target, com.jcraft.jsch.Session session, Duration connectTimeout) {
+        JschSession(
+                SshTarget target,
+                com.jcraft.jsch.Session session,
+                Optional<com.jcraft.jsch.Session> jump,
+                Duration connectTimeout) {
             this.target = target;
             this.session = session;
+            this.jump = jump;
             this.connectTimeout = connectTimeout;
         }
 
@@ -406,6 +480,7 @@ public final class JschSsh implements Ssh {
         @Override
         public void close() {
             session.disconnect();
+            jump.ifPresent(com.jcraft.jsch.Session::disconnect);
         }
     }
 

@@ -13,18 +13,36 @@ import java.util.Optional;
  * @param host       the address to connect to
  * @param identities key files to offer, in order; empty: the agent, else the default files
  * @param source     where it was declared ({@code file:line}), for messages
+ * @param jump       the host the connection goes through ({@code ProxyJump}, one hop), its host key checked as
+ *                   strictly as the node's; empty: direct
  */
-public record SshTarget(String name, String host, int port, String user, List<Path> identities, String source) {
+public record SshTarget(
+        String name,
+        String host,
+        int port,
+        String user,
+        List<Path> identities,
+        String source,
+        Optional<SshTarget> jump) {
     public static final String DEFAULT_USER = "core";
 
     public SshTarget {
         Objects.requireNonNull(name);
         Objects.requireNonNull(host);
         Objects.requireNonNull(user);
+        Objects.requireNonNull(jump);
         identities = List.copyOf(identities);
+        if (jump.flatMap(SshTarget::jump).isPresent()) {
+            throw new IllegalArgumentException("one jump host at most");
+        }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
+    }
+
+    /** A node reached directly. */
+    public SshTarget(String name, String host, int port, String user, List<Path> identities, String source) {
+        this(name, host, port, user, identities, source, Optional.empty());
     }
 
     /** {@code user@host:port}, as messages show where a connection went. */

@@ -99,6 +99,17 @@ class FleetCommandTest {
             assertTrue(installed(n), r::toString);
             assertTrue(Files.isRegularFile(n.root.resolve("opt/corezfs-0.0.0-test/bin/corezfs")), "bundle unpacked");
             assertFalse(Files.exists(n.root.resolve("var/lib/corezfs/archives/." + ARCHIVE_NAME + ".partial")));
+            // The bundle is unpacked and removed; no unpack directory is left beside the tool.
+            try (var incoming = Files.list(n.root.resolve("var/lib/corezfs/incoming"))) {
+                assertEquals(List.of(), incoming.toList());
+            }
+            try (var opt = Files.list(n.root.resolve("opt"))) {
+                assertEquals(
+                        List.of(),
+                        opt.map(f -> f.getFileName().toString())
+                                .filter(f -> f.startsWith("."))
+                                .toList());
+            }
         }
         assertTrue(
                 r.out().contains("HOST")

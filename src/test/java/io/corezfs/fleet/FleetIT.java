@@ -2,6 +2,7 @@ package io.corezfs.fleet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,8 @@ import io.corezfs.testing.CuttingProxy;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.SshLab;
 import io.corezfs.testing.TarBuilder;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,8 +84,12 @@ class FleetIT {
     }
 
     Cli.Run fleet(String action, List<SshLab.Node> nodes, String... extra) {
+        return fleetTo(action, nodes.stream().map(SshLab.Node::address).toList(), extra);
+    }
+
+    Cli.Run fleetTo(String action, List<String> hosts, String... extra) {
         List<String> a = new ArrayList<>(List.of("fleet", action));
-        nodes.forEach(n -> a.add(n.address()));
+        a.addAll(hosts);
         a.addAll(List.of(
                 "--known-hosts",
                 knownHosts.toString(),
@@ -104,7 +111,7 @@ class FleetIT {
                 .run(a.toArray(String[]::new));
         System.out.printf(
                 "[fleet-it] fleet %s on %d nodes: exit %d in %.1f s%n",
-                action, nodes.size(), r.exitCode(), (System.nanoTime() - t0) / 1e9);
+                action, hosts.size(), r.exitCode(), (System.nanoTime() - t0) / 1e9);
         return r;
     }
 
@@ -150,6 +157,39 @@ class FleetIT {
             assertEquals(ARCHIVE_NAME, h.get("status").get("installed").asText(), s::toString);
             assertEquals("2.1.11", h.get("status").get("zfsVersion").asText(), s::toString);
         }
+    }
+
+    @Test
+    void aNodeBehindAProxyJumpIsReachedThroughItWithBothHostKeysCheckedStrictly() throws Exception {
+        SshLab.Node jump = lab.nodes.get(0);
+        SshLab.Node behind = lab.nodes.get(1);
+        // The node's name resolves only on the jump host: reaching it at all proves the jump was taken.
+        assertThrows(UnknownHostException.class, () -> InetAddress.getByName(SshLab.INTERNAL_NAME));
+        Path config = Files.writeString(
+                WORK.resolve("ssh_config"),
+                "Host behind\n  HostName " + SshLab.INTERNAL_NAME + "\n  Port " + behind.port
+                        + "\n  ProxyJump core@127.0.0.1:" + jump.port + "\n");
+        String jumpBefore = jump.snapshot();
+        String behindBefore = behind.snapshot();
+        // The jump host's key is not the one known_hosts has for it: nothing runs, on either.
+        Files.writeString(
+                knownHosts,
+                lab.nodes.get(2).knownHosts(jump.port) + behind.knownHosts(SshLab.INTERNAL_NAME, behind.port));
+
+        Cli.Run refused = install(List.of(), "behind", "--ssh-config", config.toString(), "--canary", "0");
+
+        assertEquals(3, refused.exitCode(), refused::toString);
+        assertTrue(refused.out().contains("behind via jump host core@127.0.0.1:" + jump.port), refused::toString);
+        assertTrue(refused.out().contains("host key CHANGED"), refused::toString);
+        assertEquals(behindBefore, behind.snapshot(), "nothing moved behind the jump host");
+
+        Files.writeString(knownHosts, jump.knownHosts() + behind.knownHosts(SshLab.INTERNAL_NAME, behind.port));
+
+        Cli.Run r = install(List.of(), "behind", "--ssh-config", config.toString(), "--canary", "0");
+
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(installed(behind), r::toString);
+        assertEquals(jumpBefore, jump.snapshot(), "the jump host only carried the connection");
     }
 
     @Test

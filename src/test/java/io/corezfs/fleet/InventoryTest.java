@@ -155,14 +155,41 @@ class InventoryTest {
     }
 
     @Test
-    void proxyJumpIsRefusedClearly() {
-        String m = usage(() -> targets("hosts", "zfs1\n", null, "Host zfs1\n  ProxyJump bastion\n"));
-        assertTrue(m.startsWith("config:2: zfs1 is reached through ProxyJump bastion"), m);
+    void oneProxyJumpIsFollowedTheJumpHostResolvedFromItsOwnBlock() {
+        String config = "Host zfs1\n  HostName 10.0.0.11\n  ProxyJump ops@bastion:2200\n"
+                + "Host bastion\n  HostName 192.0.2.1\n  User nobody\n  IdentityFile ~/.ssh/bastion_key\n"
+                + "Host zfs2\n  ProxyJump ssh://gate\n";
+        SshTarget t = targets("hosts", "zfs1\n", null, config).get(0);
+        assertEquals("core@10.0.0.11", t.address());
+        SshTarget j = t.jump().orElseThrow();
+        assertEquals("ops@192.0.2.1:2200", j.address(), "the ProxyJump's user and port win over its block's");
+        assertEquals("zfs1 via jump host ops@bastion:2200", j.name());
+        assertEquals(List.of(HOME.resolve(".ssh/bastion_key")), j.identities());
+        assertEquals(Optional.empty(), j.jump());
         assertEquals(
-                "core@zfs1",
+                "core@gate",
+                targets("hosts", "zfs2\n", null, config)
+                        .get(0)
+                        .jump()
+                        .orElseThrow()
+                        .address());
+        assertEquals(
+                Optional.empty(),
                 targets("hosts", "zfs1\n", null, "Host zfs1\n  ProxyJump none\n")
                         .get(0)
-                        .address());
+                        .jump());
+    }
+
+    @Test
+    void aChainOfJumpHostsOrABadOneIsRefusedNamingTheLine() {
+        String chain = usage(() -> targets("hosts", "zfs1\n", null, "Host zfs1\n  ProxyJump a,b\n"));
+        assertTrue(chain.startsWith("config:2: zfs1 is reached through ProxyJump a,b, a chain of jump hosts"), chain);
+        String nested =
+                usage(() -> targets("hosts", "zfs1\n", null, "Host zfs1\n  ProxyJump a\nHost a\n  ProxyJump b\n"));
+        assertTrue(
+                nested.startsWith("config:2: zfs1 is reached through a, which is itself behind ProxyJump b"), nested);
+        String bad = usage(() -> targets("hosts", "zfs1\n", null, "Host zfs1\n  ProxyJump 'a b'\n"));
+        assertTrue(bad.startsWith("config:2 (ProxyJump): not [user@]host[:port]"), bad);
         assertTrue(usage(() -> SshConfig.parse(Path.of("config"), "Host a\n  Port high\n"))
                 .startsWith("config:2: Port"));
     }

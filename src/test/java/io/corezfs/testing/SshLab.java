@@ -25,6 +25,11 @@ import org.testcontainers.utility.DockerImageName;
  */
 public final class SshLab implements AutoCloseable {
     public static final String LABEL = "io.corezfs.fleet-it";
+    /**
+     * A name every node resolves to 127.0.0.1 (its /etc/hosts) and this machine does not resolve at all: a connection
+     * to it that works went through a node, as through a ProxyJump.
+     */
+    public static final String INTERNAL_NAME = "fleet-node.corezfs-lab.invalid";
 
     /** One container. */
     public final class Node {
@@ -59,11 +64,18 @@ public final class SshLab implements AutoCloseable {
 
         /** known_hosts lines for all of this node's host keys, under {@code port}'s name. */
         public String knownHosts(int asPort) {
+            return knownHosts("127.0.0.1", asPort);
+        }
+
+        /** known_hosts lines for all of this node's host keys, under {@code [host]:port}. */
+        public String knownHosts(String host, int asPort) {
             StringBuilder b = new StringBuilder();
             for (String l : sh("cat /etc/ssh/ssh_host_*_key.pub").split("\n")) {
                 String[] p = l.split(" ");
                 if (p.length >= 2) {
-                    b.append("[127.0.0.1]:")
+                    b.append('[')
+                            .append(host)
+                            .append("]:")
                             .append(asPort)
                             .append(' ')
                             .append(p[0])
@@ -124,6 +136,7 @@ public final class SshLab implements AutoCloseable {
                 int port = freePort();
                 GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(image))
                         .withNetworkMode("host")
+                        .withExtraHost(INTERNAL_NAME, "127.0.0.1")
                         .withLabel(LABEL, "true")
                         .withCommand("/usr/local/sbin/lab-sshd", String.valueOf(port))
                         .withCopyToContainer(Transferable.of(pub), "/lab/authorized_keys")

@@ -1,0 +1,189 @@
+package io.corezfs.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The lab's real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager on 127.0.0.1), built by
+ * lab/k8s.sh from Debian's source package and started by lab/k8s-up.sh. One instance per test class: {@link #up}
+ * starts a fresh cluster, {@link #down} stops exactly the processes it started. There is one control plane per
+ * machine (fixed ports, one state directory), so one test class uses it at a time: {@link #up} first stops whatever
+ * an earlier, aborted run left running.
+ */
+public final class KubeLab {
+    /** A cold build of Kubernetes takes 10-15 minutes on two shared cores; a cached one is a stamp check. */
+    private static final Duration BUILD = Duration.ofMinutes(45);
+
+    private static final Duration START = Duration.ofMinutes(4);
+
+    private final Path kubeconfig;
+    private final Path bin;
+
+    private KubeLab(Path kubeconfig, Path bin) {
+        this.kubeconfig = kubeconfig;
+        this.bin = bin;
+    }
+
+    /** The outcome of a command: exit code, stdout, stderr. */
+    public record Result(int code, String out, String err) {
+        public String describe() {
+            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    /**
+     * Fails (CI) or skips (a developer's machine) without what the lab scripts need: root (they install Debian's Go,
+     * rsync and etcd-server with apt) on a Debian host.
+     */
+    public static void require() {
+        Requirements.need(isRoot(), "root, for lab/k8s.sh's apt-get install and build");
+        Requirements.need(
+                Files.isExecutable(Path.of("/usr/bin/apt-get")) && Files.isExecutable(Path.of("/usr/bin/dpkg-query")),
+                "a Debian host with apt (lab/k8s.sh builds from Debian's kubernetes source package)");
+    }
+
+    /** Builds (or finds cached) and starts a fresh control plane. */
+    public static KubeLab up() throws IOException, InterruptedException {
+        require();
+        Result build =
+                run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+        if (build.code() != 0) {
+            throw new AssertionError("lab/k8s.sh failed\n" + build.describe());
+        }
+        Path bin = Path.of(lastLine(build.out())).resolve("bin");
+        // A fresh cluster: whatever an earlier, aborted run left is stopped first (by its recorded PIDs).
+        Result down =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
+        if (down.code() != 0) {
+            throw new AssertionError("lab/k8s-down.sh failed\n" + down.describe());
+        }
+        Result up =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-up.sh").toString());
+        if (up.code() != 0) {
+            throw new AssertionError("lab/k8s-up.sh failed\n" + up.describe());
+        }
+        return new KubeLab(Path.of(lastLine(up.out())), bin);
+    }
+
+    /** Stops the control plane: lab/k8s-down.sh, by the recorded PIDs. */
+    public void down() throws IOException, InterruptedException {
+        Result r =
+                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
+        if (r.code() != 0) {
+            throw new AssertionError("lab/k8s-down.sh failed\n" + r.describe());
+        }
+    }
+
+    /** The admin kubeconfig (a client certificate in group system:masters). */
+    public Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    /** The directory of the built binaries: kube-apiserver, kube-controller-manager, kubelet, kubectl. */
+    public Path bin() {
+        return bin;
+    }
+
+    /** $LAB_CACHE/run/k8s: pid files, logs, certificates. */
+    public static Path state() {
+        return Lab.dir().resolve("run/k8s");
+    }
+
+    /** The PIDs lab/k8s-up.sh recorded, by process name. */
+    public static Map<String, Long> pids() throws IOException {
+        Map<String, Long> pids = new TreeMap<>();
+        for (String name : List.of("etcd", "kube-apiserver", "kube-controller-manager")) {
+            Path f = state().resolve(name + ".pid");
+            if (Files.isRegularFile(f)) {
+                pids.put(name, Long.parseLong(Files.readString(f).strip()));
+            }
+        }
+        return pids;
+    }
+
+    /** kubectl with the admin kubeconfig. */
+    public Result kubectl(String... args) throws IOException, InterruptedException {
+        return kubectlWithInput(null, args);
+    }
+
+    /** kubectl with the admin kubeconfig, {@code stdin} on its standard input (e.g. {@code apply -f -}). */
+    public Result kubectlWithInput(String stdin, String... args) throws IOException, InterruptedException {
+        List<String> cmd =
+                new ArrayList<>(List.of(bin.resolve("kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        return run(Duration.ofMinutes(1), stdin, cmd.toArray(String[]::new));
+    }
+
+    /** kubectl that must succeed: its stdout. */
+    public String kubectlOk(String... args) throws IOException, InterruptedException {
+        Result r = kubectl(args);
+        if (r.code() != 0) {
+            throw new AssertionError("kubectl " + String.join(" ", args) + " failed\n" + r.describe());
+        }
+        return r.out();
+    }
+
+    public static Result run(Duration timeout, String stdin, String... command)
+            throws IOException, InterruptedException {
+        Path out = Files.createTempFile("kube-lab", ".out");
+        Path err = Files.createTempFile("kube-lab", ".err");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .directory(VmLab.repo().toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
+            if (stdin == null) {
+                pb.redirectInput(
+                        ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            }
+            Process p = pb.start();
+            if (stdin != null) {
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+                throw new AssertionError("timed out after " + timeout + ": " + String.join(" ", command));
+            }
+            return new Result(
+                    p.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static String lastLine(String out) {
+        List<String> lines = out.strip().lines().toList();
+        if (lines.isEmpty()) {
+            throw new AssertionError("a lab script printed no path");
+        }
+        return lines.get(lines.size() - 1).strip();
+    }
+
+    private static boolean isRoot() {
+        try {
+            return "0"
+                    .equals(Files.readAllLines(Path.of("/proc/self/status")).stream()
+                            .filter(l -> l.startsWith("Uid:"))
+                            .map(l -> l.split("\\s+")[1])
+                            .findFirst()
+                            .orElse(""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
