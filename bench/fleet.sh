@@ -3,6 +3,7 @@
 # 127.0.0.1 ports: (a) install to 8 hosts against 1 host, same archive; (b) bytes a resumed push sends against the
 # bytes missing; (c) pushing the archive to one host (fleet prepare) against scp of the same file to the same sshd.
 # Results: target/bench-fleet/results.md. BENCH_RUNS (default 3) interleaved runs per measure; medians are reported.
+# BENCH_BEFORE_TOOL: an earlier build's launcher, to time its push beside this tree's in the same run.
 # Needs root (the lab image), Docker (lab/docker.sh), ssh-keygen and scp, and the packaged tool (mvn -DskipTests package).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +12,8 @@ work=$repo/target/bench-fleet
 runs=${BENCH_RUNS:-3}
 kernel=5.15.119-flatcar
 corezfs=$repo/target/corezfs/bin/corezfs
+# Optional: an earlier build's target/corezfs/bin/corezfs, whose fleet prepare is timed beside this tree's.
+before=${BENCH_BEFORE_TOOL:-}
 log() { printf '[bench-fleet %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench-fleet] error: %s\n' "$*" >&2; exit 1; }
 
@@ -72,12 +75,32 @@ for i in "${!ids[@]}"; do
         awk -v p="${ports[i]}" '{print "[127.0.0.1]:" p " " $1 " " $2}' >>"$work/known_hosts"
 done
 reset() { docker exec "$1" sh -c 'rm -rf /var/lib/corezfs /flatcar && cp -a /flatcar.orig /flatcar'; }
-fleet() {
-    HOME=$work "$corezfs" "${quiet[@]}" fleet "$@" --known-hosts "$work/known_hosts" --identity "$key" --remote-root /flatcar \
+fleet() { fleet_with "" "$@"; }
+timed_fleet() { fleet_with timed "$@"; }
+fleet_with() {
+    local how=$1
+    shift
+    HOME=$work ${how:+"$how"} "$corezfs" "${quiet[@]}" fleet "$@" --known-hosts "$work/known_hosts" --identity "$key" --remote-root /flatcar \
         --state "$work/state.json" --bundle "$bundle" --canary 0 --command-timeout 10m
 }
 quiet=(-q)
 now() { date +%s.%N; }
+# CPU seconds a node's container has used (cgroup v1 cpuacct, else v2 cpu.stat): sshd, the shell and the node's corezfs.
+nodecpu() {
+    local v1=/sys/fs/cgroup/cpuacct/docker/$1/cpuacct.usage v2=/sys/fs/cgroup/system.slice/docker-$1.scope/cpu.stat
+    if [[ -r $v1 ]]; then
+        echo "scale=3; $(cat "$v1") / 1000000000" | bc
+    elif [[ -r $v2 ]]; then
+        echo "scale=3; $(awk '$1 == "usage_usec" {print $2}' "$v2") / 1000000" | bc
+    else
+        echo 0
+    fi
+}
+# The summed CPU seconds of the given containers.
+nodescpu() { local t=0 id; for id in "$@"; do t=$(echo "$t + $(nodecpu "$id")" | bc); done; echo "$t"; }
+# Runs the command; its own CPU seconds (user + sys) go to $work/cpu.txt, read back by cpu_of.
+timed() { /usr/bin/time -o "$work/cpu.txt" -f '%U %S' "$@"; }
+cpu_of() { awk '{print $1 + $2}' "$work/cpu.txt"; }
 hosts8=()
 for p in "${ports[@]}"; do hosts8+=("127.0.0.1:$p"); done
 host1=${hosts8[0]}
@@ -88,17 +111,32 @@ fleet install "${hosts8[@]}" --archive "$archive" --parallel 8 >/dev/null
 : >"$work/raw.txt"
 for r in $(seq "$runs"); do
     log "run $r/$runs"
+    echo "load $(cut -d' ' -f1 /proc/loadavg)" >>"$work/raw.txt"
     reset "${ids[0]}"; rm -f "$work/state.json"
-    t0=$(now); fleet install "$host1" --archive "$archive" >/dev/null; t1=$(now)
+    c0=$(nodecpu "${ids[0]}")
+    t0=$(now); timed_fleet install "$host1" --archive "$archive" >/dev/null; t1=$(now)
     echo "one $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+    echo "onecpu_admin $(cpu_of)" >>"$work/raw.txt"
+    echo "onecpu_node $(echo "$(nodecpu "${ids[0]}") - $c0" | bc)" >>"$work/raw.txt"
     for id in "${ids[@]}"; do reset "$id"; done; rm -f "$work/state.json"
-    t0=$(now); fleet install "${hosts8[@]}" --archive "$archive" --parallel 8 >/dev/null; t1=$(now)
+    c0=$(nodescpu "${ids[@]}")
+    t0=$(now); timed_fleet install "${hosts8[@]}" --archive "$archive" --parallel 8 >/dev/null; t1=$(now)
     echo "eight $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+    echo "eightcpu_admin $(cpu_of)" >>"$work/raw.txt"
+    echo "eightcpu_node $(echo "$(nodescpu "${ids[@]}") - $c0" | bc)" >>"$work/raw.txt"
     reset "${ids[0]}"; rm -f "$work/state.json"
     quiet=()
-    t0=$(now); fleet prepare "$host1" --archive "$archive" >/dev/null 2>"$work/prepare.err"; t1=$(now)
+    t0=$(now); timed_fleet prepare "$host1" --archive "$archive" >/dev/null 2>"$work/prepare.err"; t1=$(now)
     quiet=(-q)
     echo "push $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+    echo "pushcpu_admin $(cpu_of)" >>"$work/raw.txt"
+    if [[ -n $before ]]; then
+        # The same push by an earlier build's launcher (BENCH_BEFORE_TOOL), right after: a change measured in one run.
+        reset "${ids[0]}"; rm -f "$work/state.json"
+        t0=$(now); corezfs=$before timed_fleet prepare "$host1" --archive "$archive" >/dev/null 2>&1; t1=$(now)
+        echo "pushbefore $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+        echo "pushbeforecpu_admin $(cpu_of)" >>"$work/raw.txt"
+    fi
     # The node's own time: from its connection to the archive verified and renamed, without this JVM's start.
     echo "pushnode $(sed -n 's/.*: ok in \([0-9.]*\) s$/\1/p' "$work/prepare.err" | tail -n1)" >>"$work/raw.txt"
     # Orchestration alone: a light command (status) on 8 hosts against 1.
@@ -108,10 +146,11 @@ for r in $(seq "$runs"); do
     echo "status8 $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
     docker exec "${ids[0]}" rm -f /tmp/scp.bin
     t0=$(now)
-    scp -q -i "$key" -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes -P "${ports[0]}" \
+    timed scp -q -i "$key" -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes -P "${ports[0]}" \
         "$archive" "core@127.0.0.1:/tmp/scp.bin"
     t1=$(now)
     echo "scp $(echo "$t1 - $t0" | bc)" >>"$work/raw.txt"
+    echo "scpcpu_admin $(cpu_of)" >>"$work/raw.txt"
     # Resume: cut the push at about half the archive, then --resume.
     reset "${ids[0]}"; rm -f "$work/state.json" "$work/proxy.port"
     python3 bench/cutproxy.py "${ports[0]}" $((size / 2)) "$work/proxy.port" &
@@ -134,7 +173,7 @@ for r in $(seq "$runs"); do
     echo "resume $((size - have)) $sent" >>"$work/raw.txt"
 done
 
-python3 - "$work/raw.txt" "$runs" "$size" >"$work/results.md" <<'PY'
+python3 - "$work/raw.txt" "$runs" "$size" "$(nproc)" >"$work/results.md" <<'PY'
 import statistics, sys
 raw, runs, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 m = {}
@@ -155,6 +194,20 @@ print(f"| b. resumed push: bytes sent vs bytes missing (worst of {len(resume)}) 
 print(f"| c. push to 1 host (fleet prepare) vs scp (wall, median) | {med['push']:.2f} s | {med['scp']:.2f} s | {med['push'] / med['scp']:.2f} | ≤ 1.2 |")
 print(f"| c'. the node's part of that push (connect, probe, send, sha256 on the node, rename) vs scp | {med['pushnode']:.2f} s | {med['scp']:.2f} s | {med['pushnode'] / med['scp']:.2f} | info |")
 print(f"| a'. status, 8 hosts --parallel 8 vs 1 host (wall, median) | {med['status8']:.2f} s | {med['status1']:.2f} s | {med['status8'] / med['status1']:.2f} | info |")
+# The CPU an install takes, in the nodes' containers and the admin's process: on this machine's cores, that sum over
+# the cores is a floor under the wall time, whatever the parallelism.
+cores = int(sys.argv[4])
+one_cpu = med["onecpu_node"] + med["onecpu_admin"]
+eight_cpu = med["eightcpu_node"] + med["eightcpu_admin"]
+print(f"| a-cpu. CPU of the install (nodes' containers + admin), 8 hosts vs 1 (median) | {eight_cpu:.2f} s | {one_cpu:.2f} s | {eight_cpu / one_cpu:.2f} | info |")
+per = med["eightcpu_node"] / 8
+print(f"| a-node. node CPU per host, 8-host run vs 1-host run (median) | {per:.2f} s | {med['onecpu_node']:.2f} s | {per / med['onecpu_node']:.2f} | info |")
+print(f"| a-floor. 8 hosts: wall vs the CPU floor (CPU / {cores} cores) | {med['eight']:.2f} s | {eight_cpu / cores:.2f} s | {med['eight'] / (eight_cpu / cores):.2f} | info |")
+print(f"| c-cpu. admin CPU of the push (user+sys) vs scp's (median) | {med['pushcpu_admin']:.2f} s | {med['scpcpu_admin']:.2f} s | {med['pushcpu_admin'] / med['scpcpu_admin']:.2f} | info |")
+if "pushbefore" in med:
+    print(f"| c-before. push to 1 host, this tree vs BENCH_BEFORE_TOOL (wall, median) | {med['push']:.2f} s | {med['pushbefore']:.2f} s | {med['push'] / med['pushbefore']:.2f} | info |")
+    print(f"| c-before-cpu. its admin CPU, this tree vs BENCH_BEFORE_TOOL (median) | {med['pushcpu_admin']:.2f} s | {med['pushbeforecpu_admin']:.2f} s | {med['pushcpu_admin'] / med['pushbeforecpu_admin']:.2f} | info |")
+print("\nload average (1 min) at the start of each run: " + ", ".join(f"{x:.2f}" for x in m["load"]))
 print("\nraw (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in m.items()))
 PY
 cat "$work/results.md"

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.FutureTask;
 
 /** What `corezfs fleet` assembles before the run: the nodes, the SSH settings, the archive lookup; and the report. */
 final class FleetSetup {
@@ -119,25 +120,33 @@ final class FleetSetup {
 
     /** Each target's archive, found the way install finds one, on this machine; building is not fleet's job. */
     Fleet.Archives archives(Optional<Path> explicit, List<Path> dirs, List<URI> mirrors) {
-        ArchiveReader reader = new ArchiveReader(ctx.limits());
-        ArchiveLocator locator = new ArchiveLocator(
-                new ArchiveStore(reader),
-                (url, target, max) ->
-                        ctx.downloader(reporter, Downloader.Limits.DEFAULT).fetchBounded(url, target, max),
-                verbosity > 0 ? reporter : Reporter.SILENT);
         List<ArchiveLocator.Place> places = new ArrayList<>();
         for (Path d : dirs) {
             places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
         }
         places.add(new ArchiveLocator.Place("the archive store", ctx.defaultArchiveDir()));
+        // The one archive named is read and hashed while the nodes are reached, each on a thread of its own: hashing
+        // tens of megabytes, and the JSON mapper the manifest's reader builds, would otherwise sit before the first
+        // connection and between learning the targets and the first byte of the push. An archive found in a
+        // directory is hashed on first use (BENCHMARKS.md, "Fleet rollout over SSH").
+        Optional<Path> named = explicit.map(ctx::resolve);
+        Optional<FutureTask<Manifest>> early = named.filter(Files::isRegularFile)
+                .map(f -> inBackground(
+                        () -> new ArchiveReader(ctx.limits()).readManifest(f).manifest()));
+        Optional<FutureTask<String>> earlySha256 =
+                named.filter(Files::isRegularFile).map(f -> inBackground(() -> sha256(f)));
+        // Built on first use: with an archive named, never.
+        FutureTask<ArchiveReader> reader = new FutureTask<>(() -> new ArchiveReader(ctx.limits()));
+        FutureTask<ArchiveLocator> locator = new FutureTask<>(() -> locator(joined(reader)));
         return (HostFacts target, boolean dryRun) -> {
             String what =
                     target.os() + " " + target.version() + " (" + target.board() + ") with kernel " + target.kernel();
             Path file;
-            if (explicit.isPresent()) {
-                file = ctx.resolve(explicit.get());
+            if (named.isPresent()) {
+                file = named.get();
             } else {
-                file = locator.find(Optional.empty(), places, mirrors, target, ctx.defaultArchiveDir(), dryRun)
+                file = joined(locator)
+                        .find(Optional.empty(), places, mirrors, target, ctx.defaultArchiveDir(), dryRun)
                         .map(ArchiveLocator.Found::archive)
                         .orElseThrow(() -> new CorezfsException(
                                 ExitCode.PRECONDITION,
@@ -150,7 +159,11 @@ final class FleetSetup {
                 // A dry run names the mirror's archive without downloading it.
                 return new Fleet.Chosen(file, file.getFileName().toString(), "", Optional.empty(), Optional.empty());
             }
-            Manifest m = reader.readManifest(file).manifest();
+            Manifest m = early.isPresent()
+                    ? joined(early.get())
+                    : joined(reader).readManifest(file).manifest();
+            FutureTask<String> sha256 =
+                    earlySha256.isPresent() ? earlySha256.get() : new FutureTask<>(() -> sha256(file));
             if (!m.os().equals(target.os())
                     || !m.osVersion().equals(target.version())
                     || !m.board().equals(target.board())
@@ -165,10 +178,42 @@ final class FleetSetup {
             return new Fleet.Chosen(
                     file,
                     ArchiveName.of(m).fileName(),
-                    sha256(file),
+                    () -> joined(sha256),
                     signed ? Optional.of(sig) : Optional.empty(),
                     signed ? Optional.of(sha256(sig)) : Optional.empty());
         };
+    }
+
+    private ArchiveLocator locator(ArchiveReader reader) {
+        return new ArchiveLocator(
+                new ArchiveStore(reader),
+                (url, target, max) ->
+                        ctx.downloader(reporter, Downloader.Limits.DEFAULT).fetchBounded(url, target, max),
+                verbosity > 0 ? reporter : Reporter.SILENT);
+    }
+
+    private static <T> FutureTask<T> inBackground(java.util.concurrent.Callable<T> work) {
+        FutureTask<T> task = new FutureTask<>(work);
+        Thread t = new Thread(task, "fleet-archive");
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    /** The task's result, run here if nothing ran it yet; its exception as it was thrown. */
+    private static <T> T joined(FutureTask<T> task) {
+        task.run();
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorezfsException(ExitCode.UNEXPECTED, "interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private static String sha256(Path f) {

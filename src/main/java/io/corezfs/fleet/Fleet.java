@@ -54,8 +54,26 @@ public final class Fleet {
         PLANNED
     }
 
-    /** The archive a target gets, as the admin machine has it. */
-    public record Chosen(Path file, String storeName, String sha256, Optional<Path> sig, Optional<String> sigSha256) {}
+    /**
+     * The archive a target gets, as the admin machine has it.
+     *
+     * @param sha256Of the file's sha256, which may still be being computed: a push to a node that has none of it asks
+     *                 for it only once the bytes are sent
+     */
+    public record Chosen(
+            Path file,
+            String storeName,
+            java.util.function.Supplier<String> sha256Of,
+            Optional<Path> sig,
+            Optional<String> sigSha256) {
+        public Chosen(Path file, String storeName, String sha256, Optional<Path> sig, Optional<String> sigSha256) {
+            this(file, storeName, () -> sha256, sig, sigSha256);
+        }
+
+        public String sha256() {
+            return sha256Of.get();
+        }
+    }
 
     /** Finds (or refuses, with the reason) the archive for one target; asked once per target. */
     @FunctionalInterface
@@ -165,6 +183,22 @@ public final class Fleet {
     private record Planned(SshTarget host, HostFacts facts, String targetKey, boolean toolPresent) {}
 
     public Report run(Request r) {
+        // The hosts that act as soon as planning ends (the canaries, else the first round of `parallel`) keep their
+        // facts session for the action, so they connect and authenticate once. The others connect again when their
+        // turn comes: no connection idles through a canary's install, and a large inventory keeps no more open than
+        // one round uses.
+        Map<String, Ssh.Session> kept = new java.util.concurrent.ConcurrentHashMap<>();
+        try {
+            return run(r, kept);
+        } finally {
+            kept.values().forEach(Ssh.Session::close);
+        }
+    }
+
+    private Report run(Request r, Map<String, Ssh.Session> kept) {
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        int first = r.canary() > 0 ? Math.min(r.canary(), r.parallel()) : r.parallel();
+        r.hosts().stream().limit(Math.max(1, first)).forEach(h -> keep.add(h.name()));
         FleetState state = r.resume() ? FleetState.read(r.stateFile()) : FleetState.empty();
         Map<String, HostReport> done = Collections.synchronizedMap(new LinkedHashMap<>());
         List<Planned> planned = Collections.synchronizedList(new ArrayList<>());
@@ -174,11 +208,26 @@ public final class Fleet {
         forEach(r.hosts(), r.parallel(), h -> {
             long t0 = System.nanoTime();
             line(h, "connecting to " + h.address());
-            try (Ssh.Session s = ssh.connect(h)) {
-                RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
-                RemoteNode.Detected d = node.detect(detector, r.root(), tool);
-                planned.add(new Planned(h, d.facts(), targetKey(d.facts()), d.toolPresent()));
-                line(h, "is " + targetKey(d.facts()) + (d.toolPresent() ? "" : ", without corezfs " + r.toolVersion()));
+            try {
+                Ssh.Session s = ssh.connect(h);
+                boolean handedOver = false;
+                try {
+                    RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
+                    RemoteNode.Detected d = node.detect(detector, r.root(), tool);
+                    if (!r.dryRun() && keep.contains(h.name())) {
+                        kept.put(h.name(), s);
+                        handedOver = true;
+                    }
+                    planned.add(new Planned(h, d.facts(), targetKey(d.facts()), d.toolPresent()));
+                    line(
+                            h,
+                            "is " + targetKey(d.facts())
+                                    + (d.toolPresent() ? "" : ", without corezfs " + r.toolVersion()));
+                } finally {
+                    if (!handedOver) {
+                        s.close();
+                    }
+                }
             } catch (CorezfsException e) {
                 fail(done, h, "-", "-", t0, e, 0, false);
             }
@@ -240,7 +289,7 @@ public final class Fleet {
         List<Planned> canaries = runnable.subList(0, k);
         List<Planned> rest = runnable.subList(k, runnable.size());
         FleetState.Writer writer = new FleetState.Writer(r.stateFile(), state);
-        forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool));
+        forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool, kept));
         boolean canaryFailed =
                 canaries.stream().anyMatch(p -> done.get(p.host().name()).result() == Result.FAILED);
         if (canaryFailed) {
@@ -268,7 +317,7 @@ public final class Fleet {
                 line(p.host(), why);
                 return;
             }
-            act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool);
+            act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool, kept);
         });
         return new Report(r.action(), false, ordered(r.hosts(), done));
     }
@@ -304,12 +353,14 @@ public final class Fleet {
             Map<String, HostReport> done,
             AtomicInteger failures,
             FleetState.Writer writer,
-            String tool) {
+            String tool,
+            Map<String, Ssh.Session> kept) {
         SshTarget h = p.host();
         long t0 = System.nanoTime();
         String archiveName = archive == null ? "-" : archive.storeName();
         long sent = 0;
-        try (Ssh.Session s = ssh.connect(h)) {
+        Ssh.Session facts = kept.remove(h.name());
+        try (Ssh.Session s = facts != null ? facts : ssh.connect(h)) {
             RemoteNode node = new RemoteNode(s, h, r.commandTimeout());
             try {
                 Map<String, Object> status = Map.of();
@@ -325,7 +376,8 @@ public final class Fleet {
                                 archive.sigSha256().get());
                     }
                     line(h, "pushing " + archive.storeName());
-                    RemoteNode.Pushed pushed = node.push(archive.file(), store, archive.storeName(), archive.sha256());
+                    RemoteNode.Pushed pushed =
+                            node.push(archive.file(), store, archive.storeName(), archive.sha256Of());
                     line(
                             h,
                             pushed.alreadyThere()
@@ -406,7 +458,7 @@ public final class Fleet {
                                 + "); pass --bundle FILE to push it"));
         String name = b.file().getFileName().toString();
         line(p.host(), "pushing the bundle " + name);
-        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, bundleSha256(b));
+        RemoteNode.Pushed pushed = node.push(b.file(), INCOMING, name, () -> bundleSha256(b));
         // Unpacked beside its place and renamed into it, so a cut leaves no half tree that the next run's probe would
         // take for an installed tool; a tree left by an older cut is replaced.
         require(

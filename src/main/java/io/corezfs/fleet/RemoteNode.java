@@ -132,9 +132,21 @@ final class RemoteNode {
      * renamed into place. A file already there whole is not sent again.
      */
     Pushed push(Path local, String dir, String name, String sha256) {
-        if (!HEX.matcher(sha256).matches()) {
-            throw new IllegalArgumentException("not a sha256: " + sha256);
-        }
+        return push(local, dir, name, () -> sha256);
+    }
+
+    /**
+     * As {@link #push(Path, String, String, String)}, the sha256 asked for only when it is needed: at once when the
+     * node has some of the file, else once the bytes are sent. The admin machine hashes while it sends.
+     */
+    Pushed push(Path local, String dir, String name, java.util.function.Supplier<String> sha256Of) {
+        java.util.function.Supplier<String> checked = () -> {
+            String sha256 = sha256Of.get();
+            if (!HEX.matcher(sha256).matches()) {
+                throw new IllegalArgumentException("not a sha256: " + sha256);
+            }
+            return sha256;
+        };
         String remote = dir + "/" + name;
         ProcessResult probe = sudo(List.of("sh", "-c", PROBE, "sh", dir, name), commandTimeout);
         if (!probe.ok()) {
@@ -155,7 +167,7 @@ final class RemoteNode {
             Matcher f = FINAL.matcher(l);
             Matcher p = PARTIAL.matcher(l);
             if (f.matches()) {
-                if (f.group(1).equals(sha256)) {
+                if (f.group(1).equals(checked.get())) {
                     return new Pushed(remote, 0, true, 0);
                 }
             } else if (p.matches()) {
@@ -191,6 +203,7 @@ final class RemoteNode {
                 throw CorezfsException.precondition("cannot read " + local + ": " + e.getMessage());
             }
         }
+        String sha256 = checked.get();
         ProcessResult c = sudo(List.of("sh", "-c", COMMIT, "sh", dir, name, sha256), commandTimeout);
         if (!c.ok()) {
             throw new CorezfsException(

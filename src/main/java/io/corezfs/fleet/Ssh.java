@@ -30,7 +30,7 @@ public interface Ssh {
     /** Opens an authenticated session to {@code target}, or throws a {@link SshException} saying why not. */
     Session connect(SshTarget target);
 
-    /** An open connection to one node. Not shared between threads. */
+    /** An open connection to one node. Used by one thread at a time (it may be handed from one to the next). */
     interface Session extends AutoCloseable {
         /** Runs {@code request.argv()} on the node, its stdin the request's input, to its exit or timeout. */
         default ProcessResult run(ProcessRequest request) {

@@ -128,6 +128,32 @@ class FleetCommandTest {
     }
 
     @Test
+    void theNodesThatActFirstDoSoOnTheConnectionTheirFactsCameOverAndEveryConnectionIsClosed() throws IOException {
+        List<String> hosts = hosts(3);
+
+        Cli.Run r = install(hosts, "--parallel", "2", "--canary", "0");
+
+        assertEquals(0, r.exitCode(), r::toString);
+        // Three for the facts; the third node, beyond the first round of two, connects again for its turn.
+        assertEquals(4, ssh.connects(), r::toString);
+        assertEquals(0, ssh.openSessions(), r::toString);
+        nodes.forEach(n -> assertTrue(installed(n), r::toString));
+
+        Cli.Run dry = install(hosts, "--dry-run");
+
+        assertEquals(0, dry.exitCode(), dry::toString);
+        assertEquals(7, ssh.connects(), "a dry run only reads the facts: " + dry);
+        assertEquals(0, ssh.openSessions(), dry::toString);
+
+        Cli.Run canary = fleet("status", hosts, "--parallel", "2", "--canary", "1");
+
+        assertEquals(0, canary.exitCode(), canary::toString);
+        // Only the canary keeps its facts session: the others wait for it, and connect again when their turn comes.
+        assertEquals(12, ssh.connects(), canary::toString);
+        assertEquals(0, ssh.openSessions(), canary::toString);
+    }
+
+    @Test
     void theBundleGoesOnlyToNodesWithoutThatVersionAndTheArchiveOnlyWhereItIsMissing() throws IOException {
         List<String> hosts = hosts(1);
         assertEquals(0, install(hosts).exitCode());

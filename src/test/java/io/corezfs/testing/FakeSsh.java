@@ -70,6 +70,7 @@ public final class FakeSsh implements Ssh.Factory {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Path workDir;
     private final AtomicLong connects = new AtomicLong();
+    private final AtomicLong open = new AtomicLong();
     /** What the node's corezfs does: argv after the launcher, already under the node's root; default: the real CLI. */
     private BiFunction<Node, List<String>, ProcessResult> tool = this::realTool;
 
@@ -91,6 +92,11 @@ public final class FakeSsh implements Ssh.Factory {
 
     public long connects() {
         return connects.get();
+    }
+
+    /** Sessions connected and not yet closed. */
+    public long openSessions() {
+        return open.get();
     }
 
     @Override
@@ -154,6 +160,7 @@ public final class FakeSsh implements Ssh.Factory {
                             + "): authentication failed: the node accepted none of the keys offered",
                     null);
         }
+        open.incrementAndGet();
         return new Session(n, t);
     }
 
@@ -234,8 +241,15 @@ public final class FakeSsh implements Ssh.Factory {
             return node.root.toString() + abs;
         }
 
+        private final java.util.concurrent.atomic.AtomicBoolean closed =
+                new java.util.concurrent.atomic.AtomicBoolean();
+
         @Override
-        public void close() {}
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                open.decrementAndGet();
+            }
+        }
     }
 
     private static long copy(InputStream in, OutputStream out, long limit) throws IOException {
