@@ -77,6 +77,7 @@ class ArchitectureTest {
                     "io.corezfs.update..",
                     "io.corezfs.provision..",
                     "io.corezfs.flexvolume..",
+                    "io.corezfs.provisioner..",
                     "io.corezfs.cli..")
             .because("facts, archives, processes, trust, downloads, releases and the engine are the ground the"
                     + " services stand on");
@@ -91,13 +92,14 @@ class ArchitectureTest {
             .because("reconciling with an OS update stands on install and activation; they never know of it");
 
     @ArchTest
-    static final ArchRule onlyTheCliUsesTheFleet = noClasses()
+    static final ArchRule onlyTheCliAndTheProvisionerUseTheFleet = noClasses()
             .that()
-            .resideOutsideOfPackages("io.corezfs.fleet..", "io.corezfs.cli..")
+            .resideOutsideOfPackages("io.corezfs.fleet..", "io.corezfs.provisioner..", "io.corezfs.cli..")
             .should()
             .dependOnClassesThat()
             .resideInAPackage("io.corezfs.fleet..")
-            .because("a rollout over SSH drives the same commands a node runs itself; nothing on a node knows of it");
+            .because("a rollout over SSH drives the same commands a node runs itself; nothing on a node knows of it"
+                    + " (the provisioner, beside it, runs zfs on a node through the same SSH seam)");
 
     @ArchTest
     static final ArchRule theFleetDrivesNodesOnlyThroughTheirCommands = noClasses()
@@ -141,7 +143,7 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule onlyTheCliUsesTheFlexVolumeDriver = noClasses()
             .that()
-            .resideOutsideOfPackages("io.corezfs.flexvolume..", "io.corezfs.cli..")
+            .resideOutsideOfPackages("io.corezfs.flexvolume..", "io.corezfs.provisioner..", "io.corezfs.cli..")
             .should()
             .dependOnClassesThat()
             .resideInAPackage("io.corezfs.flexvolume..")
@@ -165,6 +167,43 @@ class ArchitectureTest {
                     "io.corezfs.fleet..",
                     "io.corezfs.provision..")
             .because("it uses the ZFS a node has: zfs and mount through the process runner, files through the root");
+
+    @ArchTest
+    static final ArchRule onlyTheCliUsesTheProvisioner = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.corezfs.provisioner..", "io.corezfs.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.corezfs.provisioner..")
+            .because("the dynamic provisioner is a cluster's controller on top of a node's ZFS; nothing below knows of"
+                    + " Kubernetes");
+
+    @ArchTest
+    static final ArchRule theProvisionerNeverInstallsOrBuilds = noClasses()
+            .that()
+            .resideInAPackage("io.corezfs.provisioner..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.corezfs.install..",
+                    "io.corezfs.activation..",
+                    "io.corezfs.provide..",
+                    "io.corezfs.compile..",
+                    "io.corezfs.devcontainer..",
+                    "io.corezfs.docker..",
+                    "io.corezfs.update..",
+                    "io.corezfs.provision..")
+            .because("it uses the ZFS a node has, locally or over SSH; ZFS's names are checked by the driver's rules"
+                    + " (flexvolume.ZfsValues)");
+
+    @ArchTest
+    static final ArchRule onlyTheClusterSeamKnowsTheKubernetesClient = noClasses()
+            .that()
+            .haveNameNotMatching("io\\.corezfs\\.provisioner\\.Fabric8Cluster(\\$.*)?")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.fabric8..")
+            .because("the client's jars ship only in the provisioner's tree; the node bundle must load without them");
 
     @ArchTest
     static final ArchRule noCyclesBetweenPackages =

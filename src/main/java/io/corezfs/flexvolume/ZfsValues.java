@@ -101,6 +101,32 @@ public final class ZfsValues {
         return value;
     }
 
+    /** As {@link #size}, as a number of bytes (fractions of a byte rounded down, as zfs does). */
+    public static BigDecimal bytes(String value, String what) {
+        Matcher m = SIZE.matcher(size(value, what));
+        m.matches();
+        BigDecimal n = new BigDecimal(m.group(1) + (m.group(2) == null ? "" : "." + m.group(2)));
+        if (m.group(3) != null) {
+            int shift = 10 * ("KMGTPE".indexOf(Character.toUpperCase(m.group(3).charAt(0))) + 1);
+            n = n.multiply(BigDecimal.valueOf(2).pow(shift));
+        }
+        return n.setScale(0, java.math.RoundingMode.DOWN);
+    }
+
+    /**
+     * A {@code recordsize}: a {@link #size} that is a power of two from 512 bytes to 16M, the range OpenZFS 2.1 and
+     * later accept (over 1M only with the pool's large_blocks feature, which zfs itself then checks).
+     */
+    public static String recordsize(String value, String what) {
+        BigDecimal n = bytes(value, what);
+        long b = n.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0 ? 0 : n.longValue();
+        if (b < 512 || b > (16L << 20) || Long.bitCount(b) != 1) {
+            throw bad(what + " must be a power of two from 512 to 16M, such as 128K or 1M, not '"
+                    + Text.printable(value, 80) + "'");
+        }
+        return value;
+    }
+
     /** A {@code compression} value this ZFS knows: on, off, lz4, zstd-3, gzip-9, ... */
     public static String compression(String value, String what) {
         if (!COMPRESSION.contains(value)) {

@@ -1,0 +1,215 @@
+package io.corezfs.provisioner;
+
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.VolumeNodeAffinityBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link Cluster} through the fabric8 client (its JDK HTTP transport). The only class that knows fabric8's model, so
+ * it is also the only one that needs the provisioner's extra jars; {@code corezfs provisioner} checks they are there
+ * before it loads this.
+ */
+public final class Fabric8Cluster implements Cluster {
+    private final KubernetesClient client;
+
+    public Fabric8Cluster(KubernetesClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public List<Claim> claims() {
+        return client.persistentVolumeClaims().inAnyNamespace().list().getItems().stream()
+                .map(Fabric8Cluster::claim)
+                .toList();
+    }
+
+    private static Claim claim(PersistentVolumeClaim c) {
+        var spec = c.getSpec();
+        Optional<String> request = Optional.ofNullable(spec.getResources())
+                .map(r -> r.getRequests())
+                .map(r -> r.get("storage"))
+                .map(Quantity::toString);
+        return new Claim(
+                c.getMetadata().getNamespace(),
+                c.getMetadata().getName(),
+                String.valueOf(c.getMetadata().getUid()),
+                Optional.ofNullable(spec.getStorageClassName()).filter(s -> !s.isEmpty()),
+                c.getStatus() == null || c.getStatus().getPhase() == null
+                        ? "Pending"
+                        : c.getStatus().getPhase(),
+                request,
+                spec.getAccessModes() == null ? List.of() : spec.getAccessModes(),
+                Optional.ofNullable(spec.getVolumeName()).filter(s -> !s.isEmpty()));
+    }
+
+    @Override
+    public List<Volume> volumes() {
+        return client.persistentVolumes().list().getItems().stream()
+                .map(Fabric8Cluster::volume)
+                .toList();
+    }
+
+    @Override
+    public Optional<Volume> volume(String name) {
+        return Optional.ofNullable(client.persistentVolumes().withName(name).get())
+                .map(Fabric8Cluster::volume);
+    }
+
+    private static Volume volume(PersistentVolume v) {
+        var spec = v.getSpec();
+        return new Volume(
+                v.getMetadata().getName(),
+                v.getStatus() == null || v.getStatus().getPhase() == null
+                        ? "Pending"
+                        : v.getStatus().getPhase(),
+                spec.getPersistentVolumeReclaimPolicy() == null ? "Delete" : spec.getPersistentVolumeReclaimPolicy(),
+                v.getMetadata().getAnnotations() == null
+                        ? Map.of()
+                        : v.getMetadata().getAnnotations(),
+                Optional.ofNullable(spec.getClaimRef()).map(r -> r.getUid()));
+    }
+
+    @Override
+    public Optional<StorageClass> storageClass(String name) {
+        return Optional.ofNullable(
+                        client.storage().v1().storageClasses().withName(name).get())
+                .map(s -> new StorageClass(
+                        s.getMetadata().getName(),
+                        String.valueOf(s.getProvisioner()),
+                        s.getParameters() == null ? Map.of() : s.getParameters(),
+                        Optional.ofNullable(s.getReclaimPolicy())));
+    }
+
+    @Override
+    public boolean createVolume(VolumeSpec s) {
+        PersistentVolumeBuilder b = new PersistentVolumeBuilder()
+                .withNewMetadata()
+                .withName(s.name())
+                .withAnnotations(s.annotations())
+                .endMetadata()
+                .withNewSpec()
+                .withCapacity(Map.of("storage", new Quantity(s.capacity())))
+                .withAccessModes(s.accessModes())
+                .withPersistentVolumeReclaimPolicy(s.reclaimPolicy())
+                .withStorageClassName(s.storageClass())
+                .withVolumeMode("Filesystem")
+                .withClaimRef(new ObjectReferenceBuilder()
+                        .withApiVersion("v1")
+                        .withKind("PersistentVolumeClaim")
+                        .withNamespace(s.claimNamespace())
+                        .withName(s.claimName())
+                        .withUid(s.claimUid())
+                        .build())
+                .endSpec();
+        if (s.source() instanceof HostPath h) {
+            b.editSpec()
+                    .withNewHostPath()
+                    .withPath(h.path())
+                    .withType("Directory")
+                    .endHostPath()
+                    .withNodeAffinity(new VolumeNodeAffinityBuilder()
+                            .withNewRequired()
+                            .addNewNodeSelectorTerm()
+                            .withMatchExpressions(new NodeSelectorRequirementBuilder()
+                                    .withKey("kubernetes.io/hostname")
+                                    .withOperator("In")
+                                    .withValues(h.node())
+                                    .build())
+                            .endNodeSelectorTerm()
+                            .endRequired()
+                            .build())
+                    .endSpec();
+        } else if (s.source() instanceof Nfs n) {
+            b.editSpec()
+                    .withNewNfs()
+                    .withServer(n.server())
+                    .withPath(n.path())
+                    .endNfs()
+                    .endSpec();
+        }
+        try {
+            client.persistentVolumes().resource(b.build()).create();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void deleteVolume(String name) {
+        client.persistentVolumes().withName(name).delete();
+    }
+
+    @Override
+    public void annotateClaim(String namespace, String name, Map<String, String> annotations) {
+        client.persistentVolumeClaims().inNamespace(namespace).withName(name).edit(c -> {
+            var meta = c.getMetadata();
+            java.util.Map<String, String> a =
+                    new java.util.HashMap<>(meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
+            a.putAll(annotations);
+            meta.setAnnotations(a);
+            return c;
+        });
+    }
+
+    @Override
+    public AutoCloseable watch(Runnable changed) {
+        Watch claims = client.persistentVolumeClaims().inAnyNamespace().watch(new Poke<>(changed));
+        Watch volumes = client.persistentVolumes().watch(new Poke<>(changed));
+        return () -> {
+            claims.close();
+            volumes.close();
+        };
+    }
+
+    /**
+     * Runs {@code lead} while this replica holds the Lease {@code namespace/name} (coordination.k8s.io), as
+     * {@code identity}; returns when leadership is lost or was never to be had, after {@code lost} ran.
+     */
+    public void whileLeader(String namespace, String name, String identity, Runnable lead, Runnable lost) {
+        client.leaderElector()
+                .withConfig(new LeaderElectionConfigBuilder()
+                        .withName("corezfs-provisioner")
+                        .withLock(new LeaseLock(namespace, name, identity))
+                        .withLeaseDuration(Duration.ofSeconds(15))
+                        .withRenewDeadline(Duration.ofSeconds(10))
+                        .withRetryPeriod(Duration.ofSeconds(2))
+                        .withReleaseOnCancel(true)
+                        .withLeaderCallbacks(new LeaderCallbacks(lead, lost, leader -> {}))
+                        .build())
+                .build()
+                .run();
+    }
+
+    private record Poke<T>(Runnable changed) implements Watcher<T> {
+        @Override
+        public void eventReceived(Action action, T resource) {
+            changed.run();
+        }
+
+        @Override
+        public void onClose(WatcherException cause) {
+            // The periodic resync carries on; the command restarts the watch on its next round.
+            changed.run();
+        }
+    }
+}

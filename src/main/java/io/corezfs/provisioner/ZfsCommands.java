@@ -1,0 +1,59 @@
+package io.corezfs.provisioner;
+
+import io.corezfs.fleet.Ssh;
+import io.corezfs.system.ProcessRunner;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The provisioner's seam to ZFS: the four things it does to datasets, wherever {@code zfs} runs. {@link #local} runs
+ * it on this machine, {@link #overSsh} on the ZFS node through the fleet's SSH seam (strict host keys), as
+ * {@code sudo -n zfs ...}. Names and values reach here already checked by {@code ZfsValues}; they travel as argv
+ * words, never through a shell of this machine, and over SSH each is quoted for the node's shell.
+ *
+ * <p>A failed command is a {@link io.corezfs.CorezfsException} naming the command and zfs's last line; a dataset that
+ * does not exist is not a failure of {@link #get}.
+ */
+public interface ZfsCommands {
+    /**
+     * Creates {@code dataset} with {@code properties} set by the create itself ({@code zfs create -o k=v ...}), so the
+     * dataset never exists without them. Its parent must exist. Fails if the dataset exists.
+     */
+    void create(String dataset, Map<String, String> properties);
+
+    /**
+     * The values of {@code properties} on {@code dataset} ({@code zfs get -H -p}: sizes in bytes, {@code -} for a user
+     * property that is not set), or empty when the dataset does not exist.
+     */
+    Optional<Map<String, String>> get(String dataset, List<String> properties);
+
+    /** Whether {@code dataset} exists. */
+    default boolean exists(String dataset) {
+        return get(dataset, List.of("type")).isPresent();
+    }
+
+    /** Destroys {@code dataset} alone: no {@code -r}, so one with snapshots or children is refused by zfs. */
+    void destroy(String dataset);
+
+    /** {@code zfs} on this machine. */
+    static ZfsCommands local(ProcessRunner runner) {
+        return new CommandZfs(runner::run, List.of("zfs"), "");
+    }
+
+    /**
+     * {@code sudo -n zfs} on a node, over a session from {@code sessions} (one per command, so a lost connection
+     * costs one command; the caller decides whether to keep and hand back the same one).
+     */
+    static ZfsCommands overSsh(Supplier<Ssh.Session> sessions, String node) {
+        return new CommandZfs(
+                request -> {
+                    try (Ssh.Session s = sessions.get()) {
+                        return s.run(request);
+                    }
+                },
+                List.of("sudo", "-n", "zfs"),
+                " on " + node);
+    }
+}
