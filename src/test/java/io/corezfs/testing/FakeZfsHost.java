@@ -52,15 +52,21 @@ public final class FakeZfsHost implements ProcessRunner {
         return this;
     }
 
+    /** Sets one property of an existing dataset, as {@code zfs set} would. */
+    public synchronized FakeZfsHost property(String dataset, String property, String value) {
+        datasets.get(dataset).put(property, value);
+        return this;
+    }
+
     public synchronized List<List<String>> calls() {
         return List.copyOf(calls);
     }
 
-    public Map<String, String> properties(String dataset) {
+    public synchronized Map<String, String> properties(String dataset) {
         return datasets.containsKey(dataset) ? Map.copyOf(datasets.get(dataset)) : Map.of();
     }
 
-    public boolean exists(String dataset) {
+    public synchronized boolean exists(String dataset) {
         return datasets.containsKey(dataset);
     }
 
@@ -131,6 +137,37 @@ public final class FakeZfsHost implements ProcessRunner {
                     }
                     set(name, a.get(i + 1));
                 }
+                return exit(a, 0, "", "");
+            }
+            case "get" -> {
+                // zfs get -H -p -o property,value PROP[,PROP...] NAME: "-" for a property that is not set.
+                if (a.size() != 8 || !a.subList(2, 6).equals(List.of("-H", "-p", "-o", "property,value"))) {
+                    return exit(a, 2, "", "invalid option");
+                }
+                Map<String, String> p = datasets.get(name);
+                if (p == null) {
+                    return exit(a, 1, "", "cannot open '" + name + "': dataset does not exist\n");
+                }
+                StringBuilder out = new StringBuilder();
+                for (String prop : a.get(6).split(",")) {
+                    out.append(prop)
+                            .append('\t')
+                            .append(p.getOrDefault(prop, "-"))
+                            .append('\n');
+                }
+                return exit(a, 0, out.toString(), "");
+            }
+            case "destroy" -> {
+                if (a.size() != 3) {
+                    return exit(a, 2, "", "invalid option");
+                }
+                if (!datasets.containsKey(name)) {
+                    return exit(a, 1, "", "cannot open '" + name + "': dataset does not exist\n");
+                }
+                if (datasets.keySet().stream().anyMatch(d -> d.startsWith(name + "/"))) {
+                    return exit(a, 1, "", "cannot destroy '" + name + "': filesystem has children\n");
+                }
+                datasets.remove(name);
                 return exit(a, 0, "", "");
             }
             case "set" -> {
