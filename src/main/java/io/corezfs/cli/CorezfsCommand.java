@@ -41,7 +41,8 @@ public final class CorezfsCommand extends BaseCommand implements Runnable {
             ProvisionCommand.class,
             BootCommand.class,
             FleetCommand.class,
-            FlexVolumeCommand.class);
+            FlexVolumeCommand.class,
+            ProvisionerCommand.class);
 
     /** Declared once here; their inherited scope puts them on every command below. */
     @Mixin

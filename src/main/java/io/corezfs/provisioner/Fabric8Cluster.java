@@ -25,11 +25,27 @@ import java.util.Optional;
  * it is also the only one that needs the provisioner's extra jars; {@code corezfs provisioner} checks they are there
  * before it loads this.
  */
-public final class Fabric8Cluster implements Cluster {
+public final class Fabric8Cluster implements Cluster, AutoCloseable {
     private final KubernetesClient client;
 
     public Fabric8Cluster(KubernetesClient client) {
         this.client = client;
+    }
+
+    /**
+     * A client configured from {@code kubeconfig} (the file's text), else as fabric8 finds it: {@code KUBECONFIG},
+     * {@code ~/.kube/config}, or the pod's service account when it runs in the cluster.
+     */
+    public static Fabric8Cluster connect(java.util.Optional<String> kubeconfig) {
+        io.fabric8.kubernetes.client.KubernetesClientBuilder b =
+                new io.fabric8.kubernetes.client.KubernetesClientBuilder();
+        kubeconfig.ifPresent(k -> b.withConfig(io.fabric8.kubernetes.client.Config.fromKubeconfig(k)));
+        return new Fabric8Cluster(b.build());
+    }
+
+    @Override
+    public void close() {
+        client.close();
     }
 
     @Override

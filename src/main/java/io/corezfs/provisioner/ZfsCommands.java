@@ -1,6 +1,7 @@
 package io.corezfs.provisioner;
 
 import io.corezfs.fleet.Ssh;
+import io.corezfs.system.LiveSystem;
 import io.corezfs.system.ProcessRunner;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,11 @@ public interface ZfsCommands {
     /** {@code zfs} on this machine. */
     static ZfsCommands local(ProcessRunner runner) {
         return new CommandZfs(runner::run, List.of("zfs"), "");
+    }
+
+    /** {@code zfs} on the running host, its stdout kept apart from stderr. */
+    static ZfsCommands local(LiveSystem system) {
+        return new CommandZfs(system::runSeparately, List.of("zfs"), "");
     }
 
     /**
