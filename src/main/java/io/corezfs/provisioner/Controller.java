@@ -1,6 +1,7 @@
 package io.corezfs.provisioner;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -27,14 +28,29 @@ public final class Controller {
     }
 
     public void run() {
-        try (AutoCloseable watch = cluster.watch(this::changed)) {
+        // The watch is opened beside the passes: against an API server that is away, opening it waits on the
+        // client's retries, and the passes must go on (and fail, and say so) meanwhile.
+        CompletableFuture<AutoCloseable> watch = new CompletableFuture<>();
+        Thread opener = new Thread(
+                () -> {
+                    try {
+                        watch.complete(cluster.watch(this::changed));
+                    } catch (RuntimeException e) {
+                        LOG.warn("no watch (passes every {}s only): {}", resync.toSeconds(), e.getMessage());
+                        watch.completeExceptionally(e);
+                    }
+                },
+                "corezfs-provisioner-watch");
+        opener.setDaemon(true);
+        opener.start();
+        try {
             while (!stopped && !Thread.currentThread().isInterrupted()) {
                 poke.drainPermits();
                 try {
                     provisioner.resync();
                 } catch (RuntimeException e) {
                     // Listing failed (API server away): the next pass tries again.
-                    LOG.warn("pass failed: {}", e.getMessage());
+                    LOG.warn("pass failed: {}", causes(e));
                 }
                 if (poke.tryAcquire(resync.toMillis(), TimeUnit.MILLISECONDS)) {
                     // Let a burst of events (a claim and its PV) settle into one pass.
@@ -43,6 +59,28 @@ public final class Controller {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            opener.interrupt();
+            watch.thenAccept(Controller::close);
+        }
+    }
+
+    /** The message and the causes' messages, on one line: the client's own says only what failed, not why. */
+    static String causes(Throwable e) {
+        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()).strip());
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            b.append(": ")
+                    .append(
+                            c.getMessage() == null
+                                    ? c.getClass().getSimpleName()
+                                    : c.getMessage().strip());
+        }
+        return b.toString().replaceAll("\\s+", " ");
+    }
+
+    private static void close(AutoCloseable c) {
+        try {
+            c.close();
         } catch (Exception e) {
             LOG.warn("closing the watch: {}", e.getMessage());
         }

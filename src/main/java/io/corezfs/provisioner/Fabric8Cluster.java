@@ -37,10 +37,15 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
      * {@code ~/.kube/config}, or the pod's service account when it runs in the cluster.
      */
     public static Fabric8Cluster connect(java.util.Optional<String> kubeconfig) {
-        io.fabric8.kubernetes.client.KubernetesClientBuilder b =
-                new io.fabric8.kubernetes.client.KubernetesClientBuilder();
-        kubeconfig.ifPresent(k -> b.withConfig(io.fabric8.kubernetes.client.Config.fromKubeconfig(k)));
-        return new Fabric8Cluster(b.build());
+        io.fabric8.kubernetes.client.Config config = kubeconfig
+                .map(io.fabric8.kubernetes.client.Config::fromKubeconfig)
+                .orElseGet(() -> io.fabric8.kubernetes.client.Config.autoConfigure(null));
+        // fabric8 retries a failed request ten times with growing pauses by default, which kept a pass waiting for
+        // minutes on an API server that is away; the controller's own next pass is the retry.
+        config.setRequestRetryBackoffLimit(2);
+        return new Fabric8Cluster(new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(config)
+                .build());
     }
 
     @Override
