@@ -203,22 +203,55 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
     }
 
     /**
-     * Runs {@code lead} while this replica holds the Lease {@code namespace/name} (coordination.k8s.io), as
-     * {@code identity}; returns when leadership is lost or was never to be had, after {@code lost} ran.
+     * Runs {@code lead} on a thread of its own while this replica holds the Lease {@code namespace/name}
+     * (coordination.k8s.io), as {@code identity}. When the Lease is lost, or this thread is interrupted (the Lease is
+     * then given up), {@code lost} runs, which must make {@code lead} return; this returns after {@code lead} did (or
+     * after 30 seconds).
+     *
+     * <p>fabric8 calls its callbacks inside its renewal, holding the elector's lock: a callback that blocked there
+     * would stop the renewals, let the Lease run out and another replica lead beside this one. So the callbacks here
+     * only start and stop the thread.
      */
     public void whileLeader(String namespace, String name, String identity, Runnable lead, Runnable lost) {
-        client.leaderElector()
-                .withConfig(new LeaderElectionConfigBuilder()
-                        .withName("corezfs-provisioner")
-                        .withLock(new LeaseLock(namespace, name, identity))
-                        .withLeaseDuration(Duration.ofSeconds(15))
-                        .withRenewDeadline(Duration.ofSeconds(10))
-                        .withRetryPeriod(Duration.ofSeconds(2))
-                        .withReleaseOnCancel(true)
-                        .withLeaderCallbacks(new LeaderCallbacks(lead, lost, leader -> {}))
-                        .build())
-                .build()
-                .run();
+        java.util.concurrent.atomic.AtomicReference<Thread> leading =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable start = () -> {
+            Thread t = new Thread(lead, "corezfs-provisioner-leader");
+            t.setDaemon(true);
+            if (leading.compareAndSet(null, t)) {
+                t.start();
+            }
+        };
+        Runnable stop = () -> {
+            Thread t = leading.get();
+            if (t != null) {
+                lost.run();
+            }
+        };
+        try {
+            client.leaderElector()
+                    .withConfig(new LeaderElectionConfigBuilder()
+                            .withName("corezfs-provisioner")
+                            .withLock(new LeaseLock(namespace, name, identity))
+                            .withLeaseDuration(Duration.ofSeconds(15))
+                            .withRenewDeadline(Duration.ofSeconds(10))
+                            .withRetryPeriod(Duration.ofSeconds(2))
+                            .withReleaseOnCancel(true)
+                            .withLeaderCallbacks(new LeaderCallbacks(start, stop, leader -> {}))
+                            .build())
+                    .build()
+                    .run();
+        } finally {
+            Thread t = leading.get();
+            if (t != null) {
+                lost.run();
+                try {
+                    t.join(30_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     private record Poke<T>(Runnable changed) implements Watcher<T> {
