@@ -41,6 +41,9 @@ public interface Cluster {
      * @param storageClass its {@code storageClassName}, empty when it names none
      * @param request      {@code spec.resources.requests.storage} as the API spelled it ({@code 100Mi}), or empty
      * @param volumeName   {@code spec.volumeName}, set once bound
+     * @param selector     whether it has a {@code spec.selector}: it asks for a matching existing PV, which a
+     *                     provisioner cannot make
+     * @param selectedNode the scheduler's {@code volume.kubernetes.io/selected-node}, for WaitForFirstConsumer classes
      */
     record Claim(
             String namespace,
@@ -50,9 +53,24 @@ public interface Cluster {
             String phase,
             Optional<String> request,
             List<String> accessModes,
-            Optional<String> volumeName) {
+            Optional<String> volumeName,
+            boolean selector,
+            Optional<String> selectedNode) {
         public Claim {
             accessModes = List.copyOf(accessModes);
+        }
+
+        /** A claim without a selector or a selected node. */
+        public Claim(
+                String namespace,
+                String name,
+                String uid,
+                Optional<String> storageClass,
+                String phase,
+                Optional<String> request,
+                List<String> accessModes,
+                Optional<String> volumeName) {
+            this(namespace, name, uid, storageClass, phase, request, accessModes, volumeName, false, Optional.empty());
         }
     }
 
@@ -68,11 +86,24 @@ public interface Cluster {
         }
     }
 
-    /** A StorageClass: its provisioner, parameters and reclaim policy (empty: the API's default, Delete). */
+    /**
+     * A StorageClass: its provisioner, parameters and reclaim policy (empty: the API's default, Delete), and whether
+     * its volumeBindingMode is WaitForFirstConsumer.
+     */
     record StorageClass(
-            String name, String provisioner, Map<String, String> parameters, Optional<String> reclaimPolicy) {
+            String name,
+            String provisioner,
+            Map<String, String> parameters,
+            Optional<String> reclaimPolicy,
+            boolean waitForFirstConsumer) {
         public StorageClass {
             parameters = Map.copyOf(parameters);
+        }
+
+        /** A class that binds at once (Immediate). */
+        public StorageClass(
+                String name, String provisioner, Map<String, String> parameters, Optional<String> reclaimPolicy) {
+            this(name, provisioner, parameters, reclaimPolicy, false);
         }
     }
 

@@ -26,6 +26,9 @@ import java.util.Optional;
  * before it loads this.
  */
 public final class Fabric8Cluster implements Cluster, AutoCloseable {
+    /** Set by the scheduler on a claim of a WaitForFirstConsumer class once a pod using it has a node. */
+    static final String SELECTED_NODE = "volume.kubernetes.io/selected-node";
+
     private final KubernetesClient client;
 
     public Fabric8Cluster(KubernetesClient client) {
@@ -76,7 +79,11 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
                         : c.getStatus().getPhase(),
                 request,
                 spec.getAccessModes() == null ? List.of() : spec.getAccessModes(),
-                Optional.ofNullable(spec.getVolumeName()).filter(s -> !s.isEmpty()));
+                Optional.ofNullable(spec.getVolumeName()).filter(s -> !s.isEmpty()),
+                spec.getSelector() != null,
+                Optional.ofNullable(c.getMetadata().getAnnotations())
+                        .map(a -> a.get(SELECTED_NODE))
+                        .filter(s -> !s.isEmpty()));
     }
 
     @Override
@@ -114,7 +121,8 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
                         s.getMetadata().getName(),
                         String.valueOf(s.getProvisioner()),
                         s.getParameters() == null ? Map.of() : s.getParameters(),
-                        Optional.ofNullable(s.getReclaimPolicy())));
+                        Optional.ofNullable(s.getReclaimPolicy()),
+                        "WaitForFirstConsumer".equals(s.getVolumeBindingMode())));
     }
 
     @Override

@@ -110,6 +110,12 @@ public final class Provisioner {
         if (sc.isEmpty() || !sc.get().provisioner().equals(NAME)) {
             return Outcome.IGNORED;
         }
+        // Binding waits for a pod: only once the scheduler has put it on this provisioner's node (the only one
+        // whose pool the volume can be on) is there a volume to make.
+        if (sc.get().waitForFirstConsumer()
+                && !claim.selectedNode().map(settings.node()::equals).orElse(false)) {
+            return Outcome.IGNORED;
+        }
         try {
             return count(provision(claim, sc.get()));
         } catch (CorezfsException e) {
@@ -120,6 +126,12 @@ public final class Provisioner {
     }
 
     private Outcome provision(Cluster.Claim claim, Cluster.StorageClass sc) {
+        if (claim.selector()) {
+            return refused(
+                    claim,
+                    "it has a selector, which asks for an existing volume; a provisioned one has no"
+                            + " labels to match");
+        }
         if (!UID.matcher(claim.uid()).matches()) {
             return refused(claim, "its uid is not a UUID: '" + Text.printable(claim.uid(), 60) + "'");
         }

@@ -256,6 +256,58 @@ class ProvisionerTest {
     }
 
     @Test
+    void aWaitForFirstConsumerClaimWaitsUntilTheSchedulerPutsItsPodOnThisNode() {
+        cluster.classes.put(
+                "late", new Cluster.StorageClass("late", Provisioner.NAME, Map.of(), Optional.empty(), true));
+        Cluster.Claim waiting = new Cluster.Claim(
+                "apps", "data", UID, Optional.of("late"), "Pending", Optional.of("1Gi"), List.of(), Optional.empty());
+        assertEquals(Outcome.IGNORED, provisioner.provision(waiting));
+        Cluster.Claim elsewhere = new Cluster.Claim(
+                "apps",
+                "data",
+                UID,
+                Optional.of("late"),
+                "Pending",
+                Optional.of("1Gi"),
+                List.of(),
+                Optional.empty(),
+                false,
+                Optional.of("node-2"));
+        assertEquals(Outcome.IGNORED, provisioner.provision(elsewhere));
+        assertTrue(zfs.calls().isEmpty());
+        Cluster.Claim here = new Cluster.Claim(
+                "apps",
+                "data",
+                UID,
+                Optional.of("late"),
+                "Pending",
+                Optional.of("1Gi"),
+                List.of(),
+                Optional.empty(),
+                false,
+                Optional.of("node-1"));
+        assertEquals(Outcome.PROVISIONED, provisioner.provision(here));
+    }
+
+    @Test
+    void aClaimWithASelectorIsRefused() {
+        cluster.storageClass("zfs", Provisioner.NAME, Map.of(), null);
+        Cluster.Claim selecting = new Cluster.Claim(
+                "apps",
+                "data",
+                UID,
+                Optional.of("zfs"),
+                "Pending",
+                Optional.of("1Gi"),
+                List.of(),
+                Optional.empty(),
+                true,
+                Optional.empty());
+        assertEquals(Outcome.REFUSED, provisioner.provision(selecting));
+        assertTrue(zfs.calls().isEmpty());
+    }
+
+    @Test
     void aBoundClaimIsLeftAlone() {
         cluster.storageClass("zfs", Provisioner.NAME, Map.of(), null);
         Cluster.Claim bound = new Cluster.Claim(
