@@ -30,6 +30,12 @@ public interface Cluster {
     void annotateClaim(String namespace, String name, Map<String, String> annotations);
 
     /**
+     * Records an Event on the claim ({@code kubectl describe pvc} shows it): {@code warning} false for Normal.
+     * Best effort: a failure here never fails the claim.
+     */
+    void claimEvent(Claim claim, boolean warning, String reason, String message);
+
+    /**
      * Calls {@code changed} whenever a claim or volume changes, until the returned handle is closed. The calls carry no
      * data: the controller lists again, so a missed event costs only time until the next resync.
      */

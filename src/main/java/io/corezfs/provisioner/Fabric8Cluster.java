@@ -201,6 +201,48 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
     }
 
     @Override
+    public void claimEvent(Claim claim, boolean warning, String reason, String message) {
+        String now = java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+                java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        try {
+            client.v1()
+                    .events()
+                    .inNamespace(claim.namespace())
+                    .resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                            .withNewMetadata()
+                            .withGenerateName(claim.name() + ".")
+                            .withNamespace(claim.namespace())
+                            .endMetadata()
+                            .withNewInvolvedObject()
+                            .withApiVersion("v1")
+                            .withKind("PersistentVolumeClaim")
+                            .withNamespace(claim.namespace())
+                            .withName(claim.name())
+                            .withUid(claim.uid())
+                            .endInvolvedObject()
+                            .withType(warning ? "Warning" : "Normal")
+                            .withReason(reason)
+                            .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
+                            .withNewSource()
+                            .withComponent(Provisioner.NAME)
+                            .endSource()
+                            .withFirstTimestamp(now)
+                            .withLastTimestamp(now)
+                            .withCount(1)
+                            .build())
+                    .create();
+        } catch (KubernetesClientException e) {
+            org.slf4j.LoggerFactory.getLogger(Fabric8Cluster.class)
+                    .warn(
+                            "could not record the event {} on claim {}/{}: {}",
+                            reason,
+                            claim.namespace(),
+                            claim.name(),
+                            e.getMessage());
+        }
+    }
+
+    @Override
     public AutoCloseable watch(Runnable changed) {
         Watch claims = client.persistentVolumeClaims().inAnyNamespace().watch(new Poke<>(changed));
         Watch volumes = client.persistentVolumes().watch(new Poke<>(changed));

@@ -76,6 +76,8 @@ public final class Provisioner {
     private final ZfsCommands zfs;
     private final Settings settings;
     private final Metrics metrics;
+    /** The last reason each claim (by uid) was refused for. Claims come and go; a uid is 36 characters. */
+    private final Map<String, String> lastRefusal = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Provisioner(Cluster cluster, ZfsCommands zfs, Settings settings, Metrics metrics) {
         this.cluster = cluster;
@@ -214,6 +216,8 @@ public final class Provisioner {
             return Outcome.EXISTS;
         }
         cluster.annotateClaim(claim.namespace(), claim.name(), Map.of(DATASET_ANNOTATION, dataset));
+        lastRefusal.remove(claim.uid());
+        cluster.claimEvent(claim, false, "ProvisioningSucceeded", "created " + dataset + " as volume " + pv);
         LOG.info(
                 "{}: provisioned {} ({} bytes{}) as {}",
                 ref(claim),
@@ -276,7 +280,11 @@ public final class Provisioner {
     }
 
     private Outcome refused(Cluster.Claim c, String why) {
-        LOG.warn("{}: {}", ref(c), why);
+        // Each pass finds the claim refused again; the log and the claim's events say it once per reason.
+        if (!why.equals(lastRefusal.put(c.uid(), why))) {
+            LOG.warn("{}: {}", ref(c), why);
+            cluster.claimEvent(c, true, "ProvisioningFailed", why);
+        }
         return Outcome.REFUSED;
     }
 

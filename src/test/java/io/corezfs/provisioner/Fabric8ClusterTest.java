@@ -142,6 +142,10 @@ class Fabric8ClusterTest {
                         .getAnnotations()
                         .get(Provisioner.DATASET_ANNOTATION));
         assertEquals("lz4", zfs.properties("tank/kube/pvc-" + UID).get("compression"));
+        var events = client.v1().events().inNamespace("apps").list().getItems();
+        assertEquals(1, events.size(), events::toString);
+        assertEquals("ProvisioningSucceeded", events.get(0).getReason());
+        assertEquals(UID, events.get(0).getInvolvedObject().getUid());
 
         // A second create of the same PV is "exists", not an error.
         assertFalse(cluster.createVolume(new Cluster.VolumeSpec(

@@ -15,6 +15,7 @@ final class FakeCluster implements Cluster {
     final Map<String, Volume> volumes = new LinkedHashMap<>();
     final Map<String, Map<String, String>> claimAnnotations = new HashMap<>();
     final List<String> deleted = new ArrayList<>();
+    final List<String> events = new ArrayList<>();
     /** The API server refuses to create PVs (down, or the provisioner's token expired). */
     boolean failCreate;
 
@@ -91,6 +92,12 @@ final class FakeCluster implements Cluster {
         claimAnnotations
                 .computeIfAbsent(namespace + "/" + name, k -> new HashMap<>())
                 .putAll(annotations);
+    }
+
+    @Override
+    public void claimEvent(Claim claim, boolean warning, String reason, String message) {
+        events.add((warning ? "Warning " : "Normal ") + reason + " " + claim.namespace() + "/" + claim.name() + ": "
+                + message);
     }
 
     @Override

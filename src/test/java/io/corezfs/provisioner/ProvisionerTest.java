@@ -308,6 +308,27 @@ class ProvisionerTest {
     }
 
     @Test
+    void aRefusalIsToldOnTheClaimOncePerReason() {
+        provision(Map.of("compression", "lz5"), null, "1Gi");
+        provisioner.resync();
+        provisioner.resync();
+        assertEquals(1, cluster.events.size(), cluster.events::toString);
+        assertTrue(
+                cluster.events
+                        .get(0)
+                        .startsWith("Warning ProvisioningFailed apps/data: StorageClass zfs:"
+                                + " parameter compression must be"),
+                cluster.events::toString);
+
+        cluster.storageClass("zfs", Provisioner.NAME, Map.of("compression", "lz4"), null);
+        provisioner.resync();
+        assertEquals(2, cluster.events.size(), cluster.events::toString);
+        assertTrue(
+                cluster.events.get(1).startsWith("Normal ProvisioningSucceeded apps/data: created " + DATASET),
+                cluster.events::toString);
+    }
+
+    @Test
     void aBoundClaimIsLeftAlone() {
         cluster.storageClass("zfs", Provisioner.NAME, Map.of(), null);
         Cluster.Claim bound = new Cluster.Claim(
