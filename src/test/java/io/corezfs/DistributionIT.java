@@ -72,6 +72,25 @@ class DistributionIT {
         assertTrue(r.err.contains("sun.jnu.encoding = UTF-8"), "file names not UTF-8:\n" + r.err);
     }
 
+    /**
+     * The Kubernetes client ships only in corezfs-provisioner-&lt;version&gt;.tar.gz: the node bundle has none of its
+     * jars, and its provisioner says where the provisioner is instead of failing on a missing class.
+     */
+    @Test
+    void theNodeBundleHasNoKubernetesClientAndSaysSo() throws Exception {
+        try (var jars = Files.list(home.resolve("lib"))) {
+            List<String> client = jars.map(j -> j.getFileName().toString())
+                    .filter(n -> n.startsWith("kubernetes-")
+                            || n.startsWith("zjsonpatch")
+                            || n.startsWith("snakeyaml-engine"))
+                    .toList();
+            assertEquals(List.of(), client);
+        }
+        Result r = corezfs(Map.of(), "provisioner", "run", "--parent", "tank/kube", "--node", "n", "--id", "x");
+        assertEquals(3, r.code, r.err);
+        assertTrue(r.err.contains("corezfs-provisioner-" + VERSION + ".tar.gz"), r.err);
+    }
+
     @Test
     void versionWithTheLaunchersOwnSettings() throws Exception {
         Result r = corezfs(Map.of(), "--version");
