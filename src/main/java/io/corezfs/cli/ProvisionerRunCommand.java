@@ -124,6 +124,12 @@ final class ProvisionerRunCommand extends BaseCommand implements Callable<Intege
                 .orElseThrow(() -> new CorezfsException(
                         ExitCode.USAGE, "--id is needed: neither POD_NAME nor" + " HOSTNAME is set"));
         ZfsCommands zfs = zfsSsh == null ? ZfsCommands.local(ctx.live().system()) : overSsh();
+        // Before the cluster is reached: a node that cannot be reached (or whose host key is not trusted) or a
+        // missing parent would otherwise only show as every claim failing.
+        if (!zfs.exists(parent)) {
+            throw CorezfsException.precondition("the parent dataset " + parent + " does not exist"
+                    + (zfsSsh == null ? "" : " on " + zfsSsh) + "; create it (with a mount point) first");
+        }
         new Service(settings, config, resync, metrics, Optional.ofNullable(leaseNamespace), leaseName, me).run(zfs);
         reporter().warn("the provisioner stopped (its Lease was lost or it was interrupted)");
         return ExitCode.UNEXPECTED.code();

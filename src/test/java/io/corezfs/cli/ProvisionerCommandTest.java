@@ -187,6 +187,41 @@ class ProvisionerCommandTest {
     }
 
     @Test
+    void runChecksTheParentAndTheZfsNodeBeforeTheCluster() throws Exception {
+        FakeZfsHost zfs = new FakeZfsHost(Files.createDirectories(tmp.resolve("root")));
+        Cli.Run r = new Cli(tmp)
+                .live(tmp.resolve("root"), LiveSystem.over(zfs))
+                .run("provisioner", "run", "--parent", "tank/kube", "--node", "zfs-1", "--id", "x");
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("the parent dataset tank/kube does not exist"), r::toString);
+
+        // Over SSH the node's host key must be known already: an unknown one is refused, nothing runs there.
+        io.corezfs.testing.FakeSsh ssh = new io.corezfs.testing.FakeSsh(tmp);
+        io.corezfs.testing.FakeSsh.Node node =
+                ssh.node("127.0.0.1", 2222, Files.createDirectories(tmp.resolve("node")));
+        Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), "");
+        r = new Cli(tmp)
+                .ssh(ssh)
+                .run(
+                        "provisioner",
+                        "run",
+                        "--parent",
+                        "tank/kube",
+                        "--node",
+                        "zfs-1",
+                        "--id",
+                        "x",
+                        "--zfs-ssh",
+                        "core@127.0.0.1:2222",
+                        "--known-hosts",
+                        knownHosts.toString());
+        assertTrue(r.exitCode() != 0, r::toString);
+        assertTrue(r.err().contains("host key unknown"), r::toString);
+        assertTrue(node.commands.isEmpty(), () -> node.commands.toString());
+        assertEquals("", Files.readString(knownHosts), "nothing was added to known_hosts");
+    }
+
+    @Test
     void runProvisionsAClaimThroughTheApiAndServesItsMetrics() throws Exception {
         KubernetesMockServer server = new KubernetesMockServer(
                 new io.fabric8.mockwebserver.Context(),
