@@ -266,9 +266,12 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
         java.util.concurrent.atomic.AtomicReference<Thread> leading =
                 new java.util.concurrent.atomic.AtomicReference<>();
         Runnable start = () -> {
-            Thread t = new Thread(lead, "corezfs-provisioner-leader");
-            t.setDaemon(true);
-            if (leading.compareAndSet(null, t)) {
+            // A new term after a lost one gets a new thread; the old one has been told to stop by then.
+            Thread before = leading.get();
+            if (before == null || !before.isAlive()) {
+                Thread t = new Thread(lead, "corezfs-provisioner-leader");
+                t.setDaemon(true);
+                leading.set(t);
                 t.start();
             }
         };

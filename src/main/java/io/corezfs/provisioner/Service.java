@@ -47,25 +47,33 @@ public record Service(
                     "metrics on http://{}:{}/metrics",
                     server.address().getHostString(),
                     server.address().getPort());
-            Controller controller = new Controller(cluster, new Provisioner(cluster, zfs, settings, metrics), resync);
+            Provisioner provisioner = new Provisioner(cluster, zfs, settings, metrics);
             if (leaseNamespace.isEmpty()) {
                 metrics.leader(true);
-                controller.run();
+                new Controller(cluster, provisioner, resync).run();
                 return;
             }
             LOG.info("waiting for the Lease {}/{} as {}", leaseNamespace.get(), leaseName, identity);
+            // One controller per term of leadership: a stopped one stays stopped.
+            java.util.concurrent.atomic.AtomicReference<Controller> term =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             cluster.whileLeader(
                     leaseNamespace.get(),
                     leaseName,
                     identity,
                     () -> {
+                        Controller c = new Controller(cluster, provisioner, resync);
+                        term.set(c);
                         LOG.info("leading: provisioning as {}", identity);
                         metrics.leader(true);
-                        controller.run();
+                        c.run();
                     },
                     () -> {
                         metrics.leader(false);
-                        controller.stop();
+                        Controller c = term.get();
+                        if (c != null) {
+                            c.stop();
+                        }
                     });
         }
     }
