@@ -93,7 +93,12 @@ public final class FlexVolumeDriver {
                     + config.parent() + " " + config.parent() + ")");
         }
         if (!d.mounted) {
-            zfs("zfs", "mount", name);
+            ProcessResult r = system.runSeparately(request(ZFS_TIMEOUT, "zfs", "mount", name));
+            // A second pod's first mount of the same dataset (its create mounts it) may come between the look above
+            // and this zfs mount, which then fails with "already mounted": what counts is that it is mounted now.
+            if (!r.ok() && !describe(name).map(Dataset::mounted).orElse(false)) {
+                throw failed(r.describe());
+            }
         }
         try {
             Files.createDirectories(root.resolve(target));

@@ -190,6 +190,25 @@ class FlexVolumeCommandTest {
     }
 
     @Test
+    void aDatasetMountedMeanwhileByAnotherMountIsUsedNotAFailure() throws IOException {
+        // Two first mounts at once: the other one's create mounted the dataset between this look and this zfs mount.
+        host.dataset("tank/kube/data", "/tank/kube/data").mountedMeanwhile("tank/kube/data");
+        Cli.Run r = driver("mount", POD_DIR, pod("data"));
+        assertEquals("Success", reply(r).get("status").asText(), r::toString);
+        assertTrue(host.mountTable().contains(" " + POD_DIR + " "), host::mountTable);
+    }
+
+    @Test
+    void aZfsMountThatFailsAndLeavesTheDatasetUnmountedIsAFailure() throws IOException {
+        host.dataset("tank/kube/data", "/tank/kube/data").failing("zfs mount", "cannot mount: I/O error");
+        host.mountedMeanwhile("tank/kube/data");
+        Cli.Run r = driver("mount", POD_DIR, pod("data"));
+        assertEquals("Failure", reply(r).get("status").asText(), r::toString);
+        assertTrue(reply(r).get("message").asText().contains("I/O error"), r::toString);
+        assertFalse(host.mountTable().contains(POD_DIR), host::mountTable);
+    }
+
+    @Test
     void unmountUnmountsAndKeepsTheDataset() throws IOException {
         assertEquals(0, driver("mount", POD_DIR, pod("data")).exitCode());
         Cli.Run r = driver("unmount", POD_DIR);

@@ -46,6 +46,18 @@ public final class FakeZfsHost implements ProcessRunner {
         return this;
     }
 
+    private final java.util.Set<String> mountedMeanwhile = new java.util.HashSet<>();
+
+    /**
+     * {@code dataset} (existing) looks unmounted, and someone else mounts it between that look and this caller's
+     * {@code zfs mount}, which then fails as the real zfs does ("filesystem already mounted").
+     */
+    public FakeZfsHost mountedMeanwhile(String dataset) {
+        datasets.get(dataset).put("mounted", "no");
+        mountedMeanwhile.add(dataset);
+        return this;
+    }
+
     /** Any call whose words, joined by spaces, start with {@code prefix} fails with exit 1 and this stderr. */
     public FakeZfsHost failing(String prefix, String stderr) {
         failures.put(prefix, stderr);
@@ -181,6 +193,9 @@ public final class FakeZfsHost implements ProcessRunner {
             }
             case "mount" -> {
                 datasets.get(name).put("mounted", "yes");
+                if (mountedMeanwhile.remove(name)) {
+                    return exit(a, 1, "", "cannot mount '" + name + "': filesystem already mounted\n");
+                }
                 return exit(a, 0, "", "");
             }
             default -> {
