@@ -47,8 +47,9 @@ public interface Cluster {
      * @param storageClass its {@code storageClassName}, empty when it names none
      * @param request      {@code spec.resources.requests.storage} as the API spelled it ({@code 100Mi}), or empty
      * @param volumeName   {@code spec.volumeName}, set once bound
-     * @param selector     whether it has a {@code spec.selector}: it asks for a matching existing PV, which a
-     *                     provisioner cannot make
+     * @param unsupported  what it asks for that a provisioned dataset cannot give, if anything: a
+     *                     {@code spec.selector} (labels of an existing PV), {@code volumeMode: Block}, a
+     *                     {@code dataSource} (a clone or a snapshot's copy)
      * @param selectedNode the scheduler's {@code volume.kubernetes.io/selected-node}, for WaitForFirstConsumer classes
      */
     record Claim(
@@ -60,13 +61,13 @@ public interface Cluster {
             Optional<String> request,
             List<String> accessModes,
             Optional<String> volumeName,
-            boolean selector,
+            Optional<String> unsupported,
             Optional<String> selectedNode) {
         public Claim {
             accessModes = List.copyOf(accessModes);
         }
 
-        /** A claim without a selector or a selected node. */
+        /** A claim that asks for nothing unsupported and has no selected node. */
         public Claim(
                 String namespace,
                 String name,
@@ -76,7 +77,17 @@ public interface Cluster {
                 Optional<String> request,
                 List<String> accessModes,
                 Optional<String> volumeName) {
-            this(namespace, name, uid, storageClass, phase, request, accessModes, volumeName, false, Optional.empty());
+            this(
+                    namespace,
+                    name,
+                    uid,
+                    storageClass,
+                    phase,
+                    request,
+                    accessModes,
+                    volumeName,
+                    Optional.empty(),
+                    Optional.empty());
         }
     }
 

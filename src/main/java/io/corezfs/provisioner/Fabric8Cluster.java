@@ -80,10 +80,23 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
                 request,
                 spec.getAccessModes() == null ? List.of() : spec.getAccessModes(),
                 Optional.ofNullable(spec.getVolumeName()).filter(s -> !s.isEmpty()),
-                spec.getSelector() != null,
+                unsupported(spec),
                 Optional.ofNullable(c.getMetadata().getAnnotations())
                         .map(a -> a.get(SELECTED_NODE))
                         .filter(s -> !s.isEmpty()));
+    }
+
+    private static Optional<String> unsupported(io.fabric8.kubernetes.api.model.PersistentVolumeClaimSpec spec) {
+        if (spec.getSelector() != null) {
+            return Optional.of("a selector (labels of an existing volume)");
+        }
+        if ("Block".equals(spec.getVolumeMode())) {
+            return Optional.of("volumeMode Block");
+        }
+        if (spec.getDataSource() != null || spec.getDataSourceRef() != null) {
+            return Optional.of("a dataSource (a clone or a snapshot's copy)");
+        }
+        return Optional.empty();
     }
 
     @Override

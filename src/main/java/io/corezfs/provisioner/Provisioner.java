@@ -128,11 +128,8 @@ public final class Provisioner {
     }
 
     private Outcome provision(Cluster.Claim claim, Cluster.StorageClass sc) {
-        if (claim.selector()) {
-            return refused(
-                    claim,
-                    "it has a selector, which asks for an existing volume; a provisioned one has no"
-                            + " labels to match");
+        if (claim.unsupported().isPresent()) {
+            return refused(claim, "it asks for " + claim.unsupported().get() + ", which corezfs.io/zfs does not give");
         }
         if (!UID.matcher(claim.uid()).matches()) {
             return refused(claim, "its uid is not a UUID: '" + Text.printable(claim.uid(), 60) + "'");

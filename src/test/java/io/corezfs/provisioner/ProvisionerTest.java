@@ -271,7 +271,7 @@ class ProvisionerTest {
                 Optional.of("1Gi"),
                 List.of(),
                 Optional.empty(),
-                false,
+                Optional.empty(),
                 Optional.of("node-2"));
         assertEquals(Outcome.IGNORED, provisioner.provision(elsewhere));
         assertTrue(zfs.calls().isEmpty());
@@ -284,15 +284,20 @@ class ProvisionerTest {
                 Optional.of("1Gi"),
                 List.of(),
                 Optional.empty(),
-                false,
+                Optional.empty(),
                 Optional.of("node-1"));
         assertEquals(Outcome.PROVISIONED, provisioner.provision(here));
     }
 
-    @Test
-    void aClaimWithASelectorIsRefused() {
+    @ParameterizedTest
+    @CsvSource({
+        "a selector (labels of an existing volume)",
+        "volumeMode Block",
+        "a dataSource (a clone or a snapshot's copy)"
+    })
+    void aClaimThatAsksForWhatADatasetCannotGiveIsRefused(String what) {
         cluster.storageClass("zfs", Provisioner.NAME, Map.of(), null);
-        Cluster.Claim selecting = new Cluster.Claim(
+        Cluster.Claim asking = new Cluster.Claim(
                 "apps",
                 "data",
                 UID,
@@ -301,9 +306,12 @@ class ProvisionerTest {
                 Optional.of("1Gi"),
                 List.of(),
                 Optional.empty(),
-                true,
+                Optional.of(what),
                 Optional.empty());
-        assertEquals(Outcome.REFUSED, provisioner.provision(selecting));
+        assertEquals(Outcome.REFUSED, provisioner.provision(asking));
+        assertTrue(
+                cluster.events.get(0).endsWith("it asks for " + what + ", which corezfs.io/zfs does not give"),
+                cluster.events::toString);
         assertTrue(zfs.calls().isEmpty());
     }
 
