@@ -49,17 +49,11 @@ public interface ZfsCommands {
     }
 
     /**
-     * {@code sudo -n zfs} on a node, over a session from {@code sessions} (one per command, so a lost connection
-     * costs one command; the caller decides whether to keep and hand back the same one).
+     * {@code sudo -n zfs} on a node, over one session from {@code connect}, kept between commands (each pass runs
+     * several, and a connection costs a key exchange and a login). A session that failed or let a command overrun
+     * is closed, and the next command connects again.
      */
-    static ZfsCommands overSsh(Supplier<Ssh.Session> sessions, String node) {
-        return new CommandZfs(
-                request -> {
-                    try (Ssh.Session s = sessions.get()) {
-                        return s.run(request);
-                    }
-                },
-                List.of("sudo", "-n", "zfs"),
-                " on " + node);
+    static ZfsCommands overSsh(Supplier<Ssh.Session> connect, String node) {
+        return new CommandZfs(new KeptSession(connect)::run, List.of("sudo", "-n", "zfs"), " on " + node);
     }
 }

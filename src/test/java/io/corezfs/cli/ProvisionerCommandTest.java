@@ -297,16 +297,20 @@ class ProvisionerCommandTest {
                     Thread.sleep(100);
                 }
                 assertEquals("67108864", zfs.properties("tank/kube/pvc-" + uid).get("refquota"));
-                HttpResponse<String> metrics = HttpClient.newHttpClient()
-                        .send(
-                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                                        .timeout(Duration.ofSeconds(10))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, metrics.statusCode());
-                assertTrue(
-                        metrics.body().contains("corezfs_provisioner_claims_total{outcome=\"provisioned\"} 1\n"),
-                        metrics.body());
+                // The count follows the PV: the claim's annotation and event come between them.
+                String expected = "corezfs_provisioner_claims_total{outcome=\"provisioned\"} 1\n";
+                HttpResponse<String> metrics;
+                do {
+                    metrics = HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                            .timeout(Duration.ofSeconds(10))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, metrics.statusCode());
+                    assertTrue(System.nanoTime() < deadline, metrics.body());
+                    Thread.sleep(50);
+                } while (!metrics.body().contains(expected));
             } finally {
                 t.interrupt();
                 t.join(10_000);

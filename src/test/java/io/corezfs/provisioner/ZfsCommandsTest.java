@@ -88,7 +88,27 @@ class ZfsCommandsTest {
                 "sudo -n zfs create -o refquota=104857600 -o 'io.corezfs:pvc=apps/my data' tank/kube/pvc-1",
                 commandLines.get(0));
         assertEquals("sudo -n zfs destroy tank/kube/pvc-1", commandLines.get(3));
-        assertEquals(sessions, closed, "every session is closed");
+        assertEquals(1, sessions, "one session for all of them");
+        assertEquals(0, closed);
+    }
+
+    @Test
+    void aSessionThatFailsIsClosedAndTheNextCommandConnectsAgain() {
+        boolean[] lost = {true};
+        ZfsCommands zfs = ZfsCommands.overSsh(
+                () -> session(r -> {
+                    if (lost[0]) {
+                        lost[0] = false;
+                        throw new io.corezfs.fleet.SshException(
+                                io.corezfs.fleet.SshException.Kind.CONNECTION, "node-1: connection lost", null);
+                    }
+                    return node.run(r);
+                }),
+                "node-1");
+        assertThrows(CorezfsException.class, () -> zfs.exists("tank/kube"));
+        assertEquals(1, closed);
+        assertTrue(zfs.exists("tank/kube"));
+        assertEquals(2, sessions);
     }
 
     @Test
