@@ -328,7 +328,7 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
 
         @Override
         public void onClose(WatcherException cause) {
-            // The periodic resync carries on; the command restarts the watch on its next round.
+            // fabric8 reconnects a watch itself and calls this only when it gives up; the periodic passes go on.
             changed.run();
         }
     }
