@@ -4,6 +4,7 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.Text;
 import io.corezfs.host.RootFs;
+import io.corezfs.system.HostCommands;
 import io.corezfs.system.LiveSystem;
 import io.corezfs.system.ProcessRequest;
 import io.corezfs.system.ProcessResult;
@@ -205,28 +206,11 @@ public final class FlexVolumeDriver {
                 .orElseThrow(() -> CorezfsException.precondition("no " + MOUNTINFO + " (is /proc mounted?)"));
         for (String line : table.split("\n")) {
             String[] f = line.split(" ");
-            if (f.length > 4 && unescape(f[4]).equals(hostPath)) {
+            if (f.length > 4 && HostCommands.unescapeMountPath(f[4]).equals(hostPath)) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** The kernel writes space, tab, newline and backslash in mountinfo paths as octal escapes. */
-    static String unescape(String field) {
-        StringBuilder b = new StringBuilder(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\'
-                    && i + 3 < field.length()
-                    && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-                b.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
     }
 
     private void zfs(String... argv) {

@@ -33,8 +33,11 @@ public interface HostCommands {
         void kill();
     }
 
-    /** The kernel writes space, tab, newline and backslash in a mount point as octal escapes ({@code \\040}). */
-    private static String unescape(String field) {
+    /**
+     * A path field of /proc/mounts or /proc/self/mountinfo as it is: the kernel writes space, tab, newline and
+     * backslash in it as octal escapes ({@code \\040}).
+     */
+    static String unescapeMountPath(String field) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
@@ -92,7 +95,7 @@ public interface HostCommands {
                 for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
                     String[] f = line.split(" ");
                     if (f.length > 1) {
-                        out.add(Path.of(unescape(f[1])));
+                        out.add(Path.of(unescapeMountPath(f[1])));
                     }
                 }
                 return out;
