@@ -1,7 +1,27 @@
 # shellcheck shell=bash
-# The lab control plane's processes, shared by k8s-up.sh and k8s-down.sh. Sourced after lib.sh, with STATE set to
-# $LAB_RUN/k8s. A process counts as ours only when the PID in STATE/NAME.pid runs the program NAME with a command line
-# that names STATE: a PID recycled by another process is never taken for it.
+# The lab control plane's processes, shared by k8s-up.sh and k8s-down.sh. Sourced after lib.sh. A process counts as
+# ours only when the PID in STATE/NAME.pid runs the program NAME with a command line that names STATE: a PID recycled
+# by another process is never taken for it.
+#
+# Instances: LAB_K8S_INSTANCE (one digit, default 0) picks one of ten independent control planes, so test classes that
+# run at the same time (CI's two lanes) each get their own. Instance 0 is the one versions.env describes (state in
+# $LAB_RUN/k8s); instance N has its state in $LAB_RUN/k8s-N, its own lock and every port raised by 10*N. The ports of
+# two instances never meet: etcd's end in 9, its peer ports in 0, the apiserver's in 3, and the controller-manager's
+# stay below etcd's.
+K8S_INSTANCE=${LAB_K8S_INSTANCE:-0}
+[[ $K8S_INSTANCE =~ ^[0-9]$ ]] || die "LAB_K8S_INSTANCE must be one digit (0-9), not '$K8S_INSTANCE'"
+# shellcheck disable=SC2034 # K8S_LOCK is used by the scripts that source this file
+if ((K8S_INSTANCE == 0)); then
+    STATE=$LAB_RUN/k8s
+    K8S_LOCK=k8s-run
+else
+    STATE=$LAB_RUN/k8s-$K8S_INSTANCE
+    K8S_LOCK=k8s-run-$K8S_INSTANCE
+fi
+LAB_K8S_ETCD_PORT=$((LAB_K8S_ETCD_PORT + 10 * K8S_INSTANCE))
+LAB_K8S_ETCD_PEER_PORT=$((LAB_K8S_ETCD_PEER_PORT + 10 * K8S_INSTANCE))
+LAB_K8S_API_PORT=$((LAB_K8S_API_PORT + 10 * K8S_INSTANCE))
+LAB_K8S_CM_PORT=$((LAB_K8S_CM_PORT + 10 * K8S_INSTANCE))
 
 K8S_PROCS=(etcd kube-apiserver kube-controller-manager)
 

@@ -3,7 +3,7 @@
 # kube-apiserver and kube-controller-manager. Prints the admin kubeconfig's path on stdout.
 #
 # Every run starts a fresh cluster: new certificates, an empty etcd. State, logs and pid files live in
-# $LAB_CACHE/run/k8s/; lab/k8s-down.sh stops exactly these PIDs. No kubelet runs here: it would rewrite this host's
+# $LAB_CACHE/run/k8s/ (instance 0; see k8s-lib.sh); lab/k8s-down.sh stops exactly these PIDs. No kubelet runs here: it would rewrite this host's
 # kernel sysctls. It runs in a lab VM, reaching the apiserver through a forward to 127.0.0.1.
 #
 # Addresses: every listener is bound to 127.0.0.1; the apiserver advertises 127.0.0.1 and runs no endpoint reconciler
@@ -11,23 +11,21 @@
 # ClusterIPs from 192.0.2.0/24 (TEST-NET-1, RFC 5737, documentation only): no kube-proxy runs, so nothing on this host
 # ever sends to them.
 #
-# Usage: lab/k8s-up.sh   (ports from versions.env: LAB_K8S_ETCD_PORT, LAB_K8S_ETCD_PEER_PORT, LAB_K8S_API_PORT,
-#                         LAB_K8S_CM_PORT)
+# Usage: [LAB_K8S_INSTANCE=N] lab/k8s-up.sh   (ports from versions.env: LAB_K8S_ETCD_PORT, LAB_K8S_ETCD_PEER_PORT,
+#        LAB_K8S_API_PORT, LAB_K8S_CM_PORT; instance N > 0 adds 10*N to each)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need_root
 
 K8S_BIN="$("$LAB_DIR/k8s.sh")/bin"
-lab_lock k8s-run
+# shellcheck source=lab/k8s-lib.sh
+source "$LAB_DIR/k8s-lib.sh"
+lab_lock "$K8S_LOCK"
 
-STATE=$LAB_RUN/k8s
 PKI=$STATE/pki
 API=https://127.0.0.1:$LAB_K8S_API_PORT
 ETCD=http://127.0.0.1:$LAB_K8S_ETCD_PORT
 SERVICE_RANGE=192.0.2.0/24
-
-# shellcheck source=lab/k8s-lib.sh
-source "$LAB_DIR/k8s-lib.sh"
 
 if k8s_all_running; then
     log "the lab control plane already runs ($API)"

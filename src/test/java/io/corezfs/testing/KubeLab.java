@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * The lab's real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager on 127.0.0.1), built by
  * lab/k8s.sh from Debian's source package and started by lab/k8s-up.sh. One instance per test class: {@link #up}
  * starts a fresh cluster, {@link #down} stops exactly the processes it started. There is one control plane per
- * machine (fixed ports, one state directory), so one test class uses it at a time: {@link #up} first stops whatever
- * an earlier, aborted run left running.
+ * instance (fixed ports, one state directory), so one test class uses an instance at a time: {@link #up} first stops
+ * whatever an earlier, aborted run left running in it. Classes that may run at the same time (CI's two lanes) take
+ * different instances (lab/k8s-lib.sh: {@code LAB_K8S_INSTANCE}, ports raised by 10 per instance).
  */
 public final class KubeLab {
     /** A cold build of Kubernetes takes 10-15 minutes on two shared cores; a cached one is a stamp check. */
@@ -25,10 +26,15 @@ public final class KubeLab {
 
     private static final Duration START = Duration.ofMinutes(4);
 
+    /** lab/k8s.sh takes its lock without waiting: two classes starting at once must not both call it. */
+    private static final Object BUILD_LOCK = new Object();
+
+    private final int instance;
     private final Path kubeconfig;
     private final Path bin;
 
-    private KubeLab(Path kubeconfig, Path bin) {
+    private KubeLab(int instance, Path kubeconfig, Path bin) {
+        this.instance = instance;
         this.kubeconfig = kubeconfig;
         this.bin = bin;
     }
@@ -51,36 +57,68 @@ public final class KubeLab {
                 "a Debian host with apt (lab/k8s.sh builds from Debian's kubernetes source package)");
     }
 
-    /** Builds (or finds cached) and starts a fresh control plane. */
+    /** Builds (or finds cached) and starts a fresh control plane: instance 0. */
     public static KubeLab up() throws IOException, InterruptedException {
+        return up(0);
+    }
+
+    /** Builds (or finds cached) and starts a fresh control plane as instance {@code instance} (0-9). */
+    public static KubeLab up(int instance) throws IOException, InterruptedException {
         require();
-        Result build =
-                run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+        if (instance < 0 || instance > 9) {
+            throw new IllegalArgumentException("instance " + instance);
+        }
+        Result build;
+        synchronized (BUILD_LOCK) {
+            build = run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+        }
         if (build.code() != 0) {
             throw new AssertionError("lab/k8s.sh failed\n" + build.describe());
         }
         Path bin = Path.of(lastLine(build.out())).resolve("bin");
         // A fresh cluster: whatever an earlier, aborted run left is stopped first (by its recorded PIDs).
-        Result down =
-                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
-        if (down.code() != 0) {
-            throw new AssertionError("lab/k8s-down.sh failed\n" + down.describe());
-        }
-        Result up =
-                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-up.sh").toString());
-        if (up.code() != 0) {
-            throw new AssertionError("lab/k8s-up.sh failed\n" + up.describe());
-        }
-        return new KubeLab(Path.of(lastLine(up.out())), bin);
+        script(instance, "lab/k8s-down.sh");
+        Result up = script(instance, "lab/k8s-up.sh");
+        return new KubeLab(instance, Path.of(lastLine(up.out())), bin);
     }
 
     /** Stops the control plane: lab/k8s-down.sh, by the recorded PIDs. */
     public void down() throws IOException, InterruptedException {
-        Result r =
-                run(START, null, "bash", VmLab.repo().resolve("lab/k8s-down.sh").toString());
+        script(instance, "lab/k8s-down.sh");
+    }
+
+    private static Result script(int instance, String script) throws IOException, InterruptedException {
+        Result r = run(
+                START,
+                null,
+                "env",
+                "LAB_K8S_INSTANCE=" + instance,
+                "bash",
+                VmLab.repo().resolve(script).toString());
         if (r.code() != 0) {
-            throw new AssertionError("lab/k8s-down.sh failed\n" + r.describe());
+            throw new AssertionError(script + " failed\n" + r.describe());
         }
+        return r;
+    }
+
+    /** The apiserver's URL on 127.0.0.1, as the admin kubeconfig names it. */
+    public String server() throws IOException {
+        return Files.readAllLines(kubeconfig).stream()
+                .map(String::strip)
+                .filter(l -> l.startsWith("server: "))
+                .map(l -> l.substring("server: ".length()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no server in " + kubeconfig));
+    }
+
+    /** The cluster's CA certificate (PEM). */
+    public Path caCertificate() {
+        return stateDir().resolve("pki/ca.crt");
+    }
+
+    /** This instance's state directory: pid files, logs, certificates. */
+    public Path stateDir() {
+        return state(instance);
     }
 
     /** The admin kubeconfig (a client certificate in group system:masters). */
@@ -93,9 +131,13 @@ public final class KubeLab {
         return bin;
     }
 
-    /** $LAB_CACHE/run/k8s: pid files, logs, certificates. */
+    /** $LAB_CACHE/run/k8s: instance 0's pid files, logs, certificates. */
     public static Path state() {
-        return Lab.dir().resolve("run/k8s");
+        return state(0);
+    }
+
+    static Path state(int instance) {
+        return Lab.dir().resolve(instance == 0 ? "run/k8s" : "run/k8s-" + instance);
     }
 
     /** The PIDs lab/k8s-up.sh recorded, by process name. */
