@@ -1,7 +1,6 @@
 package io.corezfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -543,10 +542,10 @@ class ProvisionerIT {
                 return last;
             }
             for (Replica r : replicas) {
-                assertFalse(
-                        !r.process().isAlive(),
-                        "replica " + r.id() + " exited (" + r.process().exitValue() + ") while waiting for " + what
-                                + "\n" + r.output());
+                if (!r.process().isAlive()) {
+                    throw new AssertionError("replica " + r.id() + " exited ("
+                            + r.process().exitValue() + ") while waiting for " + what + "\n" + r.output());
+                }
             }
             Thread.sleep(1000);
         }

@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
@@ -203,14 +205,20 @@ public final class Fabric8Cluster implements Cluster, AutoCloseable {
 
     @Override
     public void annotateClaim(String namespace, String name, Map<String, String> annotations) {
-        client.persistentVolumeClaims().inNamespace(namespace).withName(name).edit(c -> {
-            var meta = c.getMetadata();
-            java.util.Map<String, String> a =
-                    new java.util.HashMap<>(meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
-            a.putAll(annotations);
-            meta.setAnnotations(a);
-            return c;
-        });
+        // A merge patch of the annotations alone, without the claim's resourceVersion: the PV controller updates the
+        // claim at this very moment (it binds it to the new PV), and a read-modify-write (fabric8's edit) then lost
+        // with a 409 on every pass after the PV existed (ProvisionerIT, against the real apiserver).
+        String patch;
+        try {
+            patch = io.corezfs.JsonMapping.newMapper()
+                    .writeValueAsString(Map.of("metadata", Map.of("annotations", annotations)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        client.persistentVolumeClaims()
+                .inNamespace(namespace)
+                .withName(name)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
     }
 
     @Override

@@ -61,15 +61,16 @@ public record Manifests(String namespace, String image, String parent, String no
                 "rules",
                 List.of(
                         rule("", "persistentvolumes", "get", "list", "watch", "create", "delete"),
-                        rule("", "persistentvolumeclaims", "get", "list", "watch", "patch", "update"),
+                        rule("", "persistentvolumeclaims", "get", "list", "watch", "patch"),
                         rule("storage.k8s.io", "storageclasses", "get", "list", "watch"),
                         rule("", "events", "create", "patch")));
         docs.add(role);
         docs.add(binding("ClusterRoleBinding", "ClusterRole", null));
 
-        // The Lease lives in the provisioner's namespace; a Role keeps the right to it there.
+        // The Lease lives in the provisioner's namespace; a Role keeps the right to it there. fabric8's LeaseLock
+        // takes and renews it with a patch (the real apiserver refused the renewal without it: ProvisionerIT).
         Map<String, Object> leaseRole = object("rbac.authorization.k8s.io/v1", "Role", NAME, namespace);
-        leaseRole.put("rules", List.of(rule("coordination.k8s.io", "leases", "get", "create", "update")));
+        leaseRole.put("rules", List.of(rule("coordination.k8s.io", "leases", "get", "create", "update", "patch")));
         docs.add(leaseRole);
         docs.add(binding("RoleBinding", "Role", namespace));
 
