@@ -365,7 +365,8 @@ class ProvisionerIT {
                 "--metrics-address",
                 "127.0.0.1:" + metrics,
                 "--resync",
-                "5s"));
+                "5s",
+                "-v")); // its INFO lines (leading, provisioned, destroyed) for the post-mortem below
         if (lease) {
             cmd.addAll(List.of("--lease-namespace", NS));
         }
