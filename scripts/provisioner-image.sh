@@ -116,8 +116,9 @@ cp=$(sed "s|^|$home/lib/|" "$tree/lib/classpath" | paste -sd:)
 entrypoint=$(printf '"%s",' "$home/runtime/bin/java" -XX:+UseSerialGC -Xss1m -Xmx192m -XX:-UsePerfData \
   -Djava.awt.headless=true -Dpicocli.disable.closures=true "-Dcorezfs.home=$home" -cp "$cp" io.corezfs.cli.Main)
 
-if [[ $(docker image inspect --format '{{index .Config.Labels "io.corezfs.rootfs.sha256"}}' "$tag" 2>/dev/null) == "$sum" &&
-  -s $saved ]]; then
+previous=$(docker image inspect --format '{{.Id}} {{index .Config.Labels "io.corezfs.rootfs.sha256"}}' "$tag" \
+  2>/dev/null || true)
+if [[ ${previous#* } == "$sum" && -s $saved ]]; then
   echo "provisioner-image: $tag is up to date" >&2
 else
   docker import \
@@ -129,7 +130,13 @@ else
     --message "corezfs provisioner $version" \
     "$work/rootfs.tar" "$tag" >/dev/null
   docker save --output "$saved.part" "$tag"
+  chmod 644 "$saved.part"
   mv "$saved.part" "$saved"
+  # The image this tag named before would stay behind untagged, one per rebuild. A container still using it keeps
+  # it (rmi refuses), which is what should happen.
+  if [[ -n $previous && ${previous%% *} != "$(docker image inspect --format '{{.Id}}' "$tag")" ]]; then
+    docker rmi "${previous%% *}" >/dev/null 2>&1 || echo "provisioner-image: kept ${previous%% *}, still in use" >&2
+  fi
 fi
 echo "provisioner-image: $(du -sm "$root$home/runtime" | cut -f1) MB runtime," \
   "$(($(docker image inspect --format '{{.Size}}' "$tag") / 1000000)) MB image, $saved" >&2
