@@ -60,7 +60,8 @@ class ProvisionerImageIT {
 
     @Test
     void itStartsWithNoNetworkAndSaysItsVersion() throws Exception {
-        KubeLab.Result r = docker("run", "--rm", "--network", "none", image, "--version");
+        KubeLab.Result r =
+                docker("run", "--rm", "--read-only", "--cap-drop", "ALL", "--network", "none", image, "--version");
         assertEquals(0, r.code(), r::describe);
         assertEquals(
                 "corezfs " + image.substring(image.indexOf(':') + 1), r.out().strip());
@@ -71,6 +72,9 @@ class ProvisionerImageIT {
         KubeLab.Result r = docker(
                 "run",
                 "--rm",
+                "--read-only",
+                "--cap-drop",
+                "ALL",
                 "--network",
                 "none",
                 image,
@@ -118,6 +122,9 @@ class ProvisionerImageIT {
         KubeLab.Result props = docker(
                 "run",
                 "--rm",
+                "--read-only",
+                "--cap-drop",
+                "ALL",
                 "--network",
                 "none",
                 "--entrypoint",
@@ -244,6 +251,9 @@ class ProvisionerImageIT {
         KubeLab.Result r = docker(
                 "run",
                 "--rm",
+                "--read-only",
+                "--cap-drop",
+                "ALL",
                 "--network",
                 "none",
                 image,
@@ -292,6 +302,12 @@ class ProvisionerImageIT {
             KubeLab.Result started = docker(
                     "run",
                     "--detach",
+                    // As the Deployment's securityContext has it: a read-only root, no privileges to gain.
+                    "--read-only",
+                    "--cap-drop",
+                    "ALL",
+                    "--security-opt",
+                    "no-new-privileges",
                     "--name",
                     name,
                     "--label",
