@@ -36,6 +36,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The provisioner's container image (scripts/provisioner-image.sh), built here by the real Docker engine and run with
@@ -283,6 +284,7 @@ class ProvisionerImageIT {
      */
     @Test
     @Timeout(value = 50, unit = TimeUnit.MINUTES)
+    @ResourceLock(KubeLab.LOCK)
     void runInTheImageReachesTheRealApiserverAndTakesItsLease() throws Exception {
         KubeLab kube = KubeLab.up();
         String ns = "corezfs-image-it-" + ProcessHandle.current().pid();
