@@ -138,6 +138,6 @@ else
     docker rmi "${previous%% *}" >/dev/null 2>&1 || echo "provisioner-image: kept ${previous%% *}, still in use" >&2
   fi
 fi
-echo "provisioner-image: $(du -sm "$root$home/runtime" | cut -f1) MB runtime," \
+echo "provisioner-image: $(($(du -sb "$root$home/runtime" | cut -f1) / 1000000)) MB runtime," \
   "$(($(docker image inspect --format '{{.Size}}' "$tag") / 1000000)) MB image, $saved" >&2
 echo "$tag"
