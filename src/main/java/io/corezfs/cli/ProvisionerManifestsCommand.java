@@ -41,8 +41,19 @@ final class ProvisionerManifestsCommand extends BaseCommand implements Callable<
             description = "Default: ${DEFAULT-VALUE}")
     String namespace;
 
-    @Option(names = "--image", paramLabel = "IMAGE", description = "Default: corezfs-provisioner:<this version>")
+    @Option(
+            names = "--image",
+            paramLabel = "IMAGE",
+            description = "Default: corezfs-provisioner:<this version>, as scripts/provisioner-image.sh builds it and"
+                    + " docker load (or ctr -n k8s.io images import) puts it on every node.")
     String image;
+
+    @Option(
+            names = "--pull-policy",
+            paramLabel = "Never|IfNotPresent|Always",
+            description = "The Deployment's imagePullPolicy. Default: Never for the default image, which no registry"
+                    + " serves; IfNotPresent with --image.")
+    String pullPolicy;
 
     ProvisionerManifestsCommand(Context ctx) {
         super(ctx);
@@ -51,7 +62,8 @@ final class ProvisionerManifestsCommand extends BaseCommand implements Callable<
     @Override
     public Integer call() {
         String img = image != null ? image : "corezfs-provisioner:" + ctx.toolVersion();
-        out().print(new Manifests(namespace, img, parent, node, zfsSsh).yaml());
+        String pull = pullPolicy != null ? pullPolicy : image == null ? "Never" : "IfNotPresent";
+        out().print(new Manifests(namespace, img, pull, parent, node, zfsSsh).yaml());
         out().flush();
         return 0;
     }

@@ -22,11 +22,13 @@ import java.util.regex.Pattern;
  *
  * @param namespace where the provisioner runs
  * @param image     its container image (built locally; no registry is assumed)
+ * @param pullPolicy the container's {@code imagePullPolicy}: {@code Never} for an image loaded onto every node,
+ *     {@code IfNotPresent} or {@code Always} for one a registry serves
  * @param parent    the dataset under which volumes are made
  * @param node      the Kubernetes name of the ZFS node, for the PVs' node affinity
  * @param zfsSsh    {@code [user@]host[:port]} of that node's sshd
  */
-public record Manifests(String namespace, String image, String parent, String node, String zfsSsh) {
+public record Manifests(String namespace, String image, String pullPolicy, String parent, String node, String zfsSsh) {
     public static final String NAME = "corezfs-provisioner";
     public static final String SSH_SECRET = "corezfs-provisioner-ssh";
 
@@ -36,11 +38,13 @@ public record Manifests(String namespace, String image, String parent, String no
     private static final Pattern SUBDOMAIN =
             Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._/:@-]{0,254}");
+    private static final Pattern PULL_POLICY = Pattern.compile("Always|IfNotPresent|Never");
     private static final Pattern ADDRESS = Pattern.compile("([a-z_][a-z0-9_.-]{0,31}@)?[A-Za-z0-9_.-]+(:[0-9]{1,5})?");
 
     public Manifests {
         check(LABEL, namespace, "--namespace");
         check(IMAGE, image, "--image");
+        check(PULL_POLICY, pullPolicy, "--pull-policy");
         ZfsValues.dataset(parent, "--parent");
         check(SUBDOMAIN, node, "--node");
         check(ADDRESS, zfsSsh, "--zfs-ssh");
@@ -112,6 +116,7 @@ public record Manifests(String namespace, String image, String parent, String no
         Map<String, Object> container = new LinkedHashMap<>();
         container.put("name", "provisioner");
         container.put("image", image);
+        container.put("imagePullPolicy", pullPolicy);
         container.put("args", args);
         container.put(
                 "env",

@@ -127,6 +127,8 @@ class ProvisionerCommandTest {
         assertEquals("corezfs-provisioner", pod.path("serviceAccountName").asText());
         JsonNode c = pod.path("containers").get(0);
         assertEquals("corezfs-provisioner:0.0.0-test", c.path("image").asText());
+        // The image scripts/provisioner-image.sh builds is loaded onto the nodes: no registry is ever asked for it.
+        assertEquals("Never", c.path("imagePullPolicy").asText());
         List<String> args = texts(c.path("args"));
         assertEquals(List.of("provisioner", "run", "--parent", "tank/kube", "--node", "zfs-1"), args.subList(0, 6));
         assertTrue(args.containsAll(List.of("--zfs-ssh", "core@zfs-1:22", "--lease-namespace", "corezfs-system")));
@@ -148,12 +150,39 @@ class ProvisionerCommandTest {
     @ParameterizedTest
     @ValueSource(
             strings = {
+                "|Never",
+                "--image registry.example:5000/corezfs-provisioner:1|IfNotPresent",
+                "--image registry.example:5000/corezfs-provisioner:1 --pull-policy Always|Always",
+                "--pull-policy IfNotPresent|IfNotPresent"
+            })
+    void theDefaultImageIsNeverPulled_anImageGivenIsPulledWhenMissing(String spec) throws IOException {
+        String[] s = spec.split("\\|", 2);
+        List<String> argv = new ArrayList<>(
+                List.of("provisioner", "manifests", "--parent", "tank/kube", "--node", "zfs-1", "--zfs-ssh", "zfs-1"));
+        if (!s[0].isEmpty()) {
+            argv.addAll(List.of(s[0].split(" ")));
+        }
+        Cli.Run r = new Cli(tmp).run(argv.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonNode c = kind(documents(r.out()), "Deployment")
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0);
+        assertEquals(s[1], c.path("imagePullPolicy").asText());
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
                 "--parent|tank/../etc",
                 "--parent|-o mountpoint=/",
                 "--node|Node_1",
                 "--namespace|kube system",
                 "--zfs-ssh|core@zfs-1;reboot",
-                "--image|img\nkind: Secret"
+                "--image|img\nkind: Secret",
+                "--pull-policy|Sometimes"
             })
     void manifestsRefuseValuesThatAreNotNames(String option) {
         Map<String, String> o = new HashMap<>(Map.of(
