@@ -34,6 +34,7 @@ saved=target/corezfs-provisioner-image-$version.tar
 work=target/provisioner-image
 root=$PWD/$work/rootfs
 home=/opt/corezfs-provisioner
+# Manifests.IMAGE_GROUP (the Deployment's fsGroup) names this gid too.
 uid=65532
 # The time of every entry: the build's fixed output time (pom.xml), so the same inputs give the same tar.
 mtime=2026-01-01T00:00:00Z

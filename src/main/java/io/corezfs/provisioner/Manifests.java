@@ -92,6 +92,9 @@ public record Manifests(String namespace, String image, String pullPolicy, Strin
         return docs;
     }
 
+    /** The group of the image's user (scripts/provisioner-image.sh). */
+    static final int IMAGE_GROUP = 65532;
+
     private Map<String, Object> deployment() {
         Map<String, Object> d = object("apps/v1", "Deployment", NAME, namespace);
         Map<String, Object> labels = Map.of("app", NAME);
@@ -112,7 +115,9 @@ public record Manifests(String namespace, String image, String pullPolicy, Strin
                 namespace,
                 // The pod's own address: only inside its network namespace, for a scrape of the pod.
                 "--metrics-address",
-                "0.0.0.0:9808");
+                "0.0.0.0:9808",
+                // Its INFO lines (leading, provisioned, destroyed) in the pod's log; without -v only warnings.
+                "-v");
         Map<String, Object> container = new LinkedHashMap<>();
         container.put("name", "provisioner");
         container.put("image", image);
@@ -130,6 +135,9 @@ public record Manifests(String namespace, String image, String pullPolicy, Strin
                 Map.of("allowPrivilegeEscalation", false, "readOnlyRootFilesystem", true, "runAsNonRoot", true));
         Map<String, Object> podSpec = new LinkedHashMap<>();
         podSpec.put("serviceAccountName", NAME);
+        // The SSH Secret's files are root's with mode 0400. fsGroup makes them this group's and group-readable (the
+        // kubelet adds g+r on a read-only volume) and adds the group to the container's process, whatever its uid.
+        podSpec.put("securityContext", Map.of("fsGroup", IMAGE_GROUP));
         podSpec.put("containers", List.of(container));
         podSpec.put(
                 "volumes",

@@ -135,6 +135,14 @@ class ProvisionerCommandTest {
         assertEquals(
                 "corezfs-provisioner-ssh",
                 pod.path("volumes").get(0).path("secret").path("secretName").asText());
+        // The key is mode 0400 and root's; the image's non-root user reads it through the pod's fsGroup.
+        assertEquals(
+                0400,
+                pod.path("volumes").get(0).path("secret").path("defaultMode").asInt());
+        assertEquals(65532, pod.path("securityContext").path("fsGroup").asInt());
+        assertTrue(c.path("securityContext").path("runAsNonRoot").asBoolean());
+        // The pod's log says what it provisioned and destroyed, not only what went wrong.
+        assertTrue(args.contains("-v"), args::toString);
         // The run command knows every option the Deployment passes it (with --help it parses them, then stops).
         List<String> withHelp = new ArrayList<>(args);
         withHelp.add("--help");

@@ -21,13 +21,6 @@ import java.util.concurrent.TimeUnit;
  * different instances (lab/k8s-lib.sh: {@code LAB_K8S_INSTANCE}, ports raised by 10 per instance).
  */
 public final class KubeLab {
-    /**
-     * The JUnit resource lock of the one control plane: every test (or class) that calls {@link #up} holds it
-     * ({@code @ResourceLock(KubeLab.LOCK)}), so a VM class running beside it in the other lane never has its cluster
-     * restarted underneath it.
-     */
-    public static final String LOCK = "corezfs-kube-control-plane";
-
     /** A cold build of Kubernetes takes 10-15 minutes on two shared cores; a cached one is a stamp check. */
     private static final Duration BUILD = Duration.ofMinutes(45);
 
