@@ -18,12 +18,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The lab's real Kubernetes 1.20.2 (lab/k8s.sh: Debian's source package, built with Debian's Go 1.19 and reflect2
  * 1.0.2), run on 127.0.0.1 by lab/k8s-up.sh, checked through its real apiserver with the built kubectl. This is what
  * the Kubernetes tests of the FlexVolume driver and the provisioner stand on.
  */
+@ResourceLock(KubeLab.LOCK) // one control plane per machine
 class KubeControlPlaneIT {
     static final String NS = "corezfs-it-" + ProcessHandle.current().pid();
 

@@ -20,6 +20,12 @@ import java.util.concurrent.TimeUnit;
  * an earlier, aborted run left running.
  */
 public final class KubeLab {
+    /**
+     * The JUnit resource lock of every class that starts the control plane: there is one per machine (fixed ports, one
+     * state directory), and {@link #up} stops whatever runs.
+     */
+    public static final String LOCK = "corezfs-lab-kubernetes";
+
     /** A cold build of Kubernetes takes 10-15 minutes on two shared cores; a cached one is a stamp check. */
     private static final Duration BUILD = Duration.ofMinutes(45);
 

@@ -1,0 +1,127 @@
+package io.corezfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.corezfs.testing.KubeLab;
+import io.corezfs.testing.Lab;
+import io.corezfs.testing.VmBoot;
+import io.corezfs.testing.VmLab;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+
+/**
+ * The FlexVolume driver under the real kubelet 1.20.2 and containerd 1.6: the lab VM (lab/vm-kubelet.sh's image) gets
+ * corezfs and ZFS, a pool and {@code corezfs flexvolume install}, then runs the kubelet, which registers with the lab
+ * control plane on this host (lab/k8s-up.sh, 127.0.0.1) through the VM's only way out, a qemu guestfwd to the
+ * apiserver's port. A pod whose flexVolume names {@code corezfs/zfs} writes into its quotaed dataset, fails to write
+ * past the quota, and after the pod is deleted the dataset and its data are still there. See kubelet.sh.
+ */
+@Timeout(value = 90, unit = TimeUnit.MINUTES)
+@Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
+@ResourceLock(KubeLab.LOCK) // one control plane per machine
+class KubeletFlexVolumeIT {
+    private static final Pattern SERVER = Pattern.compile("server: https://127\\.0\\.0\\.1:(\\d+)");
+
+    @Test
+    void aPodOnTheRealKubeletGetsAQuotaedDatasetThatOutlivesIt() throws Exception {
+        VmLab.requireVm();
+        Lab.requireBuilt();
+        Lab.requireDocker();
+        KubeLab.require();
+        Path bundle = LiveInstallIT.bundle();
+        LiveInstallIT.Result r = LiveInstallIT.run(
+                Duration.ofMinutes(45),
+                "bash",
+                VmLab.repo().resolve("lab/vm-archive.sh").toString());
+        assertEquals(0, r.code(), () -> "lab/vm-archive.sh failed\n" + r.out() + r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        Path archive = Path.of(lines.get(lines.size() - 1));
+        assertTrue(Files.isRegularFile(archive), () -> "lab/vm-archive.sh printed no archive: " + r.out());
+
+        KubeLab kube = KubeLab.up();
+        try (VmLab vm = VmLab.create("kubelet")) {
+            Matcher m = SERVER.matcher(Files.readString(kube.kubeconfig()));
+            assertTrue(m.find(), "no apiserver URL in " + kube.kubeconfig());
+            Path pki = KubeLab.state().resolve("pki");
+            vm.script("vmlib.sh", "vmlib.sh")
+                    .script("kubelet.sh", "run.sh")
+                    .file(bundle, "corezfs-bundle.tar.gz")
+                    .file(archive, "archives/" + archive.getFileName())
+                    .env(
+                            "BUNDLE",
+                            "corezfs-bundle.tar.gz",
+                            "ARCHIVE",
+                            archive.getFileName().toString(),
+                            "MODE",
+                            "sysext");
+            for (String f : List.of("ca.crt", "kubelet.crt", "kubelet.key", "admin.crt", "admin.key")) {
+                vm.file(pki.resolve(f), "k8s/" + f);
+            }
+            vm.prepare();
+            assertEquals(
+                    0,
+                    vm.lab(
+                            Duration.ofMinutes(45),
+                            "bash",
+                            VmLab.repo().resolve("lab/vm-kubelet.sh").toString(),
+                            "--run",
+                            vm.name()),
+                    "lab/vm-kubelet.sh --run failed (see target/vm-it/" + vm.name() + "/lab.log)");
+            vm.guestfwd(Integer.parseInt(m.group(1)));
+            // kubelet 1.20 predates cgroup v2 as a supported default (GA in 1.25): the node boots the v1 hierarchy.
+            VmBoot boot = vm.firstBoot(Duration.ofMinutes(60), "systemd.unified_cgroup_hierarchy=0");
+            boot.assertChecks(
+                    "install-rc",
+                    "boot1-module-loaded",
+                    "pool-created",
+                    "parent-created",
+                    "flex-install-rc",
+                    "driver-executable",
+                    "network-up",
+                    "apiserver-reachable",
+                    "containerd-up",
+                    "images-imported",
+                    "node-registered",
+                    "node-ready",
+                    "pod-created",
+                    "pod-done",
+                    "pod-succeeded",
+                    "pod-exit-code",
+                    "quota-enforced-in-pod",
+                    "mounted-by-kubelet",
+                    "dataset-mounted",
+                    "quota",
+                    "compression",
+                    "written-by-pod",
+                    "big-file-removed-by-pod",
+                    "pod-deleted",
+                    "pod-gone",
+                    "unmounted-by-kubelet",
+                    "dataset-kept",
+                    "data-kept",
+                    "data-unchanged",
+                    "quota-kept");
+
+            // The apiserver's side: the node the kubelet registered, with the kubelet's version.
+            String version =
+                    kube.kubectlOk("get", "node", "lab-node", "-o", "jsonpath={.status.nodeInfo.kubeletVersion}");
+            assertEquals("v1.20.2", version.strip());
+            String runtime = kube.kubectlOk(
+                    "get", "node", "lab-node", "-o", "jsonpath={.status.nodeInfo.containerRuntimeVersion}");
+            assertTrue(runtime.startsWith("containerd://1.6."), runtime);
+        } finally {
+            kube.down();
+        }
+    }
+}

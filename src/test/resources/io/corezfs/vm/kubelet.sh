@@ -1,0 +1,172 @@
+#!/bin/bash
+# The FlexVolume driver under the real kubelet (see KubeletFlexVolumeIT): the node installs corezfs and ZFS, makes a
+# pool and the parent dataset, `corezfs flexvolume install`, then runs containerd and the kubelet 1.20.2 of the lab's
+# build (lab/vm-kubelet.sh's image), which registers with the lab apiserver on the host through the guestfwd
+# (https://10.0.2.100:8080). A pod with a corezfs flexVolume writes into /data; the pod's spec goes to the apiserver
+# and the kubelet does the rest: it calls the driver, starts the containers, and unmounts when the pod is deleted.
+# kubectl here uses the admin certificate; it only talks to the apiserver. Nothing asks the apiserver to dial the
+# kubelet (no `kubectl logs`): the pod's log is read from the node's /var/log/pods.
+source ./vmlib.sh
+wait_booted
+setup_tool
+readonly_usr
+run_cli install install --mode "${MODE:-sysext}" --archive "$(good_archive)"
+check_eq install-rc 0 "$RC"
+check_zfs_live boot1
+check pool-created zpool create -f tank /dev/vdb
+check parent-created zfs create tank/kube
+run_cli flex-install flexvolume install --parent tank/kube
+check_eq flex-install-rc 0 "$RC"
+check driver-executable test -x /opt/libexec/kubernetes/kubelet-plugins/volume/exec/corezfs~zfs/zfs
+
+API=https://10.0.2.100:8080
+install -m 0644 k8s/ca.crt /etc/kubernetes/pki/ca.crt
+install -m 0600 k8s/kubelet.crt k8s/kubelet.key k8s/admin.crt k8s/admin.key /etc/kubernetes/pki/
+kubeconfig() { # NAME
+    cat >"/etc/kubernetes/$1.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster:
+    server: $API
+    certificate-authority: /etc/kubernetes/pki/ca.crt
+users:
+- name: $1
+  user:
+    client-certificate: /etc/kubernetes/pki/$1.crt
+    client-key: /etc/kubernetes/pki/$1.key
+contexts:
+- name: $1@lab
+  context:
+    cluster: lab
+    user: $1
+current-context: $1@lab
+EOF
+}
+kubeconfig kubelet
+kubeconfig admin
+export KUBECONFIG=/etc/kubernetes/admin.kubeconfig
+# The driver is a JVM started by the kubelet: the same crash-report location as every other call in the scenario.
+printf 'COREZFS_JAVA_OPTS=%s\n' "$COREZFS_JAVA_OPTS" >/etc/kubernetes/kubelet.env
+
+# wait_for NAME SECONDS COMMAND...: until COMMAND succeeds; prints TIME NAME, or fails NAME after SECONDS.
+wait_for() {
+    local name=$1 secs=$2 t; shift 2
+    t=$(now)
+    while ! "$@" >/dev/null 2>&1; do
+        if (($(date +%s) - ${t%.*} >= secs)); then fail "$name" "not within $secs s: $*"; return 1; fi
+        sleep 2
+    done
+    echo "TIME $name $(elapsed "$t")"
+    ok "$name"
+}
+node_ready() { [[ $(kubectl get node lab-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
+pod_phase() { kubectl get pod writer -o 'jsonpath={.status.phase}' 2>/dev/null; }
+pod_done() { [[ $(pod_phase) == Succeeded || $(pod_phase) == Failed ]]; }
+pod_gone() { ! kubectl get pod writer >/dev/null 2>&1; }
+has_address() { grep -q ' 10\.0\.2\.15$' /proc/net/fib_trie; }
+diagnose() { # what a human needs when the kubelet path fails
+    info "containerd: $(systemctl is-active containerd) kubelet: $(systemctl is-active kubelet)"
+    journalctl -u kubelet --no-pager -o cat 2>/dev/null | grep -E '^[EW][0-9]{4}' | tail -n 40 | sed 's/^/KUBELET /'
+    journalctl -u containerd --no-pager -o cat 2>/dev/null | grep -iE 'level=(error|warn)' | tail -n 20 |
+        sed 's/^/CONTAINERD /'
+    kubectl get node lab-node -o wide 2>&1 | sed 's/^/NODE /'
+    kubectl describe pod writer 2>&1 | tail -n 25 | sed 's/^/POD /'
+}
+
+wait_for network-up 120 has_address
+wait_for apiserver-reachable 120 kubectl get --raw /readyz
+t=$(now)
+systemctl start containerd
+wait_for containerd-up 300 ctr version
+echo "TIME containerd-start $(elapsed "$t")"
+t=$(now)
+check images-imported ctr -n k8s.io images import /var/lib/corezfs-lab/images/pause.tar \
+    /var/lib/corezfs-lab/images/busybox.tar
+echo "TIME images-import $(elapsed "$t")"
+info "images: $(ctr -n k8s.io images ls -q | tr '\n' ' ')"
+t=$(now)
+systemctl start kubelet
+wait_for node-registered 600 kubectl get node lab-node
+wait_for node-ready 600 node_ready || diagnose
+echo "TIME kubelet-start-to-ready $(elapsed "$t")"
+kubectl get node lab-node -o wide 2>&1 | sed 's/^/INFO /'
+
+# The pod: a small file and 8 MiB of incompressible data, then a write past the 64M quota, which must fail with
+# "Disk quota exceeded"; the exit code says which step broke.
+cat >pod.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: writer
+  namespace: default
+spec:
+  nodeName: lab-node
+  hostNetwork: true
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: writer
+    image: docker.io/corezfs-lab/busybox:1
+    imagePullPolicy: Never
+    command:
+    - /bin/sh
+    - -c
+    - |
+      echo "written by pod writer" >/data/hello.txt || exit 10
+      dd if=/dev/urandom of=/data/small bs=1M count=8 || exit 11
+      sync
+      if out=$(dd if=/dev/urandom of=/data/big bs=1M count=100 conv=fsync 2>&1); then echo "$out"; exit 12; fi
+      echo "past the quota: $out"
+      case $out in *"quota exceeded"*) ;; *) exit 13 ;; esac
+      rm -f /data/big
+      echo "pod done"
+    volumeMounts:
+    - name: data
+      mountPath: /data
+  volumes:
+  - name: data
+    flexVolume:
+      driver: corezfs/zfs
+      options:
+        dataset: data
+        quota: 64M
+        compression: lz4
+EOF
+t=$(now)
+# The controller-manager makes the namespace's default ServiceAccount shortly after it starts; until then the
+# apiserver's admission refuses pods.
+wait_for pod-created 300 kubectl apply -f pod.yaml
+wait_for pod-done 900 pod_done
+echo "TIME pod-create-to-done $(elapsed "$t")"
+check_eq pod-succeeded Succeeded "$(pod_phase)"
+check_eq pod-exit-code 0 "$(kubectl get pod writer -o 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}')"
+POD_UID=$(kubectl get pod writer -o 'jsonpath={.metadata.uid}')
+info "pod uid $POD_UID"
+for f in /var/log/pods/default_writer_"$POD_UID"/writer/*.log; do sed 's/^/PODLOG /' "$f"; done
+grep -q 'Disk quota exceeded' /var/log/pods/default_writer_"$POD_UID"/writer/*.log &&
+    ok quota-enforced-in-pod || fail quota-enforced-in-pod "no 'Disk quota exceeded' in the pod's log"
+MOUNT=/var/lib/kubelet/pods/$POD_UID/volumes/corezfs~zfs/data
+check mounted-by-kubelet mountpoint -q "$MOUNT"
+info "mount: $(findmnt -n -o SOURCE,FSTYPE "$MOUNT" 2>&1)"
+check_eq dataset-mounted tank/kube/data "$(findmnt -n -o SOURCE "$MOUNT" 2>&1)"
+check_eq quota 67108864 "$(zfs get -H -p -o value quota tank/kube/data 2>&1)"
+check_eq compression lz4 "$(zfs get -H -o value compression tank/kube/data 2>&1)"
+check_eq written-by-pod "written by pod writer" "$(cat /tank/kube/data/hello.txt 2>&1)"
+check_eq big-file-removed-by-pod "" "$(ls /tank/kube/data/big 2>/dev/null)"
+SUM=$(sha256sum </tank/kube/data/small)
+
+t=$(now)
+check pod-deleted kubectl delete pod writer --wait=true --timeout=600s
+wait_for pod-gone 600 pod_gone
+echo "TIME pod-delete $(elapsed "$t")"
+wait_for unmounted-by-kubelet 300 sh -c "! mountpoint -q '$MOUNT'"
+check dataset-kept zfs list tank/kube/data
+check_eq data-kept "written by pod writer" "$(cat /tank/kube/data/hello.txt 2>&1)"
+check_eq data-unchanged "$SUM" "$(sha256sum </tank/kube/data/small)"
+check_eq quota-kept 67108864 "$(zfs get -H -p -o value quota tank/kube/data 2>&1)"
+((FAILED == 0)) || diagnose
+systemctl stop kubelet containerd
+finish
