@@ -100,6 +100,9 @@ EOF
     chmod 0755 "$ROOTFS/usr/sbin/policy-rc.d"
     in_root sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${PACKAGES[*]}" >&2
     rm -f "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS/etc/resolv.conf"
+    # A node has one, and the kubelet and containerd give it to every pod (a sandbox fails without it). It is empty:
+    # behind restrict=on there is no resolver to name.
+    printf '# no resolver: the lab VM reaches only the forwarded apiserver\n' >"$ROOTFS/etc/resolv.conf"
     in_root apt-get clean
     rm -rf "$ROOTFS"/var/lib/apt/lists/*
 

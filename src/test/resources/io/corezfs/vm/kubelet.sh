@@ -82,8 +82,10 @@ systemctl start containerd
 wait_for containerd-up 300 ctr version
 echo "TIME containerd-start $(elapsed "$t")"
 t=$(now)
-check images-imported ctr -n k8s.io images import /var/lib/corezfs-lab/images/pause.tar \
-    /var/lib/corezfs-lab/images/busybox.tar
+# One archive per call: ctr takes one.
+for image in pause busybox; do
+    check "image-$image-imported" ctr -n k8s.io images import "/var/lib/corezfs-lab/images/$image.tar"
+done
 echo "TIME images-import $(elapsed "$t")"
 info "images: $(ctr -n k8s.io images ls -q | tr '\n' ' ')"
 t=$(now)
