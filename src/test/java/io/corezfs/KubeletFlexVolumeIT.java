@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -80,7 +83,30 @@ class KubeletFlexVolumeIT {
                     "lab/vm-kubelet.sh --run failed (see target/vm-it/" + vm.name() + "/lab.log)");
             vm.guestfwd(Integer.parseInt(m.group(1)));
             // kubelet 1.20 predates cgroup v2 as a supported default (GA in 1.25): the node boots the v1 hierarchy.
-            VmBoot boot = vm.firstBoot(Duration.ofMinutes(60), "systemd.unified_cgroup_hierarchy=0");
+            ExecutorService runner = Executors.newSingleThreadExecutor();
+            CompletableFuture<VmBoot> running = CompletableFuture.supplyAsync(
+                    () -> vm.firstBoot(Duration.ofMinutes(60), "systemd.unified_cgroup_hierarchy=0"), runner);
+            // While the kubelet is connected (its connections relayed from the guestfwd): the node it registered, and
+            // the control plane's sockets, every one on loopback.
+            String addresses = "";
+            KubeLab.Sockets sockets = null;
+            while (!running.isDone()) {
+                KubeLab.Result ready = kube.kubectl(
+                        "get", "node", "lab-node", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}");
+                if (ready.code() == 0 && ready.out().strip().equals("True")) {
+                    addresses = kube.kubectlOk(
+                            "get",
+                            "node",
+                            "lab-node",
+                            "-o",
+                            "jsonpath={range .status.addresses[*]}{.type}={.address} {end}");
+                    sockets = KubeLab.sockets();
+                    break;
+                }
+                Thread.sleep(2000);
+            }
+            VmBoot boot = running.get();
+            runner.shutdown();
             boot.assertChecks(
                     "install-rc",
                     "boot1-module-loaded",
@@ -114,6 +140,13 @@ class KubeletFlexVolumeIT {
                     "data-unchanged",
                     "quota-kept");
 
+            // The node advertises the VM's own address on qemu's user network, never this machine's.
+            assertEquals("InternalIP=10.0.2.15 Hostname=lab-node", addresses.strip());
+            KubeLab.Sockets seen = sockets;
+            assertTrue(seen != null, "the node was never Ready as seen from the host");
+            assertTrue(
+                    seen.offLoopback().isEmpty(),
+                    () -> "control plane sockets off loopback:\n" + String.join("\n", seen.offLoopback()));
             // The apiserver's side: the node the kubelet registered, with the kubelet's version.
             String version =
                     kube.kubectlOk("get", "node", "lab-node", "-o", "jsonpath={.status.nodeInfo.kubeletVersion}");
