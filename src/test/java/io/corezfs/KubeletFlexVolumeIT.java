@@ -82,10 +82,9 @@ class KubeletFlexVolumeIT {
                             vm.name()),
                     "lab/vm-kubelet.sh --run failed (see target/vm-it/" + vm.name() + "/lab.log)");
             vm.guestfwd(Integer.parseInt(m.group(1)));
-            // kubelet 1.20 predates cgroup v2 as a supported default (GA in 1.25): the node boots the v1 hierarchy.
             ExecutorService runner = Executors.newSingleThreadExecutor();
-            CompletableFuture<VmBoot> running = CompletableFuture.supplyAsync(
-                    () -> vm.firstBoot(Duration.ofMinutes(60), "systemd.unified_cgroup_hierarchy=0"), runner);
+            CompletableFuture<VmBoot> running =
+                    CompletableFuture.supplyAsync(() -> vm.firstBoot(Duration.ofMinutes(60)), runner);
             // While the kubelet is connected (its connections relayed from the guestfwd): the node it registered, and
             // the control plane's sockets, every one on loopback.
             String addresses = "";
@@ -114,6 +113,7 @@ class KubeletFlexVolumeIT {
                     "parent-created",
                     "flex-install-rc",
                     "driver-executable",
+                    "cgroup-v2",
                     "network-up",
                     "apiserver-reachable",
                     "containerd-up",

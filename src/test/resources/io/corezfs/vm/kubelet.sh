@@ -75,6 +75,8 @@ diagnose() { # what a human needs when the kubelet path fails
     kubectl describe pod writer 2>&1 | tail -n 25 | sed 's/^/POD /'
 }
 
+# Flatcar boots the unified cgroup hierarchy (v2), and so does this node: kubelet 1.20 runs on it with cgroupfs.
+check_eq cgroup-v2 cgroup2fs "$(stat -fc %T /sys/fs/cgroup)"
 wait_for network-up 120 has_address
 wait_for apiserver-reachable 120 kubectl get --raw /readyz
 t=$(now)
