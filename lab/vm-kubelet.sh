@@ -48,7 +48,15 @@ make_image() {
 build() {
     lab_lock vm-kubelet
     if ! command -v docker >/dev/null || [[ ! -S /var/run/docker.sock ]]; then die "dockerd is not running (lab/docker.sh)"; fi
-    command -v gcc >/dev/null || die "gcc is missing (apt-get install gcc libc6-dev)"
+    # gcc and libc6-dev (its static libc.a) build the pause program; a fresh host may lack them.
+    local p missing=()
+    for p in gcc libc6-dev; do
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        log "installing: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive heavy apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    fi
     mkdir -p "$OUT"
     local work=$OUT/work
     ROOTFS=$work/root
