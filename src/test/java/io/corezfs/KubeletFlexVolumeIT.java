@@ -28,7 +28,8 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * corezfs and ZFS, a pool and {@code corezfs flexvolume install}, then runs the kubelet, which registers with the lab
  * control plane on this host (lab/k8s-up.sh, 127.0.0.1) through the VM's only way out, a qemu guestfwd to the
  * apiserver's port. A pod whose flexVolume names {@code corezfs/zfs} writes into its quotaed dataset, fails to write
- * past the quota, and after the pod is deleted the dataset and its data are still there. See kubelet.sh.
+ * past the quota, and after the pod is deleted the dataset and its data are still there, for a second pod that reads
+ * them. See kubelet.sh.
  */
 @Timeout(value = 90, unit = TimeUnit.MINUTES)
 @Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)
@@ -138,7 +139,14 @@ class KubeletFlexVolumeIT {
                     "dataset-kept",
                     "data-kept",
                     "data-unchanged",
-                    "quota-kept");
+                    "quota-kept",
+                    "reader-created",
+                    "reader-done",
+                    "reader-succeeded",
+                    "reader-sees-data",
+                    "reader-deleted",
+                    "reader-unmounted",
+                    "dataset-kept-after-reader");
 
             // The node advertises the VM's own address on qemu's user network, never this machine's.
             assertEquals("InternalIP=10.0.2.15 Hostname=lab-node", addresses.strip());

@@ -62,9 +62,9 @@ wait_for() {
     ok "$name"
 }
 node_ready() { [[ $(kubectl get node lab-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
-pod_phase() { kubectl get pod writer -o 'jsonpath={.status.phase}' 2>/dev/null; }
-pod_done() { [[ $(pod_phase) == Succeeded || $(pod_phase) == Failed ]]; }
-pod_gone() { ! kubectl get pod writer >/dev/null 2>&1; }
+pod_phase() { kubectl get pod "$1" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+pod_done() { [[ $(pod_phase "$1") == Succeeded || $(pod_phase "$1") == Failed ]]; }
+pod_gone() { ! kubectl get pod "$1" >/dev/null 2>&1; }
 has_address() { grep -q ' 10\.0\.2\.15$' /proc/net/fib_trie; }
 diagnose() { # what a human needs when the kubelet path fails
     info "containerd: $(systemctl is-active containerd) kubelet: $(systemctl is-active kubelet)"
@@ -72,7 +72,7 @@ diagnose() { # what a human needs when the kubelet path fails
     journalctl -u containerd --no-pager -o cat 2>/dev/null | grep -iE 'level=(error|warn)' | tail -n 20 |
         sed 's/^/CONTAINERD /'
     kubectl get node lab-node -o wide 2>&1 | sed 's/^/NODE /'
-    kubectl describe pod writer 2>&1 | tail -n 25 | sed 's/^/POD /'
+    kubectl describe pods 2>&1 | tail -n 40 | sed 's/^/POD /'
 }
 
 # Flatcar boots the unified cgroup hierarchy (v2), and so does this node: kubelet 1.20 runs on it with cgroupfs.
@@ -97,13 +97,14 @@ wait_for node-ready 600 node_ready || diagnose
 echo "TIME kubelet-start-to-ready $(elapsed "$t")"
 kubectl get node lab-node -o wide 2>&1 | sed 's/^/INFO /'
 
-# The pod: a small file and 8 MiB of incompressible data, then a write past the 64M quota, which must fail with
-# "Disk quota exceeded"; the exit code says which step broke.
-cat >pod.yaml <<'EOF'
+# pod_yaml NAME SCRIPT: a pod on this node (no scheduler runs) on the host network, busybox running SCRIPT, with the
+# corezfs flexVolume at /data.
+pod_yaml() {
+    cat <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
-  name: writer
+  name: $1
   namespace: default
 spec:
   nodeName: lab-node
@@ -112,21 +113,14 @@ spec:
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 5
   containers:
-  - name: writer
+  - name: main
     image: docker.io/corezfs-lab/busybox:1
     imagePullPolicy: Never
     command:
     - /bin/sh
     - -c
     - |
-      echo "written by pod writer" >/data/hello.txt || exit 10
-      dd if=/dev/urandom of=/data/small bs=1M count=8 || exit 11
-      sync
-      if out=$(dd if=/dev/urandom of=/data/big bs=1M count=100 conv=fsync 2>&1); then echo "$out"; exit 12; fi
-      echo "past the quota: $out"
-      case $out in *"quota exceeded"*) ;; *) exit 13 ;; esac
-      rm -f /data/big
-      echo "pod done"
+$(printf '%s\n' "$2" | sed '/^$/d; s/^/      /')
     volumeMounts:
     - name: data
       mountPath: /data
@@ -139,18 +133,35 @@ spec:
         quota: 64M
         compression: lz4
 EOF
+}
+pod_log() { # NAME UID: the container's log, as the node keeps it
+    cat /var/log/pods/default_"$1"_"$2"/main/*.log 2>/dev/null
+}
+
+# The writer: a small file and 8 MiB of incompressible data, then a write past the 64M quota, which must fail with
+# "Disk quota exceeded"; the exit code says which step broke.
+# shellcheck disable=SC2016  # the pod's shell expands these
+pod_yaml writer '
+echo "written by pod writer" >/data/hello.txt || exit 10
+dd if=/dev/urandom of=/data/small bs=1M count=8 || exit 11
+sync
+if out=$(dd if=/dev/urandom of=/data/big bs=1M count=100 conv=fsync 2>&1); then echo "$out"; exit 12; fi
+echo "past the quota: $out"
+case $out in *"quota exceeded"*) ;; *) exit 13 ;; esac
+rm -f /data/big
+echo "pod done"' >writer.yaml
 t=$(now)
 # The controller-manager makes the namespace's default ServiceAccount shortly after it starts; until then the
 # apiserver's admission refuses pods.
-wait_for pod-created 300 kubectl apply -f pod.yaml
-wait_for pod-done 900 pod_done
+wait_for pod-created 300 kubectl apply -f writer.yaml
+wait_for pod-done 900 pod_done writer
 echo "TIME pod-create-to-done $(elapsed "$t")"
-check_eq pod-succeeded Succeeded "$(pod_phase)"
+check_eq pod-succeeded Succeeded "$(pod_phase writer)"
 check_eq pod-exit-code 0 "$(kubectl get pod writer -o 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}')"
 POD_UID=$(kubectl get pod writer -o 'jsonpath={.metadata.uid}')
 info "pod uid $POD_UID"
-for f in /var/log/pods/default_writer_"$POD_UID"/writer/*.log; do sed 's/^/PODLOG /' "$f"; done
-grep -q 'Disk quota exceeded' /var/log/pods/default_writer_"$POD_UID"/writer/*.log &&
+pod_log writer "$POD_UID" | sed 's/^/PODLOG /'
+pod_log writer "$POD_UID" | grep -q 'Disk quota exceeded' &&
     ok quota-enforced-in-pod || fail quota-enforced-in-pod "no 'Disk quota exceeded' in the pod's log"
 MOUNT=/var/lib/kubelet/pods/$POD_UID/volumes/corezfs~zfs/data
 check mounted-by-kubelet mountpoint -q "$MOUNT"
@@ -164,13 +175,31 @@ SUM=$(sha256sum </tank/kube/data/small)
 
 t=$(now)
 check pod-deleted kubectl delete pod writer --wait=true --timeout=600s
-wait_for pod-gone 600 pod_gone
+wait_for pod-gone 600 pod_gone writer
 echo "TIME pod-delete $(elapsed "$t")"
 wait_for unmounted-by-kubelet 300 sh -c "! mountpoint -q '$MOUNT'"
 check dataset-kept zfs list tank/kube/data
 check_eq data-kept "written by pod writer" "$(cat /tank/kube/data/hello.txt 2>&1)"
 check_eq data-unchanged "$SUM" "$(sha256sum </tank/kube/data/small)"
 check_eq quota-kept 67108864 "$(zfs get -H -p -o value quota tank/kube/data 2>&1)"
+
+# A second pod names the same dataset: the kubelet mounts it again (the driver reuses it), and the pod reads what the
+# first one wrote.
+# shellcheck disable=SC2016  # the pod's shell expands these
+pod_yaml reader '
+[ "$(cat /data/hello.txt)" = "written by pod writer" ] || exit 20
+sha256sum /data/small || exit 21' >reader.yaml
+t=$(now)
+check reader-created kubectl apply -f reader.yaml
+wait_for reader-done 900 pod_done reader
+echo "TIME reader-create-to-done $(elapsed "$t")"
+check_eq reader-succeeded Succeeded "$(pod_phase reader)"
+READER_UID=$(kubectl get pod reader -o 'jsonpath={.metadata.uid}')
+pod_log reader "$READER_UID" | sed 's/^/PODLOG /'
+check_eq reader-sees-data "${SUM%% *}" "$(pod_log reader "$READER_UID" | awk '/\/data\/small/ { print $4 }')"
+check reader-deleted kubectl delete pod reader --wait=true --timeout=600s
+wait_for reader-unmounted 300 sh -c "! mountpoint -q '/var/lib/kubelet/pods/$READER_UID/volumes/corezfs~zfs/data'"
+check dataset-kept-after-reader zfs list tank/kube/data
 ((FAILED == 0)) || diagnose
 systemctl stop kubelet containerd
 finish
