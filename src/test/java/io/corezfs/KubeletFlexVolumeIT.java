@@ -90,23 +90,33 @@ class KubeletFlexVolumeIT {
             // the control plane's sockets, every one on loopback.
             String addresses = "";
             KubeLab.Sockets sockets = null;
-            while (!running.isDone()) {
-                KubeLab.Result ready = kube.kubectl(
-                        "get", "node", "lab-node", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}");
-                if (ready.code() == 0 && ready.out().strip().equals("True")) {
-                    addresses = kube.kubectlOk(
+            VmBoot boot;
+            try {
+                while (!running.isDone()) {
+                    KubeLab.Result ready = kube.kubectl(
                             "get",
                             "node",
                             "lab-node",
                             "-o",
-                            "jsonpath={range .status.addresses[*]}{.type}={.address} {end}");
-                    sockets = KubeLab.sockets();
-                    break;
+                            "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}");
+                    if (ready.code() == 0 && ready.out().strip().equals("True")) {
+                        addresses = kube.kubectlOk(
+                                "get",
+                                "node",
+                                "lab-node",
+                                "-o",
+                                "jsonpath={range .status.addresses[*]}{.type}={.address} {end}");
+                        sockets = KubeLab.sockets();
+                        break;
+                    }
+                    Thread.sleep(2000);
                 }
-                Thread.sleep(2000);
+                boot = running.get();
+            } finally {
+                // The boot ends by itself (vm-run.sh's timeout); the run is not deleted under a running VM.
+                running.handle((b, e) -> null).join();
+                runner.shutdown();
             }
-            VmBoot boot = running.get();
-            runner.shutdown();
             boot.assertChecks(
                     "install-rc",
                     "boot1-module-loaded",
