@@ -27,7 +27,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * The FlexVolume driver on a real node: the lab VM gets corezfs and ZFS, a pool and the parent dataset, then {@code
  * corezfs flexvolume install --parent tank/kube}, and the installed driver file is run exactly as the kubelet 1.20 runs
  * it (same argv, the kubelet's JSON with its {@code kubernetes.io/} keys, stdout and stderr read as one reply). See
- * flexvolume.sh. The real kubelet calling it is left for a machine where the lab's Kubernetes runs beside a VM.
+ * flexvolume.sh. KubeletFlexVolumeIT has the real kubelet call it for a pod.
  */
 @Timeout(value = 75, unit = TimeUnit.MINUTES)
 @Execution(ExecutionMode.CONCURRENT) // a VM class: runs beside one other class (pom.xml, failsafe)

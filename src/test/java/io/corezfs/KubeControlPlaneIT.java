@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -176,23 +174,13 @@ class KubeControlPlaneIT {
         // processes, listening or connected, has a loopback local and peer address.
         Map<String, Long> pids = KubeLab.pids();
         assertEquals(3, pids.size(), pids::toString);
-        KubeLab.Result ss = KubeLab.run(Duration.ofSeconds(30), null, "ss", "-Htuanp");
-        assertEquals(0, ss.code(), ss::describe);
-        List<String> ours = new ArrayList<>();
-        List<String> offLoopback = new ArrayList<>();
-        for (String line : ss.out().lines().toList()) {
-            if (pids.values().stream().noneMatch(p -> line.contains("pid=" + p + ","))) {
-                continue;
-            }
-            ours.add(line);
-            String[] f = line.trim().split("\\s+");
-            // Netid State Recv-Q Send-Q Local:Port Peer:Port Process
-            if (!loopback(f[4], false) || !loopback(f[5], true)) {
-                offLoopback.add(line);
-            }
-        }
-        assertTrue(ours.size() >= 4, () -> "expected the listeners and connections of the control plane\n" + ss.out());
-        assertTrue(offLoopback.isEmpty(), () -> "sockets off loopback:\n" + String.join("\n", offLoopback));
+        KubeLab.Sockets sockets = kube.sockets();
+        assertTrue(
+                sockets.ours().size() >= 4,
+                () -> "expected the listeners and connections of the control plane\n" + sockets.ours());
+        assertTrue(
+                sockets.offLoopback().isEmpty(),
+                () -> "sockets off loopback:\n" + String.join("\n", sockets.offLoopback()));
         // And the kubelet never ran on this host.
         assertFalse(Files.exists(KubeLab.state().resolve("kubelet.pid")));
     }
@@ -211,14 +199,6 @@ class KubeControlPlaneIT {
         }
         char state = s.substring(s.lastIndexOf(')') + 2).charAt(0);
         return state != 'Z' && state != 'X';
-    }
-
-    private static boolean loopback(String address, boolean peer) {
-        String host = address.substring(0, address.lastIndexOf(':'));
-        if (peer && (host.equals("0.0.0.0") || host.equals("*") || host.equals("[::]"))) {
-            return true; // a listener's peer column
-        }
-        return host.startsWith("127.") || host.equals("[::1]") || host.startsWith("[::ffff:127.");
     }
 
     interface Probe {

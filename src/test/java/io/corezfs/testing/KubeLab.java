@@ -142,14 +142,55 @@ public final class KubeLab {
 
     /** The PIDs lab/k8s-up.sh recorded, by process name. */
     public static Map<String, Long> pids() throws IOException {
+        return pids(0);
+    }
+
+    static Map<String, Long> pids(int instance) throws IOException {
         Map<String, Long> pids = new TreeMap<>();
         for (String name : List.of("etcd", "kube-apiserver", "kube-controller-manager")) {
-            Path f = state().resolve(name + ".pid");
+            Path f = state(instance).resolve(name + ".pid");
             if (Files.isRegularFile(f)) {
                 pids.put(name, Long.parseLong(Files.readString(f).strip()));
             }
         }
         return pids;
+    }
+
+    /** The TCP and UDP sockets of the control plane's processes ({@code ss -Htuanp} lines), and those off loopback. */
+    public record Sockets(List<String> ours, List<String> offLoopback) {}
+
+    /**
+     * Every socket of the three processes, listening or connected, with the ones whose local or peer address is not
+     * loopback: the apiserver must never dial (nor listen on) the machine's own address.
+     */
+    public Sockets sockets() throws IOException, InterruptedException {
+        Map<String, Long> pids = pids(instance);
+        Result ss = run(Duration.ofSeconds(30), null, "ss", "-Htuanp");
+        if (ss.code() != 0) {
+            throw new AssertionError("ss failed\n" + ss.describe());
+        }
+        List<String> ours = new ArrayList<>();
+        List<String> offLoopback = new ArrayList<>();
+        for (String line : ss.out().lines().toList()) {
+            if (pids.values().stream().noneMatch(p -> line.contains("pid=" + p + ","))) {
+                continue;
+            }
+            ours.add(line);
+            String[] f = line.trim().split("\\s+");
+            // Netid State Recv-Q Send-Q Local:Port Peer:Port Process
+            if (!loopback(f[4], false) || !loopback(f[5], true)) {
+                offLoopback.add(line);
+            }
+        }
+        return new Sockets(ours, offLoopback);
+    }
+
+    private static boolean loopback(String address, boolean peer) {
+        String host = address.substring(0, address.lastIndexOf(':'));
+        if (peer && (host.equals("0.0.0.0") || host.equals("*") || host.equals("[::]"))) {
+            return true; // a listener's peer column
+        }
+        return host.startsWith("127.") || host.equals("[::1]") || host.startsWith("[::ffff:127.");
     }
 
     /** kubectl with the admin kubeconfig. */
