@@ -5,7 +5,12 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need_root
-lab_lock setup-host
+# Every lab script that builds runs this first, and CI's two lanes may start two at once (k8s.sh beside sshd-image.sh,
+# say): the second waits for the first, which takes a second when nothing is missing, instead of failing as lab_lock
+# does. Only an install that hangs for 15 minutes makes the waiter give up.
+mkdir -p "$LAB_CACHE/locks"
+exec {LAB_LOCK_FD}>"$LAB_CACHE/locks/setup-host.lock"
+flock -w 900 "$LAB_LOCK_FD" || die "another setup-host run has held $LAB_CACHE/locks/setup-host.lock for 15 minutes"
 
 # Why each package:
 #   debootstrap              the developer container's Debian rootfs

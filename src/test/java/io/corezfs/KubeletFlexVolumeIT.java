@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corezfs.testing.KubeLab;
 import io.corezfs.testing.Lab;
+import io.corezfs.testing.ProvisionerImage;
 import io.corezfs.testing.VmBoot;
 import io.corezfs.testing.VmLab;
 import java.nio.file.Files;
@@ -67,6 +68,10 @@ class KubeletFlexVolumeIT {
                             archive.getFileName().toString(),
                             "MODE",
                             "sysext");
+            // The provisioner image's root file system: its tree (a runtime with the Kubernetes client's modules) runs
+            // on the node, zfs locally, for a claim that a pod writes through.
+            ProvisionerImage.tag();
+            vm.file(VmLab.repo().resolve("target/provisioner-image/rootfs.tar"), "provisioner-rootfs.tar");
             for (String f : List.of("ca.crt", "kubelet.crt", "kubelet.key", "admin.crt", "admin.key")) {
                 vm.file(pki.resolve(f), "k8s/" + f);
             }
@@ -154,7 +159,20 @@ class KubeletFlexVolumeIT {
                     "reader-sees-data",
                     "reader-deleted",
                     "reader-unmounted",
-                    "dataset-kept-after-reader");
+                    "dataset-kept-after-reader",
+                    "provisioner-unpacked",
+                    "claim-created",
+                    "claim-bound",
+                    "claim-refquota-refreservation",
+                    "claimer-created",
+                    "claimer-done",
+                    "claimer-succeeded",
+                    "claim-quota-in-pod",
+                    "claim-written",
+                    "claimer-deleted",
+                    "claim-deleted",
+                    "claim-dataset-destroyed",
+                    "claim-pv-deleted");
 
             // The node advertises the VM's own address on qemu's user network, never this machine's.
             assertEquals("InternalIP=10.0.2.15 Hostname=lab-node", addresses.strip());

@@ -26,8 +26,12 @@ public final class KubeLab {
 
     private static final Duration START = Duration.ofMinutes(4);
 
-    /** lab/k8s.sh takes its lock without waiting: two classes starting at once must not both call it. */
-    private static final Object BUILD_LOCK = new Object();
+    /**
+     * lab/k8s.sh (and setup-host.sh, which it runs) take their locks without waiting, and k8s-up.sh runs k8s.sh: two
+     * classes starting control planes at once must not both be in these scripts. Held while one starts (seconds when
+     * the build is cached), not while it runs.
+     */
+    private static final Object START_LOCK = new Object();
 
     private final int instance;
     private final Path kubeconfig;
@@ -68,18 +72,18 @@ public final class KubeLab {
         if (instance < 0 || instance > 9) {
             throw new IllegalArgumentException("instance " + instance);
         }
-        Result build;
-        synchronized (BUILD_LOCK) {
-            build = run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+        synchronized (START_LOCK) {
+            Result build =
+                    run(BUILD, null, "bash", VmLab.repo().resolve("lab/k8s.sh").toString());
+            if (build.code() != 0) {
+                throw new AssertionError("lab/k8s.sh failed\n" + build.describe());
+            }
+            Path bin = Path.of(lastLine(build.out())).resolve("bin");
+            // A fresh cluster: whatever an earlier, aborted run left is stopped first (by its recorded PIDs).
+            script(instance, "lab/k8s-down.sh");
+            Result up = script(instance, "lab/k8s-up.sh");
+            return new KubeLab(instance, Path.of(lastLine(up.out())), bin);
         }
-        if (build.code() != 0) {
-            throw new AssertionError("lab/k8s.sh failed\n" + build.describe());
-        }
-        Path bin = Path.of(lastLine(build.out())).resolve("bin");
-        // A fresh cluster: whatever an earlier, aborted run left is stopped first (by its recorded PIDs).
-        script(instance, "lab/k8s-down.sh");
-        Result up = script(instance, "lab/k8s-up.sh");
-        return new KubeLab(instance, Path.of(lastLine(up.out())), bin);
     }
 
     /** Stops the control plane: lab/k8s-down.sh, by the recorded PIDs. */

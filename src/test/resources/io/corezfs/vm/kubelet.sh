@@ -200,6 +200,100 @@ check_eq reader-sees-data "${SUM%% *}" "$(pod_log reader "$READER_UID" | awk '/\
 check reader-deleted kubectl delete pod reader --wait=true --timeout=600s
 wait_for reader-unmounted 300 sh -c "! mountpoint -q '/var/lib/kubelet/pods/$READER_UID/volumes/corezfs~zfs/data'"
 check dataset-kept-after-reader zfs list tank/kube/data
+
+# The dynamic provisioner on this node, with zfs run locally: the tree of its container image (runtime included), run
+# as root, as `corezfs provisioner run` runs outside a cluster. A 100Mi claim becomes a hostPath PV on this node, and a
+# pod the kubelet starts writes into it, and is refused past its refquota; deleting the claim destroys the dataset.
+claim_phase() { kubectl get pvc claim -o 'jsonpath={.status.phase}' 2>/dev/null; }
+claim_bound() { [[ $(claim_phase) == Bound ]]; }
+mkdir -p /root/provisioner
+check provisioner-unpacked tar -xf provisioner-rootfs.tar -C /root/provisioner --wildcards '*opt/corezfs-provisioner/*'
+PROV=(/root/provisioner/*opt/corezfs-provisioner/bin/corezfs)
+"${PROV[0]}" provisioner run --parent tank/kube --node lab-node --kubeconfig /etc/kubernetes/admin.kubeconfig \
+    --id lab-node --resync 5s --metrics-address 127.0.0.1:9808 -v >/var/log/corezfs-provisioner.log 2>&1 &
+PROV_PID=$!
+cat >claim.yaml <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: corezfs
+provisioner: corezfs.io/zfs
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: claim
+  namespace: default
+spec:
+  storageClassName: corezfs
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 100Mi
+EOF
+t=$(now)
+check claim-created kubectl apply -f claim.yaml
+wait_for claim-bound 600 claim_bound
+echo "TIME provisioner-claim-bound $(elapsed "$t")"
+CLAIM_UID=$(kubectl get pvc claim -o 'jsonpath={.metadata.uid}')
+CLAIM_SET=tank/kube/pvc-$CLAIM_UID
+check_eq claim-refquota-refreservation "104857600 104857600" \
+    "$(zfs get -H -p -o value refquota,refreservation "$CLAIM_SET" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+cat >claimer.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: claimer
+  namespace: default
+spec:
+  nodeName: lab-node
+  hostNetwork: true
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: main
+    image: docker.io/corezfs-lab/busybox:1
+    imagePullPolicy: Never
+    command:
+    - /bin/sh
+    - -c
+    - |
+      echo "written through the claim" >/data/hello.txt || exit 30
+      dd if=/dev/urandom of=/data/some bs=1M count=40 || exit 31
+      sync
+      if out=$(dd if=/dev/urandom of=/data/more bs=1M count=120 conv=fsync 2>&1); then echo "$out"; exit 32; fi
+      echo "past the quota: $out"
+      case $out in *"quota exceeded"*) ;; *) exit 33 ;; esac
+      echo "claimer done"
+    volumeMounts:
+    - name: data
+      mountPath: /data
+  volumes:
+  - name: data
+    persistentVolumeClaim:
+      claimName: claim
+EOF
+t=$(now)
+check claimer-created kubectl apply -f claimer.yaml
+wait_for claimer-done 900 pod_done claimer
+echo "TIME claimer-create-to-done $(elapsed "$t")"
+check_eq claimer-succeeded Succeeded "$(pod_phase claimer)"
+CLAIMER_UID=$(kubectl get pod claimer -o 'jsonpath={.metadata.uid}')
+pod_log claimer "$CLAIMER_UID" | sed 's/^/PODLOG /'
+pod_log claimer "$CLAIMER_UID" | grep -q 'Disk quota exceeded' &&
+    ok claim-quota-in-pod || fail claim-quota-in-pod "no 'Disk quota exceeded' in the claimer's log"
+check_eq claim-written "written through the claim" "$(cat "/tank/kube/pvc-$CLAIM_UID/hello.txt" 2>&1)"
+check claimer-deleted kubectl delete pod claimer --wait=true --timeout=600s
+check claim-deleted kubectl delete pvc claim --wait=false
+wait_for claim-dataset-destroyed 600 sh -c "! zfs list '$CLAIM_SET'"
+wait_for claim-pv-deleted 300 sh -c "! kubectl get pv 'pvc-$CLAIM_UID'"
+kill "$PROV_PID" 2>/dev/null
+wait "$PROV_PID" 2>/dev/null
+grep -E 'INFO|WARN|ERROR|Exception' /var/log/corezfs-provisioner.log | tail -n 30 | sed 's/^/PROVLOG /'
+
 ((FAILED == 0)) || diagnose
 systemctl stop kubelet containerd
 finish
