@@ -172,7 +172,9 @@ class ProvisionerIT {
                 "--bundle",
                 bundle.toString(),
                 "--canary",
-                "0");
+                "0",
+                "--state",
+                dir.resolve("state.json").toString());
         assertEquals(0, install.code(), install::toString);
         nodeOk(
                 node,
