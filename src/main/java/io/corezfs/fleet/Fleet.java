@@ -409,7 +409,7 @@ public final class Fleet {
                 sent = node.bytesSent();
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
                 done.put(h.name(), report(p, archiveName, Result.OK, took, "", sent, true, status));
-                writer.record(h.name(), r.action().label(), archive == null ? "" : archive.sha256(), archiveName, "ok");
+                record(r, writer, h, archive, archiveName, "ok");
                 line(h, "ok in " + seconds(took));
             } catch (CorezfsException e) {
                 sent = node.bytesSent();
@@ -418,7 +418,7 @@ public final class Fleet {
         } catch (CorezfsException e) {
             failures.incrementAndGet();
             fail(done, h, p.targetKey(), archiveName, t0, e, sent, true);
-            writer.record(h.name(), r.action().label(), archive == null ? "" : archive.sha256(), archiveName, "failed");
+            record(r, writer, h, archive, archiveName, "failed");
         } catch (RuntimeException e) {
             failures.incrementAndGet();
             fail(
@@ -430,6 +430,18 @@ public final class Fleet {
                     new CorezfsException(ExitCode.UNEXPECTED, h.name() + ": " + e),
                     sent,
                     true);
+        }
+    }
+
+    /**
+     * A node's outcome, for {@code --resume}. {@code status} changes nothing, so it has nothing to resume, and it must
+     * not replace the record of the install it may be looking at in the middle of (a status between a cut install and
+     * its {@code --resume} made every node look not done).
+     */
+    private static void record(
+            Request r, FleetState.Writer writer, SshTarget h, Chosen archive, String archiveName, String result) {
+        if (r.action() != Action.STATUS) {
+            writer.record(h.name(), r.action().label(), archive == null ? "" : archive.sha256(), archiveName, result);
         }
     }
 

@@ -488,6 +488,19 @@ class FleetCommandTest {
     }
 
     @Test
+    void statusLeavesTheRunsStateAsTheInstallLeftIt() throws IOException {
+        List<String> hosts = hosts(2);
+        assertEquals(0, install(hosts).exitCode());
+        Path state = tmp.resolve("state.json");
+        String afterInstall = Files.readString(state);
+
+        assertEquals(0, fleet("status", hosts, "--json").exitCode());
+
+        // A --resume after it still sees both nodes installed.
+        assertEquals(afterInstall, Files.readString(state));
+    }
+
+    @Test
     void uninstallPassesExportOnlyWhenAsked() throws IOException {
         List<String> hosts = hosts(1);
         assertEquals(0, install(hosts).exitCode());
