@@ -97,8 +97,15 @@ wait_for node-ready 600 node_ready || diagnose
 echo "TIME kubelet-start-to-ready $(elapsed "$t")"
 kubectl get node lab-node -o wide 2>&1 | sed 's/^/INFO /'
 
-# pod_yaml NAME SCRIPT: a pod on this node (no scheduler runs) on the host network, busybox running SCRIPT, with the
-# corezfs flexVolume at /data.
+# The corezfs flexVolume of the FlexVolume pods.
+FLEX_VOLUME='flexVolume:
+  driver: corezfs/zfs
+  options:
+    dataset: data
+    quota: 64M
+    compression: lz4'
+# pod_yaml NAME SCRIPT [VOLUME]: a pod on this node (no scheduler runs) on the host network, busybox running SCRIPT,
+# with VOLUME (a volume source's YAML; default the corezfs flexVolume) at /data.
 pod_yaml() {
     cat <<EOF
 apiVersion: v1
@@ -126,12 +133,7 @@ $(printf '%s\n' "$2" | sed '/^$/d; s/^/      /')
       mountPath: /data
   volumes:
   - name: data
-    flexVolume:
-      driver: corezfs/zfs
-      options:
-        dataset: data
-        quota: 64M
-        compression: lz4
+$(printf '%s\n' "${3:-$FLEX_VOLUME}" | sed 's/^/    /')
 EOF
 }
 pod_log() { # NAME UID: the container's log, as the node keeps it
@@ -241,41 +243,16 @@ CLAIM_UID=$(kubectl get pvc claim -o 'jsonpath={.metadata.uid}')
 CLAIM_SET=tank/kube/pvc-$CLAIM_UID
 check_eq claim-refquota-refreservation "104857600 104857600" \
     "$(zfs get -H -p -o value refquota,refreservation "$CLAIM_SET" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
-cat >claimer.yaml <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: claimer
-  namespace: default
-spec:
-  nodeName: lab-node
-  hostNetwork: true
-  restartPolicy: Never
-  automountServiceAccountToken: false
-  terminationGracePeriodSeconds: 5
-  containers:
-  - name: main
-    image: docker.io/corezfs-lab/busybox:1
-    imagePullPolicy: Never
-    command:
-    - /bin/sh
-    - -c
-    - |
-      echo "written through the claim" >/data/hello.txt || exit 30
-      dd if=/dev/urandom of=/data/some bs=1M count=40 || exit 31
-      sync
-      if out=$(dd if=/dev/urandom of=/data/more bs=1M count=120 conv=fsync 2>&1); then echo "$out"; exit 32; fi
-      echo "past the quota: $out"
-      case $out in *"quota exceeded"*) ;; *) exit 33 ;; esac
-      echo "claimer done"
-    volumeMounts:
-    - name: data
-      mountPath: /data
-  volumes:
-  - name: data
-    persistentVolumeClaim:
-      claimName: claim
-EOF
+# shellcheck disable=SC2016  # the pod's shell expands these
+pod_yaml claimer '
+echo "written through the claim" >/data/hello.txt || exit 30
+dd if=/dev/urandom of=/data/some bs=1M count=40 || exit 31
+sync
+if out=$(dd if=/dev/urandom of=/data/more bs=1M count=120 conv=fsync 2>&1); then echo "$out"; exit 32; fi
+echo "past the quota: $out"
+case $out in *"quota exceeded"*) ;; *) exit 33 ;; esac
+echo "claimer done"' 'persistentVolumeClaim:
+  claimName: claim' >claimer.yaml
 t=$(now)
 check claimer-created kubectl apply -f claimer.yaml
 wait_for claimer-done 900 pod_done claimer
