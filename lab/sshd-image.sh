@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the lab's SSH node image for the fleet tests: Debian minbase with openssh-server and sudo, imported into
-# Docker (there is no registry) as corezfs-lab/sshd:<key>. Printed on stdout as the last line.
+# Builds the lab's SSH node image for the fleet tests: Debian minbase with openssh-server, sudo and openssl (Flatcar
+# has openssl, and a push hashes with it where it is there; the VM nodes of vm-sshd.sh lack it, so both ways run),
+# imported into Docker (there is no registry) as corezfs-lab/sshd:<key>. Printed on stdout as the last line.
 #   users   core   passwordless sudo (as on Flatcar)
 #           pwuser sudo that wants a password (the "sudo asks" case)
 #   start   /usr/local/sbin/lab-sshd PORT: makes fresh host keys, installs /lab/authorized_keys (if the test
@@ -12,7 +13,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-KEY=$(input_key "$0" "$LAB_DIR/lib.sh" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" openssh-server sudo)
+KEY=$(input_key "$0" "$LAB_DIR/lib.sh" "$LAB_DEBIAN_SUITE" "$LAB_DEBIAN_MIRROR" openssh-server sudo openssl)
 IMAGE=corezfs-lab/sshd:${KEY:0:12}
 OUT=$LAB_CACHE/sshd
 STAMP=$OUT/.image.stamp
@@ -42,7 +43,7 @@ start=$(date +%s)
 remove_rootfs
 rm -f "$WORK"/.*.stamp
 bootstrap_rootfs
-chroot_apt_install openssh-server sudo
+chroot_apt_install openssh-server sudo openssl
 umount_all
 
 # Host keys are made at each container's start, never baked into the image.

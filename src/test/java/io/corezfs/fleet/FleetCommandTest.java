@@ -354,6 +354,26 @@ class FleetCommandTest {
     }
 
     @Test
+    void bytesChangedOnTheWayAreCaughtOnTheNodeAndThePartialCopyIsRemoved() throws IOException {
+        List<String> hosts = hosts(1);
+        FakeSsh.Node n = nodes.get(0);
+        n.flipByteAt = 1000;
+
+        Cli.Run r = install(hosts, "--json");
+
+        assertEquals(7, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("did not arrive intact"), r::toString);
+        assertFalse(installed(n));
+        try (java.util.stream.Stream<Path> files = Files.walk(n.root)) {
+            assertEquals(
+                    List.of(),
+                    files.filter(f -> f.getFileName().toString().endsWith(".partial"))
+                            .toList(),
+                    "the changed copy is gone");
+        }
+    }
+
+    @Test
     void aPartialFileWhoseBytesAreNotTheArchivesIsSentAgainWhole() throws IOException {
         List<String> hosts = hosts(1);
         FakeSsh.Node n = nodes.get(0);

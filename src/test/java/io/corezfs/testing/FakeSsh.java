@@ -48,6 +48,8 @@ public final class FakeSsh implements Ssh.Factory {
         public volatile boolean sudoWantsPassword;
         /** Break the connection once this many stdin bytes went through in one session (-1: never). */
         public volatile long cutAfter = -1;
+        /** Changes the byte at this offset of what one command reads from the admin, as a bad link would (-1: none). */
+        public volatile long flipByteAt = -1;
         /** Fails corezfs commands on the node with this message (null: they run). */
         public volatile String toolFails;
 
@@ -218,6 +220,15 @@ public final class FakeSsh implements Ssh.Factory {
                             OutputStream out = Files.newOutputStream(in)) {
                         n = copy(src, out, limit);
                         cut = n == limit && src.read() >= 0;
+                    }
+                    if (node.flipByteAt >= 0 && node.flipByteAt < n) {
+                        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
+                                in, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+                            ch.read(b, node.flipByteAt);
+                            b.put(0, (byte) ~b.get(0)).rewind();
+                            ch.write(b, node.flipByteAt);
+                        }
                     }
                     sent.addAndGet(n);
                     req = req.stdin(ProcessRequest.Input.file(in));
