@@ -27,6 +27,7 @@ command -v docker >/dev/null 2>&1 || die "docker is not installed (lab/setup-hos
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (start it: bash lab/docker.sh)"
 java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
 [[ -x $java_home/bin/jlink && -d $java_home/jmods ]] || die "no jlink and jmods in $java_home (a JDK is needed)"
+[[ -d /usr/lib/locale/C.utf8 ]] || die "no C.UTF-8 locale in /usr/lib/locale/C.utf8 (Debian's libc-bin has it)"
 
 version=$(sed -n 's/^version=//p' target/maven-archiver/pom.properties)
 tag=corezfs-provisioner:$version

@@ -41,6 +41,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code acceptNewHostKeys} adds unknown keys to it, as OpenSSH's {@code accept-new} does, and never a changed one.
  */
 public final class JschSsh implements Ssh {
+    /**
+     * The key exchanges offered: JSch's, less ML-KEM. JSch 2.28.8 takes ML-KEM from a newer Bouncy Castle than the
+     * 1.83 here (it wants {@code org.bouncycastle.crypto.params.MLKEM*}), so its own check always dropped it; now it is
+     * not offered at all. {@code JschSshAlgorithmsTest} fails once it works, to offer it again.
+     */
+    static final String KEXES = java.util.Arrays.stream(JSch.getConfig("kex").split(","))
+            .filter(k -> !k.startsWith("mlkem"))
+            .collect(java.util.stream.Collectors.joining(","));
+
+    /**
+     * The key exchanges JSch tries out before it offers them: the JDK's own. Its default list also tries ML-KEM and
+     * sntrup761, as its cipher check tries ChaCha20, and those come from Bouncy Castle, whose signed jars cost a
+     * command 0.1 s of CPU to load (BENCHMARKS.md, "Fleet rollout over SSH"): loaded now only if a node picks
+     * ChaCha20, which {@code JschSshAlgorithmsTest} holds to work.
+     */
+    static final String CHECKED_KEXES = "curve25519-sha256,curve25519-sha256@libssh.org,curve448-sha512";
+
     private static final String PREFERRED_CIPHERS =
             "aes128-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes192-ctr,aes256-ctr,chacha20-poly1305@openssh.com";
 
@@ -89,11 +106,13 @@ public final class JschSsh implements Ssh {
             s.setConfig("PreferredAuthentications", "publickey");
             s.setConfig("HashKnownHosts", "no");
             // AES-CTR first (with JSch's default MAC, hmac-sha2-256-etm), as OpenSSH orders them: a push is bound by
-            // the
-            // cipher, and in a JVM that has just started, CTR with the MAC costs about a third less CPU than AES-GCM
-            // until the JIT has compiled GCM's intrinsic path (BENCHMARKS.md, "Fleet rollout over SSH").
+            // the cipher, and in a JVM that has just started, CTR with the MAC costs about a third less CPU than
+            // AES-GCM until the JIT has compiled GCM's intrinsic path (BENCHMARKS.md, "Fleet rollout over SSH").
             s.setConfig("cipher.c2s", PREFERRED_CIPHERS);
             s.setConfig("cipher.s2c", PREFERRED_CIPHERS);
+            s.setConfig("kex", KEXES);
+            s.setConfig("CheckKexes", CHECKED_KEXES);
+            s.setConfig("CheckCiphers", "");
             int ms = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
             // A node that stops answering mid-run is noticed within about three connect timeouts.
             s.setServerAliveInterval(ms);

@@ -90,7 +90,17 @@ public final class Lab {
     }
 
     public static void requireDocker() {
-        Requirements.need(
-                Files.exists(Path.of("/var/run/docker.sock")), "a running Docker engine (run: bash lab/docker.sh)");
+        Requirements.need(dockerAnswers(), "a Docker engine that answers (run: bash lab/docker.sh)");
+    }
+
+    /**
+     * Whether the engine answers, not only whether its socket file exists: a dockerd that died leaves the socket
+     * behind, and the test would then fail far from the cause.
+     */
+    private static boolean dockerAnswers() {
+        io.corezfs.system.ProcessResult r = new io.corezfs.system.LocalProcessRunner()
+                .run(io.corezfs.system.ProcessRequest.of("docker", "version", "--format", "{{.Server.Version}}")
+                        .timeout(java.time.Duration.ofSeconds(30)));
+        return r.ok() && !r.stdout().isBlank();
     }
 }
