@@ -21,6 +21,9 @@ shopt -s nullglob
 bundles=("$repo"/target/corezfs-*-linux-x86_64.tar.gz)
 shopt -u nullglob
 [[ -x $corezfs && ${#bundles[@]} -eq 1 ]] || die "run mvn -DskipTests package first (target/corezfs and the bundle)"
+# A build older than the sources would measure other code, or fail on options it does not know yet.
+newer=$(find src pom.xml -newer "$repo/target/corezfs/lib/corezfs.jar" -type f -print -quit)
+[[ -z $newer ]] || die "target/corezfs is older than $newer; run mvn -DskipTests package again"
 bundle=${bundles[0]}
 for t in docker ssh-keygen scp python3; do command -v "$t" >/dev/null || die "$t is required"; done
 image=$(bash lab/sshd-image.sh | tail -n1)
