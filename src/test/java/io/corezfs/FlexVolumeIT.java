@@ -10,9 +10,7 @@ import io.corezfs.testing.VmBoot;
 import io.corezfs.testing.VmLab;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,14 +38,7 @@ class FlexVolumeIT {
         Lab.requireBuilt();
         Lab.requireDocker();
         Path bundle = LiveInstallIT.bundle();
-        LiveInstallIT.Result r = LiveInstallIT.run(
-                Duration.ofMinutes(45),
-                "bash",
-                VmLab.repo().resolve("lab/vm-archive.sh").toString());
-        assertEquals(0, r.code(), () -> "lab/vm-archive.sh failed\n" + r.out() + r.err());
-        List<String> lines = r.out().strip().lines().toList();
-        Path archive = Path.of(lines.get(lines.size() - 1));
-        assertTrue(Files.isRegularFile(archive), () -> "lab/vm-archive.sh printed no archive: " + r.out());
+        Path archive = LiveInstallIT.vmArchive();
 
         try (VmLab vm = VmLab.create("flexvolume")
                 .script("vmlib.sh", "vmlib.sh")

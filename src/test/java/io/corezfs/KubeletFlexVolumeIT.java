@@ -43,14 +43,7 @@ class KubeletFlexVolumeIT {
         Lab.requireDocker();
         KubeLab.require();
         Path bundle = LiveInstallIT.bundle();
-        LiveInstallIT.Result r = LiveInstallIT.run(
-                Duration.ofMinutes(45),
-                "bash",
-                VmLab.repo().resolve("lab/vm-archive.sh").toString());
-        assertEquals(0, r.code(), () -> "lab/vm-archive.sh failed\n" + r.out() + r.err());
-        List<String> lines = r.out().strip().lines().toList();
-        Path archive = Path.of(lines.get(lines.size() - 1));
-        assertTrue(Files.isRegularFile(archive), () -> "lab/vm-archive.sh printed no archive: " + r.out());
+        Path archive = LiveInstallIT.vmArchive();
 
         KubeLab kube = KubeLab.up(3); // its own control plane (lab/k8s-lib.sh), beside others in CI's lanes
         try (VmLab vm = VmLab.create("kubelet")) {

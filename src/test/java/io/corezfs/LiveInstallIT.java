@@ -58,14 +58,7 @@ class LiveInstallIT {
         assertTrue(Files.isExecutable(tool), "no " + tool + " (mvn package)");
         // The archive for the VM's OS and kernel: cached by lab/vm-archive.sh, built on a cold cache (root + Docker).
         Lab.requireDocker();
-        Result r = run(
-                Duration.ofMinutes(45),
-                "bash",
-                VmLab.repo().resolve("lab/vm-archive.sh").toString());
-        assertEquals(0, r.code, () -> "lab/vm-archive.sh failed\n" + r.out + r.err);
-        List<String> lines = r.out.strip().lines().toList();
-        archive = Path.of(lines.get(lines.size() - 1));
-        assertTrue(Files.isRegularFile(archive), () -> "lab/vm-archive.sh printed no archive: " + r.out + r.err);
+        archive = vmArchive();
 
         // A valid archive for the same OS version and board, built for another kernel.
         Path work = Files.createDirectories(VmLab.repo().resolve("target/vm-it"));
@@ -417,17 +410,55 @@ class LiveInstallIT {
 
     record Result(int code, String out, String err) {}
 
+    /**
+     * {@code bash lab/SCRIPT ARGS}, and the path it printed last: what the script made or found in the lab's cache.
+     * Any exit but 0, or no output, fails the test with the script's output.
+     */
+    static Path labProduct(Duration timeout, String script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(
+                List.of("bash", VmLab.repo().resolve("lab/" + script).toString()));
+        cmd.addAll(List.of(args));
+        Result r = run(timeout, cmd.toArray(String[]::new));
+        String what = String.join(" ", cmd.subList(1, cmd.size()));
+        assertEquals(0, r.code, () -> what + " failed\n" + r.out + r.err);
+        List<String> lines = r.out.strip().lines().toList();
+        assertFalse(lines.isEmpty(), () -> what + " printed nothing\n" + r.err);
+        return Path.of(lines.get(lines.size() - 1));
+    }
+
+    /** lab/vm-archive.sh's archive for the target its arguments name (none: the VM's): cached, built when cold. */
+    static Path vmArchive(String... args) throws IOException, InterruptedException {
+        Path a = labProduct(Duration.ofMinutes(60), "vm-archive.sh", args);
+        assertTrue(Files.isRegularFile(a), () -> "lab/vm-archive.sh printed no archive: " + a);
+        return a;
+    }
+
     static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
+        return run(null, timeout, command);
+    }
+
+    /**
+     * {@code command} in the repository, its output in files, stdin empty; with {@code home}, HOME is that and no
+     * ssh-agent is reachable, so nothing of this machine's ~/.ssh is read. Past the timeout the whole process tree is
+     * killed and the test fails.
+     */
+    static Result run(Path home, Duration timeout, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("vm-it", ".out");
         Path err = Files.createTempFile("vm-it", ".err");
         try {
-            Process p = new ProcessBuilder(command)
+            ProcessBuilder pb = new ProcessBuilder(command)
                     .directory(VmLab.repo().toFile())
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile())
-                    .start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            if (home != null) {
+                pb.environment().put("HOME", home.toString());
+                pb.environment().remove("SSH_AUTH_SOCK");
+            }
+            Process p = pb.start();
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-                p.destroy();
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
                 p.waitFor(30, TimeUnit.SECONDS);
                 throw new AssertionError("timed out after " + timeout + ": " + String.join(" ", command));
             }

@@ -71,13 +71,7 @@ class ProvisionIT {
         Lab.requireBuilt();
         bundle = LiveInstallIT.bundle();
         Lab.requireDocker();
-        LiveInstallIT.Result r = LiveInstallIT.run(
-                Duration.ofMinutes(45),
-                "bash",
-                VmLab.repo().resolve("lab/vm-archive.sh").toString());
-        assertEquals(0, r.code(), () -> "lab/vm-archive.sh failed\n" + r.out() + r.err());
-        List<String> lines = r.out().strip().lines().toList();
-        archive = Path.of(lines.get(lines.size() - 1));
+        archive = LiveInstallIT.vmArchive();
 
         Path work = Files.createDirectories(VmLab.repo().resolve("target/vm-it"));
         served = Files.createTempDirectory(work, "provision-served");
@@ -93,13 +87,8 @@ class ProvisionIT {
                 served.resolve("mirror").toString());
         assertEquals(0, p.code(), () -> p.out() + p.err());
 
-        LiveInstallIT.Result i = LiveInstallIT.run(
-                Duration.ofMinutes(30),
-                "bash",
-                VmLab.repo().resolve("lab/vm-ignition-initrd.sh").toString());
-        assertEquals(0, i.code(), () -> "lab/vm-ignition-initrd.sh failed\n" + i.out() + i.err());
-        List<String> out = i.out().strip().lines().toList();
-        initrd = Path.of(out.get(out.size() - 1)).resolve("initrd-ignition.img");
+        initrd = LiveInstallIT.labProduct(Duration.ofMinutes(30), "vm-ignition-initrd.sh")
+                .resolve("initrd-ignition.img");
     }
 
     static Path config(Path dir, List<String> extra) throws Exception {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.corezfs.FleetVmIT.Node;
-import io.corezfs.FleetVmIT.Run;
+import io.corezfs.VmNodes.Node;
+import io.corezfs.VmNodes.Run;
 import io.corezfs.testing.KubeLab;
 import io.corezfs.testing.VmBoot;
 import io.corezfs.testing.VmLab;
@@ -58,6 +58,7 @@ class ProvisionerIT {
     private static final String NODE_NAME = "lab-vm";
     private static final long MIB100 = 100L * 1024 * 1024;
 
+    static Path tool;
     static Path bundle;
     static Path archive;
     static Path sshd;
@@ -66,10 +67,11 @@ class ProvisionerIT {
     @BeforeAll
     @Timeout(value = 60, unit = TimeUnit.MINUTES) // a cold cache compiles OpenZFS and builds Kubernetes
     static void payload() throws Exception {
-        FleetVmIT.payload();
-        bundle = FleetVmIT.bundle;
-        archive = FleetVmIT.archive;
-        sshd = FleetVmIT.sshd;
+        VmNodes.Payload payload = VmNodes.payload();
+        tool = payload.tool();
+        bundle = payload.bundle();
+        archive = payload.archive();
+        sshd = payload.sshd();
         provisioner = VmLab.repo().resolve("target/corezfs-provisioner/bin/corezfs");
         assertTrue(Files.isExecutable(provisioner), "no " + provisioner + " (mvn package builds it)");
         KubeLab.require();
@@ -125,7 +127,7 @@ class ProvisionerIT {
                             VmLab.repo().resolve("lab/vm-sshd.sh").toString(),
                             "--run",
                             vm.name()));
-            int port = FleetVmIT.freePort();
+            int port = VmNodes.freePort();
             vm.bootOptions("--hostfwd", Integer.toString(port));
             Files.writeString(
                     knownHosts, "[127.0.0.1]:" + port + " " + hostKey.substring(0, hostKey.lastIndexOf(' ')) + "\n");
@@ -133,7 +135,7 @@ class ProvisionerIT {
                     "p", vm, port, CompletableFuture.supplyAsync(() -> vm.firstBoot(Duration.ofMinutes(60)), boots));
             // The control plane starts while the VM boots: both take minutes, on different cores.
             kube = KubeLab.up(KUBE_INSTANCE);
-            FleetVmIT.awaitSsh(node, key, knownHosts, Duration.ofMinutes(20));
+            VmNodes.awaitSsh(node, key, knownHosts, Duration.ofMinutes(20));
 
             scenario(kube, node, dir, home, key, knownHosts, replicas);
         } finally {
@@ -145,7 +147,7 @@ class ProvisionerIT {
             }
             if (node != null && !node.boot().isDone()) {
                 // A failed assertion above leaves the guest waiting: tell it, so it powers off instead of timing out.
-                FleetVmIT.ssh(node, key, knownHosts, "sudo -n touch /run/lab-provisioner-done");
+                VmNodes.ssh(node, key, knownHosts, "sudo -n touch /run/lab-provisioner-done");
             }
             boots.shutdown();
             boots.awaitTermination(20, TimeUnit.MINUTES);
@@ -161,7 +163,8 @@ class ProvisionerIT {
     private void scenario(
             KubeLab kube, Node node, Path dir, Path home, Path key, Path knownHosts, List<Replica> replicas)
             throws Exception {
-        Run install = FleetVmIT.fleet(
+        Run install = VmNodes.fleet(
+                tool,
                 home,
                 key,
                 knownHosts,
@@ -185,7 +188,7 @@ class ProvisionerIT {
         // What an operator applies: the manifests' RBAC (the Deployment stays unscheduled: no kubelet here).
         kube.kubectlOk("create", "namespace", NS);
         kube.kubectlOk("create", "namespace", APP);
-        Run manifests = FleetVmIT.exec(
+        Run manifests = VmNodes.exec(
                 home,
                 Duration.ofMinutes(2),
                 provisioner.toString(),
@@ -286,7 +289,7 @@ class ProvisionerIT {
                     knownHosts,
                     "sudo -n dd if=/dev/urandom of=" + path + "/data bs=1M count=40 status=none && sync && sudo -n"
                             + " sha256sum " + path + "/data > /tmp/" + c[0] + ".sum");
-            Run over = FleetVmIT.ssh(
+            Run over = VmNodes.ssh(
                     node,
                     key,
                     knownHosts,
@@ -344,7 +347,7 @@ class ProvisionerIT {
     /** The packaged provisioner, as an operator runs it outside the cluster: zfs over SSH, strict host keys. */
     private Replica start(Path dir, String id, Path kubeconfig, Path key, Path knownHosts, Node node, boolean lease)
             throws IOException {
-        int metrics = FleetVmIT.freePort();
+        int metrics = VmNodes.freePort();
         Path log = dir.resolve(id + ".log");
         List<String> cmd = new ArrayList<>(List.of(
                 provisioner.toString(),
@@ -518,12 +521,12 @@ class ProvisionerIT {
     }
 
     private static String sshOut(Node node, Path key, Path knownHosts, String command) throws Exception {
-        Run r = FleetVmIT.ssh(node, key, knownHosts, command);
+        Run r = VmNodes.ssh(node, key, knownHosts, command);
         return r.out();
     }
 
     private static void nodeOk(Node node, Path key, Path knownHosts, String command) throws Exception {
-        Run r = FleetVmIT.ssh(node, key, knownHosts, command);
+        Run r = VmNodes.ssh(node, key, knownHosts, command);
         assertEquals(0, r.code(), () -> command + ": " + r);
     }
 

@@ -14,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,16 +66,7 @@ class UpdateIT {
 
     /** lab/vm-archive.sh's archive for a target: cached, built on a cold cache (root + Docker). */
     static Path archive(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(
-                List.of("bash", VmLab.repo().resolve("lab/vm-archive.sh").toString()));
-        cmd.addAll(List.of(args));
-        LiveInstallIT.Result r = LiveInstallIT.run(Duration.ofMinutes(60), cmd.toArray(String[]::new));
-        assertEquals(
-                0, r.code(), () -> "lab/vm-archive.sh " + String.join(" ", args) + " failed\n" + r.out() + r.err());
-        List<String> lines = r.out().strip().lines().toList();
-        Path a = Path.of(lines.get(lines.size() - 1));
-        assertTrue(Files.isRegularFile(a), () -> "lab/vm-archive.sh printed no archive: " + r.out() + r.err());
-        return a;
+        return LiveInstallIT.vmArchive(args);
     }
 
     /**
