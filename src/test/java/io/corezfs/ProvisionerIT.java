@@ -58,20 +58,13 @@ class ProvisionerIT {
     private static final String NODE_NAME = "lab-vm";
     private static final long MIB100 = 100L * 1024 * 1024;
 
-    static Path tool;
-    static Path bundle;
-    static Path archive;
-    static Path sshd;
+    static VmNodes.Payload payload;
     static Path provisioner;
 
     @BeforeAll
     @Timeout(value = 60, unit = TimeUnit.MINUTES) // a cold cache compiles OpenZFS and builds Kubernetes
     static void payload() throws Exception {
-        VmNodes.Payload payload = VmNodes.payload();
-        tool = payload.tool();
-        bundle = payload.bundle();
-        archive = payload.archive();
-        sshd = payload.sshd();
+        payload = VmNodes.payload();
         provisioner = VmLab.repo().resolve("target/corezfs-provisioner/bin/corezfs");
         assertTrue(Files.isExecutable(provisioner), "no " + provisioner + " (mvn package builds it)");
         KubeLab.require();
@@ -106,9 +99,9 @@ class ProvisionerIT {
         Path dir = Files.createTempDirectory(work, "provisioner");
         Path home = Files.createDirectories(dir.resolve("home"));
         Path key = dir.resolve("id_ed25519");
-        Files.copy(sshd.resolve("id_ed25519"), key);
+        Files.copy(payload.sshd().resolve("id_ed25519"), key);
         Path knownHosts = dir.resolve("known_hosts");
-        String hostKey = Files.readString(sshd.resolve("ssh_host_ed25519_key.pub"), StandardCharsets.US_ASCII)
+        String hostKey = Files.readString(payload.sshd().resolve("ssh_host_ed25519_key.pub"), StandardCharsets.US_ASCII)
                 .strip();
 
         ExecutorService boots = Executors.newSingleThreadExecutor();
@@ -163,17 +156,16 @@ class ProvisionerIT {
     private void scenario(
             KubeLab kube, Node node, Path dir, Path home, Path key, Path knownHosts, List<Replica> replicas)
             throws Exception {
-        Run install = VmNodes.fleet(
-                tool,
+        Run install = payload.fleet(
                 home,
                 key,
                 knownHosts,
                 List.of(node.address()),
                 "install",
                 "--archive",
-                archive.toString(),
+                payload.archive().toString(),
                 "--bundle",
-                bundle.toString(),
+                payload.bundle().toString(),
                 "--canary",
                 "0",
                 "--state",
