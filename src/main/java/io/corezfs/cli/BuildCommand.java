@@ -122,9 +122,7 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
             built = BuildOptions.service(ctx, reporter(), downloads.limits(true))
                     .build(build.request(ctx), release(), targetRoot(), Optional.ofNullable(file), dir);
         }
-        signer.ifPresent(sg -> reporter()
-                .info("signed " + sg.sign(built).getFileName() + " with key "
-                        + sg.publicKey().fingerprint()));
+        BuildOptions.sign(signer, built, reporter());
         out().println(built);
         return 0;
     }
@@ -142,8 +140,6 @@ final class BuildCommand extends BaseCommand implements Callable<Integer> {
 
     /** The host whose base image decides which libraries to bundle; for a named target, none is known. */
     private RootFs targetRoot() {
-        return target == null
-                ? new RootFs(ctx.resolve(host.root))
-                : new RootFs(ctx.resolve(Path.of("/nonexistent-target-root")));
+        return target == null ? new RootFs(ctx.resolve(host.root)) : BuildOptions.noTargetRoot(ctx);
     }
 }

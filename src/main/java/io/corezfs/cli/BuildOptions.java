@@ -98,6 +98,17 @@ public final class BuildOptions {
                 jobs != null ? OptionalInt.of(jobs) : OptionalInt.empty());
     }
 
+    /** The root of a target named rather than present (a release, a remote node): no base image to leave libraries to. */
+    static io.corezfs.host.RootFs noTargetRoot(Context ctx) {
+        return new io.corezfs.host.RootFs(ctx.resolve(Path.of("/nonexistent-target-root")));
+    }
+
+    /** Signs {@code built} with {@code signer}, if there is one, and says so. */
+    static void sign(Optional<io.corezfs.trust.Signer> signer, Path built, Reporter reporter) {
+        signer.ifPresent(sg -> reporter.info("signed " + sg.sign(built).getFileName() + " with key "
+                + sg.publicKey().fingerprint()));
+    }
+
     /** The build service of one command run, downloading within {@code downloads}. */
     static BuildService service(Context ctx, Reporter reporter, Downloader.Limits downloads) {
         return new BuildService(

@@ -99,6 +99,11 @@ public record Context(
         return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, l, ssh);
     }
 
+    /** The same context, building through {@code engine}: tests put a fake Docker here. */
+    public Context withDocker(Supplier<Docker> engine) {
+        return new Context(env, fileOps, limits, workDir, toolVersion, engine, devImages, live, ssh);
+    }
+
     /** The same context, reaching nodes through {@code factory}: tests put a fake SSH here. */
     public Context withSsh(Ssh.Factory factory) {
         return new Context(env, fileOps, limits, workDir, toolVersion, docker, devImages, live, factory);

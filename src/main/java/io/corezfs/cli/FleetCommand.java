@@ -14,31 +14,41 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
         name = "fleet",
         mixinStandardHelpOptions = true,
+        // In the order an operator needs them: the nodes, the archive, the rollout, SSH; the build's options last.
+        sortOptions = false,
         description = {
             "Runs install, prepare, status or uninstall on many nodes over SSH from this machine. Each node's OS,"
                     + " version, board and kernel are read over SSH by the same detector as `corezfs status`; nodes are"
                     + " grouped by that target and each group's archive is found once (--archive, --archive-dir,"
-                    + " the archive store, --mirror). The bundle (--bundle) goes only to nodes without that corezfs"
-                    + " version; archives and their .sig files go into each node's store"
-                    + " (/var/lib/corezfs/archives) under a partial name, are checked against their sha256 there and"
-                    + " renamed, and only then does the node install. A cut transfer resumes from what arrived.",
+                    + " the archive store, --mirror), or, found nowhere, built once on this machine through Docker as"
+                    + " `corezfs build` builds (--no-build forbids it; --dry-run never builds). The bundle (--bundle)"
+                    + " goes only to nodes without that corezfs version; archives and their .sig files go into each"
+                    + " node's store (/var/lib/corezfs/archives) under a partial name, are checked against their sha256"
+                    + " there and renamed, and only then does the node install. A cut transfer resumes from what"
+                    + " arrived.",
             "",
             "Safety defaults: host keys are checked strictly (--accept-new-host-keys takes unknown keys, never"
                     + " changed ones); remote commands run with sudo -n; one canary node first (--canary); 4 nodes at a"
-                    + " time (--parallel); no new node starts after the first failure (--max-failures 0).",
+                    + " time (--parallel); no new node starts after the first failure (--max-failures 0). status"
+                    + " changes nothing, so it asks every node: --canary and --max-failures do not apply to it.",
+            "",
+            "An archive found nowhere is built with the options after --no-build below, which are `corezfs build`'s"
+                    + " (see `corezfs build --help`).",
             "",
             "Exit 0 when every node succeeded, 7 when some failed or were held back, 3 when none could start."
         },
         footerHeading = "%nExample:%n",
         footer = {
             "  corezfs fleet install --hosts inventory.ini --group storage \\",
-            "      --archive-dir /srv/corezfs --bundle corezfs-0.1.0-linux-x86_64.tar.gz --canary 1 --parallel 8",
+            "      --archive-dir /srv/corezfs --bundle corezfs-0.1.0-linux-x86_64.tar.gz \\",
+            "      --canary 1 --parallel 8",
             "  corezfs fleet status core@10.0.0.5 core@10.0.0.6:2222 --json"
         })
 final class FleetCommand extends BaseCommand implements Callable<Integer> {
@@ -179,8 +189,50 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             description = "Act on the host tree under DIR on each node (install/status/uninstall --root DIR).")
     String remoteRoot = "/";
 
+    @Option(
+            names = "--no-build",
+            description =
+                    "Fail a target's nodes when no archive for it is found, instead of building one here (once per"
+                            + " target, through Docker, as `corezfs build` does).")
+    boolean noBuild;
+
+    @Mixin
+    BuildOptions build;
+
+    @Mixin
+    DownloadOptions downloads;
+
+    @Option(
+            names = "--sign-key",
+            paramLabel = "KEY",
+            description = "Sign archives this run builds (FILE.sig) with this ed25519 ssh key, for nodes that require"
+                    + " signatures.")
+    Path signKey;
+
     FleetCommand(Context ctx) {
         super(ctx);
+    }
+
+    /** Builds a target's archive on this machine; loaded before any node is reached, so a bad key fails first. */
+    private Optional<java.util.function.BiFunction<io.corezfs.host.HostFacts, Path, Path>> builder() {
+        if (noBuild) {
+            if (signKey != null) {
+                throw new CorezfsException(
+                        ExitCode.USAGE,
+                        "--sign-key signs the archives this run builds; with --no-build it builds none");
+            }
+            return Optional.empty();
+        }
+        Optional<io.corezfs.trust.Signer> signer =
+                Optional.ofNullable(signKey).map(k -> io.corezfs.trust.Signer.load(ctx.resolve(k)));
+        // The nodes' own roots are not here, so no base image decides which libraries to leave out.
+        io.corezfs.host.RootFs none = BuildOptions.noTargetRoot(ctx);
+        return Optional.of((facts, dir) -> {
+            Path built = BuildOptions.service(ctx, reporter(), downloads.limits(true))
+                    .build(build.request(ctx), facts, none, Optional.empty(), dir);
+            BuildOptions.sign(signer, built, reporter());
+            return built;
+        });
     }
 
     @Override
@@ -197,6 +249,11 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             throw new CorezfsException(ExitCode.USAGE, "--canary must be 0 or more, --remote-root an absolute path");
         }
         Budget budget = Budget.parse(maxFailures);
+        if (act == Fleet.Action.STATUS) {
+            // It changes nothing, so there is nothing to hold back: a broken node must not hide the others' status.
+            canary = 0;
+            budget = Budget.parse("100%");
+        }
         FleetSetup setup = new FleetSetup(ctx, reporter(), verbosity());
         List<SshTarget> targets = setup.targets(
                 hosts,
@@ -216,7 +273,7 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
         Fleet fleet = new Fleet(
                 ctx.ssh().open(ssh),
                 setup.detector(),
-                setup.archives(Optional.ofNullable(archive), archiveDirs, mirrors),
+                setup.archives(Optional.ofNullable(archive), archiveDirs, mirrors, builder()),
                 reporter());
         Fleet.Report report = fleet.run(new Fleet.Request(
                 act,

@@ -84,20 +84,37 @@ final class FleetSetup {
             }
         }
         Path cfg = sshConfigFile.map(ctx::resolve).orElse(home().resolve(".ssh/config"));
-        SshConfig config =
-                Files.isRegularFile(cfg) ? SshConfig.parse(cfg, RootFs.readText(cfg, cfg.toString())) : SshConfig.EMPTY;
+        SshConfig config = Files.isRegularFile(cfg)
+                ? SshConfig.parse(cfg, RootFs.readText(cfg, cfg.toString()), home().resolve(".ssh"), SshConfig.files())
+                : SshConfig.EMPTY;
         if (sshConfigFile.isPresent() && !Files.isRegularFile(cfg)) {
             throw new CorezfsException(ExitCode.USAGE, "--ssh-config: " + cfg + " is not a file");
         }
         List<SshTarget> out = new ArrayList<>();
         java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Map<String, SshTarget> nodes = new java.util.HashMap<>();
         for (Inventory.Declared d : declared) {
             if (!names.add(d.name())) {
                 throw new CorezfsException(ExitCode.USAGE, d.source() + ": " + d.name() + " is named twice");
             }
-            out.add(Inventory.resolve(d, config, identity.map(ctx::resolve), home()));
+            SshTarget t = Inventory.resolve(d, config, identity.map(ctx::resolve), home());
+            // Two names for one node would run two installs on it at once, racing on the same partial files.
+            SshTarget same = nodes.putIfAbsent(endpoint(t), t);
+            if (same != null) {
+                throw new CorezfsException(
+                        ExitCode.USAGE,
+                        t.source() + ": " + t.name() + " and " + same.name() + " (" + same.source()
+                                + ") are the same node, " + endpoint(t) + "; name it once");
+            }
+            out.add(t);
         }
         return out;
+    }
+
+    /** Where a connection lands: the address and port, behind the jump host if there is one. */
+    private static String endpoint(SshTarget t) {
+        String here = t.hostPort().toLowerCase(java.util.Locale.ROOT);
+        return t.jump().map(j -> endpoint(j) + " -> ").orElse("") + here;
     }
 
     SshSettings ssh(Optional<Path> knownHosts, boolean acceptNew, Duration connectTimeout) {
@@ -118,8 +135,16 @@ final class FleetSetup {
         return new HostDetector(ctx.env());
     }
 
-    /** Each target's archive, found the way install finds one, on this machine; building is not fleet's job. */
-    Fleet.Archives archives(Optional<Path> explicit, List<Path> dirs, List<URI> mirrors) {
+    /**
+     * Each target's archive, found the way install finds one, on this machine; with {@code build}, one that is found
+     * nowhere is built here, once for its target (Fleet asks once per target), into the first {@code --archive-dir}
+     * or the archive store.
+     */
+    Fleet.Archives archives(
+            Optional<Path> explicit,
+            List<Path> dirs,
+            List<URI> mirrors,
+            Optional<java.util.function.BiFunction<HostFacts, Path, Path>> build) {
         List<ArchiveLocator.Place> places = new ArrayList<>();
         for (Path d : dirs) {
             places.add(new ArchiveLocator.Place("--archive-dir " + d, ctx.resolve(d)));
@@ -145,15 +170,33 @@ final class FleetSetup {
             if (named.isPresent()) {
                 file = named.get();
             } else {
-                file = joined(locator)
+                Optional<Path> found = joined(locator)
                         .find(Optional.empty(), places, mirrors, target, ctx.defaultArchiveDir(), dryRun)
-                        .map(ArchiveLocator.Found::archive)
-                        .orElseThrow(() -> new CorezfsException(
-                                ExitCode.PRECONDITION,
-                                "no archive for " + what + " in --archive-dir, the archive store"
-                                        + (mirrors.isEmpty() ? "" : " or the mirrors")
-                                        + "; build one first: corezfs build --os-version " + target.version()
-                                        + " --kernel " + target.kernel() + " --archive-dir DIR"));
+                        .map(ArchiveLocator.Found::archive);
+                String nowhere = "no archive for " + what + " in --archive-dir, the archive store"
+                        + (mirrors.isEmpty() ? "" : " or the mirrors");
+                if (found.isPresent()) {
+                    file = found.get();
+                } else if (build.isEmpty()) {
+                    throw new CorezfsException(
+                            ExitCode.PRECONDITION,
+                            nowhere + ", and --no-build forbids building one; build it: corezfs build --os-version "
+                                    + target.version() + " --board " + target.board() + " --kernel " + target.kernel()
+                                    + " --archive-dir DIR");
+                } else {
+                    Path into = places.get(0).dir();
+                    if (dryRun) {
+                        return new Fleet.Chosen(
+                                into, "(to build into " + into + ")", "", Optional.empty(), Optional.empty());
+                    }
+                    reporter.info(nowhere + "; building it here, once for every node of that target");
+                    try {
+                        file = build.get().apply(target, into);
+                    } catch (CorezfsException e) {
+                        throw new CorezfsException(
+                                e.exitCode(), nowhere + ", and building one here failed: " + e.getMessage());
+                    }
+                }
             }
             if (!Files.isRegularFile(file)) {
                 // A dry run names the mirror's archive without downloading it.

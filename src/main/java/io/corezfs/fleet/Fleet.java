@@ -1,7 +1,6 @@
 package io.corezfs.fleet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import io.corezfs.JsonMapping;
@@ -188,18 +187,20 @@ public final class Fleet {
         // turn comes: no connection idles through a canary's install, and a large inventory keeps no more open than
         // one round uses.
         Map<String, Ssh.Session> kept = new java.util.concurrent.ConcurrentHashMap<>();
-        try {
-            return run(r, kept);
+        FleetState state = r.resume() ? FleetState.read(r.stateFile()) : FleetState.empty();
+        // Taken before any node is reached: a state file this run cannot keep stops it while nothing has changed.
+        try (FleetState.Writer writer =
+                r.dryRun() || r.action() == Action.STATUS ? null : FleetState.Writer.open(r.stateFile(), state)) {
+            return run(r, state, writer, kept);
         } finally {
             kept.values().forEach(Ssh.Session::close);
         }
     }
 
-    private Report run(Request r, Map<String, Ssh.Session> kept) {
+    private Report run(Request r, FleetState state, FleetState.Writer writer, Map<String, Ssh.Session> kept) {
         java.util.Set<String> keep = new java.util.HashSet<>();
         int first = r.canary() > 0 ? Math.min(r.canary(), r.parallel()) : r.parallel();
         r.hosts().stream().limit(Math.max(1, first)).forEach(h -> keep.add(h.name()));
-        FleetState state = r.resume() ? FleetState.read(r.stateFile()) : FleetState.empty();
         Map<String, HostReport> done = Collections.synchronizedMap(new LinkedHashMap<>());
         List<Planned> planned = Collections.synchronizedList(new ArrayList<>());
         String tool = "/opt/corezfs-" + r.toolVersion() + "/bin/corezfs";
@@ -288,7 +289,6 @@ public final class Fleet {
         int k = Math.min(r.canary(), runnable.size());
         List<Planned> canaries = runnable.subList(0, k);
         List<Planned> rest = runnable.subList(k, runnable.size());
-        FleetState.Writer writer = new FleetState.Writer(r.stateFile(), state);
         forEach(canaries, r.parallel(), p -> act(r, p, chosen.get(p.targetKey()), done, failures, writer, tool, kept));
         boolean canaryFailed =
                 canaries.stream().anyMatch(p -> done.get(p.host().name()).result() == Result.FAILED);
@@ -309,8 +309,10 @@ public final class Fleet {
             return new Report(r.action(), false, ordered(r.hosts(), done));
         }
         forEach(rest, r.parallel(), p -> {
-            if (failures.get() > allowed) {
-                String why = "not started: " + failures.get() + " failures passed --max-failures " + r.budget();
+            Optional<String> lost = writer == null ? Optional.empty() : writer.broken();
+            if (failures.get() > allowed || lost.isPresent()) {
+                String why = lost.map(w -> "not started: " + w)
+                        .orElse("not started: " + failures.get() + " failures passed --max-failures " + r.budget());
                 done.put(
                         p.host().name(),
                         report(p, archiveName(chosen, p), Result.NOT_STARTED, Duration.ZERO, why, 0, false));
@@ -440,7 +442,7 @@ public final class Fleet {
      */
     private static void record(
             Request r, FleetState.Writer writer, SshTarget h, Chosen archive, String archiveName, String result) {
-        if (r.action() != Action.STATUS) {
+        if (writer != null) {
             writer.record(h.name(), r.action().label(), archive == null ? "" : archive.sha256(), archiveName, result);
         }
     }
@@ -505,8 +507,8 @@ public final class Fleet {
     static Map<String, Object> statusOf(SshTarget h, String json) {
         JsonNode n;
         try {
-            ObjectMapper m = JsonMapping.newMapper();
-            n = m.readTree(json);
+            // A node's output is untrusted: one document, no key given twice, nothing after it.
+            n = JsonMapping.newStrictReader().readTree(json);
         } catch (java.io.IOException e) {
             throw new CorezfsException(
                     ExitCode.PRECONDITION,
@@ -526,8 +528,10 @@ public final class Fleet {
         JsonNode l = n.get("live");
         if (l != null && l.isObject()) {
             out.put("mode", text(l.get("mode")));
-            out.put("active", l.path("active").asBoolean(false));
-            out.put("moduleLoaded", l.path("moduleLoaded").asBoolean(false));
+            out.put("active", l.path("active").isBoolean() && l.path("active").booleanValue());
+            out.put(
+                    "moduleLoaded",
+                    l.path("moduleLoaded").isBoolean() && l.path("moduleLoaded").booleanValue());
             out.put("kmodVersion", text(l.get("kmodVersion")));
             List<Map<String, String>> pools = new ArrayList<>();
             for (JsonNode p : l.path("pools")) {

@@ -9,6 +9,7 @@ import io.corezfs.ExitCode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,10 +21,12 @@ import java.util.regex.Pattern;
 
 /**
  * The nodes of a rollout, from the command line or an inventory file. Three formats, told apart by their content:
- * plain lines of {@code [user@]host[:port]}; an Ansible INI inventory ({@code [group]} sections, {@code alias
+ * plain lines of {@code [user@]host[:port]}; an Ansible INI inventory ({@code [group]} sections, {@code alias[:port]
  * ansible_host=… ansible_user=… ansible_port=…}, {@code :vars} and {@code :children}); an Ansible YAML inventory
- * ({@code all: hosts/vars/children}). Anything the rules do not allow is exit 2 with one line naming file:line;
- * nothing is guessed.
+ * ({@code all: hosts/vars/children}). An Ansible inventory gives each host the values Ansible would: {@code all}'s
+ * variables reach every host, a host listed in several groups is one host with all their variables merged by
+ * Ansible's precedence, and {@code --group} picks hosts without changing their values. Anything the rules do not
+ * allow is exit 2 with one line naming file:line; nothing is guessed.
  */
 public final class Inventory {
     /** A node as declared, before {@code ~/.ssh/config} and the defaults fill in what it leaves out. */
@@ -54,20 +57,18 @@ public final class Inventory {
      */
     public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
         SshConfig.Entry c = config.lookup(d.alias());
-        String host = d.host().or(c::hostName).orElse(d.alias());
+        String host =
+                d.host().or(() -> c.hostName().map(h -> hostName(h, d.alias()))).orElse(d.alias());
+        int port = d.port().or(c::port).orElse(22);
+        String user = d.user().or(c::user).orElse(SshTarget.DEFAULT_USER);
         List<Path> keys = new ArrayList<>();
         identity.ifPresent(keys::add);
-        d.identity().map(f -> expand(f, home)).ifPresent(keys::add);
-        c.identityFiles().stream().map(f -> expand(f, home)).forEach(keys::add);
+        d.identity().map(f -> home(f, home)).ifPresent(keys::add);
+        c.identityFiles().stream()
+                .map(f -> identityFile(f, home, d.alias(), host, port, user))
+                .forEach(keys::add);
         Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, home));
-        return new SshTarget(
-                d.name(),
-                host,
-                d.port().or(c::port).orElse(22),
-                d.user().or(c::user).orElse(SshTarget.DEFAULT_USER),
-                keys,
-                d.source(),
-                jump);
+        return new SshTarget(d.name(), host, port, user, keys, d.source(), jump);
     }
 
     /** The host a {@code ProxyJump [ssh://][user@]host[:port]} names, resolved like a node but without a jump itself. */
@@ -85,27 +86,79 @@ public final class Inventory {
                     source + ": " + node + " is reached through " + j.alias() + ", which is itself behind ProxyJump "
                             + c.proxyJump().get() + " (" + c.source() + "); corezfs fleet follows one jump host");
         }
+        String host =
+                j.host().or(() -> c.hostName().map(h -> hostName(h, j.alias()))).orElse(j.alias());
+        int port = j.port().or(c::port).orElse(22);
+        String user = j.user().or(c::user).orElse(SshTarget.DEFAULT_USER);
         List<Path> keys = new ArrayList<>();
         identity.ifPresent(keys::add);
-        c.identityFiles().stream().map(f -> expand(f, home)).forEach(keys::add);
-        return new SshTarget(
-                node + " via jump host " + j.name(),
-                j.host().or(c::hostName).orElse(j.alias()),
-                j.port().or(c::port).orElse(22),
-                j.user().or(c::user).orElse(SshTarget.DEFAULT_USER),
-                keys,
-                source);
+        c.identityFiles().stream()
+                .map(f -> identityFile(f, home, j.alias(), host, port, user))
+                .forEach(keys::add);
+        return new SshTarget(node + " via jump host " + j.name(), host, port, user, keys, source);
     }
 
-    private static Path expand(String file, Path home) {
-        String f = file.replace("%d", home.toString()).replace("%%", "%");
-        if (f.equals("~")) {
+    /** {@code HostName} with its tokens, which OpenSSH limits to {@code %h} (the name as given) and {@code %%}. */
+    private static String hostName(SshConfig.Setting s, String alias) {
+        String h = tokens(s, "HostName", Map.of('h', alias));
+        if (h.isEmpty() || h.chars().anyMatch(ch -> Character.isWhitespace(ch) || ch == '@' || ch == '/')) {
+            throw usage(s.source() + ": HostName is not a host name or address: '" + printable(h) + "'");
+        }
+        return h;
+    }
+
+    /**
+     * An {@code IdentityFile}: {@code ~}, and the tokens that need nothing but the connection: {@code %d} (home),
+     * {@code %h} (the address), {@code %n} (the name as given), {@code %p}, {@code %r} (remote user), {@code %%}.
+     * Any other token is refused naming its line rather than looked for under a name with a {@code %} in it.
+     */
+    private static Path identityFile(SshConfig.Setting s, Path home, String alias, String host, int port, String user) {
+        String f = tokens(
+                s,
+                "IdentityFile",
+                Map.of('d', home.toString(), 'h', host, 'n', alias, 'p', String.valueOf(port), 'r', user));
+        return home(f, home);
+    }
+
+    private static String tokens(SshConfig.Setting s, String keyword, Map<Character, String> values) {
+        StringBuilder out = new StringBuilder();
+        String v = s.value();
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c != '%') {
+                out.append(c);
+                continue;
+            }
+            if (i + 1 == v.length()) {
+                throw usage(s.source() + ": " + keyword + " ends in a lone '%': '" + printable(v) + "'");
+            }
+            char t = v.charAt(++i);
+            if (t == '%') {
+                out.append('%');
+            } else if (values.containsKey(t)) {
+                out.append(values.get(t));
+            } else {
+                throw usage(
+                        s.source() + ": " + keyword + " token %" + t + " is not supported by corezfs fleet (it knows "
+                                + values.keySet().stream()
+                                        .sorted()
+                                        .map(k -> "%" + k)
+                                        .reduce((a, b) -> a + " " + b)
+                                        .orElse("")
+                                + " %%): '" + printable(v) + "'");
+            }
+        }
+        return out.toString();
+    }
+
+    private static Path home(String file, Path home) {
+        if (file.equals("~")) {
             return home;
         }
-        if (f.startsWith("~/")) {
-            return home.resolve(f.substring(2));
+        if (file.startsWith("~/")) {
+            return home.resolve(file.substring(2));
         }
-        return home.resolve(f);
+        return home.resolve(file);
     }
 
     /** One {@code [user@]host[:port]} from the command line. */
@@ -198,19 +251,15 @@ public final class Inventory {
     /** Host variables fleet uses; Ansible's many others are passed over. */
     private static Declared withVar(Declared d, String key, String value, String where) {
         return switch (key) {
-            case "ansible_host", "ansible_ssh_host" -> {
-                if (!ADDRESS.matcher(value).matches() || value.contains("@") || value.matches(".*:[0-9]+")) {
-                    throw usage(where + ": ansible_host is not a host name or address: '" + printable(value) + "'");
-                }
-                yield new Declared(
+            case "ansible_host", "ansible_ssh_host" ->
+                new Declared(
                         d.name(),
                         d.alias(),
-                        Optional.of(unbracket(value)),
+                        Optional.of(connectAddress(value, where)),
                         d.user(),
                         d.port(),
                         d.identity(),
                         d.source());
-            }
             case "ansible_user", "ansible_ssh_user" -> {
                 if (!USER.matcher(value).matches()) {
                     throw usage(where + ": ansible_user is not a user name: '" + printable(value) + "'");
@@ -233,22 +282,30 @@ public final class Inventory {
         };
     }
 
-    /** Group variables fill what the host left unset. */
-    private static Declared inherit(Declared d, Map<String, String> vars, String where) {
-        Declared out = d;
-        for (Map.Entry<String, String> v : vars.entrySet()) {
-            boolean unset = switch (v.getKey()) {
-                case "ansible_host", "ansible_ssh_host" -> d.host().isEmpty();
-                case "ansible_user", "ansible_ssh_user" -> d.user().isEmpty();
-                case "ansible_port", "ansible_ssh_port" -> d.port().isEmpty();
-                case "ansible_ssh_private_key_file" -> d.identity().isEmpty();
-                default -> false;
-            };
-            if (unset) {
-                out = withVar(out, v.getKey(), v.getValue(), where);
+    /**
+     * An {@code ansible_host}: a host name, an IPv4 address, or an IPv6 address bare (as Ansible writes it) or in
+     * brackets; never with a user or a port, which have their own variables.
+     */
+    private static String connectAddress(String value, String where) {
+        boolean bracketed = value.startsWith("[") && value.endsWith("]");
+        String v = bracketed ? unbracket(value) : value;
+        if (bracketed || v.indexOf(':') >= 0) {
+            if (v.matches("[0-9A-Fa-f:.]+") && isIpv6Literal(v)) {
+                return v;
             }
+        } else if (ADDRESS.matcher(v).matches() && !v.contains("@") && !v.startsWith("[")) {
+            return v;
         }
-        return out;
+        throw usage(where + ": ansible_host is not a host name or address: '" + printable(value) + "'");
+    }
+
+    private static boolean isIpv6Literal(String v) {
+        try {
+            // Only hex digits, colons and dots reach here, which the JDK parses as a literal and never looks up.
+            return java.net.InetAddress.getByName(v) instanceof java.net.Inet6Address;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static int port(String p, String where) {
@@ -270,60 +327,197 @@ public final class Inventory {
         return io.corezfs.Text.printable(s, 80);
     }
 
-    /** Groups, their hosts, vars and children, in the order declared; shared by both Ansible formats. */
+    /** A variable's value and where it was set, so an error names the line that set it. */
+    private record Var(String value, String where) {}
+
+    /**
+     * An Ansible inventory as Ansible reads it, shared by both formats. Every group is below {@code all}; a host may
+     * be listed in several groups, and its variables are merged the way Ansible merges them: the groups it is in,
+     * with their parents, from the shallowest to the deepest (then by {@code ansible_group_priority}, then by name),
+     * each overriding the one before, and the host's own variables over all of them. {@code --group} picks hosts,
+     * never variables: a host gets the same values whichever group selects it.
+     */
     private static final class Groups {
-        final Map<String, List<Declared>> hosts = new LinkedHashMap<>();
-        final Map<String, Map<String, String>> vars = new LinkedHashMap<>();
-        final Map<String, List<String>> children = new LinkedHashMap<>();
-        final Map<String, String> where = new LinkedHashMap<>();
+        private static final class Group {
+            final String where;
+            final Map<String, Var> vars = new LinkedHashMap<>();
+            final List<String> children = new ArrayList<>();
+            final Set<String> hosts = new LinkedHashSet<>();
+            final Set<String> parents = new LinkedHashSet<>();
+
+            Group(String where) {
+                this.where = where;
+            }
+        }
+
+        private static final class Host {
+            final String source;
+            final Map<String, Var> vars = new LinkedHashMap<>();
+            final Set<String> groups = new LinkedHashSet<>();
+
+            Host(String source) {
+                this.source = source;
+            }
+        }
+
+        /** Deeper than any inventory a person writes; what stops a hostile one before the stack does. */
+        static final int MAX_NESTING = 500;
+
+        final Map<String, Group> groups = new LinkedHashMap<>();
+        final Map<String, Host> hosts = new LinkedHashMap<>();
 
         void group(String g, String source) {
-            hosts.computeIfAbsent(g, k -> new ArrayList<>());
-            vars.computeIfAbsent(g, k -> new LinkedHashMap<>());
-            children.computeIfAbsent(g, k -> new ArrayList<>());
-            where.putIfAbsent(g, source);
+            groups.computeIfAbsent(g, k -> new Group(source));
+        }
+
+        void var(String g, String key, String value, String where) {
+            groups.get(g).vars.put(key, new Var(value, where));
+        }
+
+        void child(String parent, String child) {
+            groups.get(parent).children.add(child);
+        }
+
+        /**
+         * {@code name} is a host of group {@code g}: its {@code host[:port]} form, then the line's variables, which
+         * override what an earlier line set for the same host (a port in the name is its {@code ansible_port}).
+         */
+        void host(String g, String name, String where, Map<String, String> vars) {
+            Matcher m = ADDRESS.matcher(name);
+            if (name.matches(".*\\[[^\\]]*:[^\\]]*\\].*") && !name.startsWith("[")) {
+                throw usage(where + ": host ranges like '" + printable(name) + "' are not supported; list each host");
+            }
+            if (!m.matches() || m.group(1) != null) {
+                throw usage(where + ": not a host name: '" + printable(name) + "'");
+            }
+            String key = unbracket(m.group(2));
+            Host h = hosts.computeIfAbsent(key, k -> new Host(where));
+            if (m.group(3) != null) {
+                h.vars.put("ansible_port", new Var(m.group(3), where));
+            }
+            vars.forEach((k, v) -> h.vars.put(k, new Var(v, where)));
+            h.groups.add(g);
+            groups.get(g).hosts.add(key);
         }
 
         List<Declared> select(Path file, Optional<String> group) {
-            List<String> roots;
-            if (group.isPresent()) {
-                if (!hosts.containsKey(group.get())) {
-                    throw usage(file + ": no group '" + printable(group.get()) + "' (groups: "
-                            + String.join(", ", hosts.keySet()) + ")");
+            group("all", file + ":1");
+            group("ungrouped", file + ":1");
+            for (Map.Entry<String, Group> e : groups.entrySet()) {
+                for (String c : e.getValue().children) {
+                    if (!groups.containsKey(c)) {
+                        throw usage(file + ": a child group '" + printable(c) + "' is never defined");
+                    }
+                    groups.get(c).parents.add(e.getKey());
                 }
-                roots = List.of(group.get());
+            }
+            for (Map.Entry<String, Group> e : groups.entrySet()) {
+                if (!e.getKey().equals("all") && e.getValue().parents.isEmpty()) {
+                    e.getValue().parents.add("all");
+                    groups.get("all").children.add(e.getKey());
+                }
+            }
+            Map<String, Integer> depth = new LinkedHashMap<>();
+            for (String g : groups.keySet()) {
+                depth(g, depth, new LinkedHashSet<>());
+            }
+            Set<String> chosen = new LinkedHashSet<>();
+            if (group.isPresent()) {
+                if (!groups.containsKey(group.get())) {
+                    throw usage(file + ": no group '" + printable(group.get()) + "' (groups: "
+                            + String.join(", ", groups.keySet()) + ")");
+                }
+                below(group.get(), chosen);
             } else {
-                roots = List.copyOf(hosts.keySet());
+                chosen.addAll(groups.keySet());
             }
-            Map<String, Declared> out = new LinkedHashMap<>();
-            for (String g : roots) {
-                collect(g, new LinkedHashMap<>(), out, new LinkedHashSet<>(), file);
+            List<Declared> out = new ArrayList<>();
+            for (Map.Entry<String, Host> e : hosts.entrySet()) {
+                Host h = e.getValue();
+                if (h.groups.stream().noneMatch(chosen::contains)) {
+                    continue;
+                }
+                Set<String> all = new LinkedHashSet<>();
+                h.groups.forEach(g -> above(g, all));
+                List<String> order = new ArrayList<>(all);
+                order.sort(Comparator.comparing((String g) -> depth.get(g))
+                        .thenComparing(g -> priority(g))
+                        .thenComparing(Comparator.naturalOrder()));
+                Map<String, Var> vars = new LinkedHashMap<>();
+                order.forEach(g -> vars.putAll(groups.get(g).vars));
+                vars.putAll(h.vars);
+                Declared d = new Declared(
+                        e.getKey(),
+                        e.getKey(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        h.source);
+                for (Map.Entry<String, Var> v : vars.entrySet()) {
+                    d = withVar(
+                            d, v.getKey(), v.getValue().value(), v.getValue().where());
+                }
+                out.add(d);
             }
-            return unique(List.copyOf(out.values()), file);
+            if (out.isEmpty()) {
+                throw usage(file
+                        + (group.isPresent() ? ": no hosts in group '" + printable(group.get()) + "'" : ": no hosts"));
+            }
+            return List.copyOf(out);
         }
 
-        /** Depth first; a group's vars apply to the hosts below it unless a nearer group or the host set them. */
-        private void collect(
-                String g, Map<String, String> inherited, Map<String, Declared> out, Set<String> path, Path file) {
-            if (!path.add(g)) {
-                throw usage(where.get(g) + ": group '" + g + "' contains itself through its children");
+        /**
+         * Ansible's depth: the longest path down from {@code all}, each group's worked out once (a lattice of groups
+         * has exponentially many paths). A group that is its own ancestor, or nesting past {@link #MAX_NESTING}, is
+         * refused.
+         */
+        private int depth(String g, Map<String, Integer> memo, Set<String> visiting) {
+            Integer known = memo.get(g);
+            if (known != null) {
+                return known;
             }
-            if (!hosts.containsKey(g)) {
-                throw usage(file + ": a child group '" + g + "' is never defined");
+            if (g.equals("all")) {
+                memo.put(g, 0);
+                return 0;
             }
-            Map<String, String> v = new LinkedHashMap<>(inherited);
-            v.putAll(vars.get(g));
-            for (Declared d : hosts.get(g)) {
-                Declared full = inherit(d, v, where.get(g));
-                Declared before = out.get(d.name());
-                if (before == null) {
-                    out.put(d.name(), full);
-                }
+            if (!visiting.add(g)) {
+                throw usage(groups.get(g).where + ": group '" + g + "' contains itself through its children");
             }
-            for (String c : children.get(g)) {
-                collect(c, v, out, path, file);
+            if (visiting.size() > MAX_NESTING) {
+                throw usage(groups.get(g).where + ": groups nested more than " + MAX_NESTING + " deep");
             }
-            path.remove(g);
+            int d = 0;
+            for (String p : groups.get(g).parents) {
+                d = Math.max(d, depth(p, memo, visiting) + 1);
+            }
+            visiting.remove(g);
+            memo.put(g, d);
+            return d;
+        }
+
+        private void below(String g, Set<String> out) {
+            if (out.add(g)) {
+                groups.get(g).children.forEach(c -> below(c, out));
+            }
+        }
+
+        private void above(String g, Set<String> out) {
+            if (out.add(g)) {
+                groups.get(g).parents.forEach(p -> above(p, out));
+            }
+        }
+
+        private int priority(String g) {
+            Var p = groups.get(g).vars.get("ansible_group_priority");
+            if (p == null) {
+                return 1;
+            }
+            if (!p.value().matches("-?[0-9]{1,9}")) {
+                throw usage(
+                        p.where() + ": ansible_group_priority is not a whole number: '" + printable(p.value()) + "'");
+            }
+            return Integer.parseInt(p.value());
         }
     }
 
@@ -360,57 +554,71 @@ public final class Inventory {
                         if (kv.length != 2 || !kv[0].matches("[A-Za-z_][A-Za-z0-9_]*")) {
                             throw usage(where + ": not key=value: '" + printable(line) + "'");
                         }
-                        gs.vars.get(section).put(kv[0], unquote(kv[1]));
+                        gs.var(section, kv[0], unquote(kv[1]), where);
                     }
                     case "children" -> {
                         if (!GROUP.matcher(line).matches()) {
                             throw usage(where + ": not a group name: '" + printable(line) + "'");
                         }
-                        gs.children.get(section).add(line);
+                        gs.child(section, line);
                     }
-                    default -> gs.hosts.get(section).add(hostLine(line, where));
+                    default -> hostLine(gs, section, line, where);
                 }
             }
             return gs.select(file, group);
         }
 
-        private static Declared hostLine(String line, String where) {
-            String[] words = line.split("\\s+");
-            String name = words[0];
-            if (name.matches(".*\\[[^\\]]*:[^\\]]*\\].*") && !name.startsWith("[")) {
-                throw usage(where + ": host ranges like '" + printable(name) + "' are not supported; list each host");
-            }
-            Declared d;
-            Matcher m = ADDRESS.matcher(name);
-            if (!m.matches() || m.group(1) != null) {
-                throw usage(where + ": not a host name: '" + printable(name) + "'");
-            }
-            d = new Declared(
-                    name,
-                    name,
-                    Optional.empty(),
-                    Optional.empty(),
-                    Optional.ofNullable(m.group(3)).map(p -> port(p, where)),
-                    Optional.empty(),
-                    where);
-            if (m.group(3) != null) {
-                d = new Declared(
-                        name,
-                        unbracket(m.group(2)),
-                        Optional.of(unbracket(m.group(2))),
-                        d.user(),
-                        d.port(),
-                        d.identity(),
-                        where);
-            }
-            for (int i = 1; i < words.length; i++) {
-                String[] kv = words[i].split("=", 2);
+        /** {@code name key=value...}, split as Ansible splits it (shell-like quotes), into the name and its vars. */
+        private static void hostLine(Groups gs, String section, String line, String where) {
+            List<String> words = words(line, where);
+            Map<String, String> vars = new LinkedHashMap<>();
+            for (String w : words.subList(1, words.size())) {
+                String[] kv = w.split("=", 2);
                 if (kv.length != 2 || !kv[0].matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                    throw usage(where + ": not key=value: '" + printable(words[i]) + "'");
+                    throw usage(where + ": not key=value: '" + printable(w) + "'");
                 }
-                d = withVar(d, kv[0], unquote(kv[1]), where);
+                vars.put(kv[0], kv[1]);
             }
-            return d;
+            gs.host(section, words.get(0), where, vars);
+        }
+
+        /** Words of a host line: blanks separate, single or double quotes group and are removed. */
+        private static List<String> words(String line, String where) {
+            List<String> out = new ArrayList<>();
+            StringBuilder w = new StringBuilder();
+            boolean inWord = false;
+            char quote = 0;
+            for (int i = 0; i < line.length(); i++) {
+                char c = line.charAt(i);
+                if (quote != 0) {
+                    if (c == quote) {
+                        quote = 0;
+                    } else if (c == '\\' && quote == '"' && i + 1 < line.length()) {
+                        w.append(line.charAt(++i));
+                    } else {
+                        w.append(c);
+                    }
+                } else if (c == '"' || c == '\'') {
+                    quote = c;
+                    inWord = true;
+                } else if (Character.isWhitespace(c)) {
+                    if (inWord) {
+                        out.add(w.toString());
+                        w.setLength(0);
+                        inWord = false;
+                    }
+                } else {
+                    w.append(c);
+                    inWord = true;
+                }
+            }
+            if (quote != 0) {
+                throw usage(where + ": a quote is not closed: '" + printable(line) + "'");
+            }
+            if (inWord) {
+                out.add(w.toString());
+            }
+            return out;
         }
 
         private static String unquote(String v) {
@@ -465,25 +673,10 @@ public final class Inventory {
                             String name = p.currentName();
                             String hat = file + ":" + line(p);
                             p.nextToken();
-                            Matcher m = ADDRESS.matcher(name);
-                            if (!m.matches() || m.group(1) != null) {
-                                throw usage(hat + ": not a host name: '" + printable(name) + "'");
-                            }
-                            Declared d = new Declared(
-                                    name,
-                                    name,
-                                    Optional.empty(),
-                                    Optional.empty(),
-                                    Optional.empty(),
-                                    Optional.empty(),
-                                    hat);
-                            for (Map.Entry<String, String> v : scalars(p, file).entrySet()) {
-                                d = withVar(d, v.getKey(), v.getValue(), hat);
-                            }
-                            gs.hosts.get(g).add(d);
+                            gs.host(g, name, hat, scalars(p, file));
                         }
                     }
-                    case "vars" -> gs.vars.get(g).putAll(scalars(p, file));
+                    case "vars" -> scalars(p, file).forEach((k, v) -> gs.var(g, k, v, at));
                     case "children" -> {
                         if (p.currentToken() == JsonToken.VALUE_NULL) {
                             continue;
@@ -493,8 +686,8 @@ public final class Inventory {
                             String c = p.currentName();
                             String cat = file + ":" + line(p);
                             p.nextToken();
-                            gs.children.get(g).add(c);
                             group(p, c, cat, gs, file);
+                            gs.child(g, c);
                         }
                     }
                     default ->
@@ -514,6 +707,10 @@ public final class Inventory {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String k = p.currentName();
                 JsonToken v = p.nextToken();
+                if (v == JsonToken.VALUE_NULL) {
+                    // "ansible_user:" with no value, or ~, sets nothing (Ansible's None), not the user "null".
+                    continue;
+                }
                 if (v.isScalarValue()) {
                     out.put(k, p.getText());
                 } else {

@@ -208,6 +208,13 @@ public final class JschSsh implements Ssh {
 
     private SshException classify(SshTarget t, JSchException e, Recorder keys) {
         String where = t.name() + " (" + t.address() + ")";
+        if (keys.revoked.get() != null) {
+            return new SshException(
+                    SshException.Kind.HOST_KEY,
+                    where + ": host key REVOKED: it offered " + keys.offered() + ", which " + settings.knownHosts()
+                            + " marks @revoked; nothing was run. Something may be impersonating the node",
+                    e);
+        }
         if (e instanceof JSchChangedHostKeyException || keys.changed.get() != null) {
             return new SshException(
                     SshException.Kind.HOST_KEY,
@@ -274,6 +281,7 @@ public final class JschSsh implements Ssh {
         private final SshTarget target;
         final AtomicReference<String> unknown = new AtomicReference<>();
         final AtomicReference<String> changed = new AtomicReference<>();
+        final AtomicReference<String> revoked = new AtomicReference<>();
         final AtomicReference<String> accepted = new AtomicReference<>();
         private final AtomicReference<byte[]> offeredKey = new AtomicReference<>();
         private String offeredHost;
@@ -292,6 +300,15 @@ public final class JschSsh implements Ssh {
         public int check(String host, byte[] key) {
             offeredKey.set(key);
             offeredHost = host;
+            // Before anything else, so neither a plain line for the same key nor --accept-new-host-keys lets it in.
+            String offered = Base64.getEncoder().encodeToString(key);
+            HostKey[] known = base.getHostKey(host, null);
+            for (HostKey k : known == null ? new HostKey[0] : known) {
+                if ("@revoked".equals(k.getMarker()) && offered.equals(k.getKey())) {
+                    revoked.set(host);
+                    return CHANGED;
+                }
+            }
             int r = base.check(host, key);
             if (r == CHANGED) {
                 changed.set(host);

@@ -47,7 +47,15 @@ public record SshTarget(
 
     /** {@code user@host:port}, as messages show where a connection went. */
     public String address() {
-        return user + "@" + host + (port == 22 ? "" : ":" + port);
+        if (port == 22) {
+            return user + "@" + host;
+        }
+        return user + "@" + hostPort();
+    }
+
+    /** {@code host:port}, an IPv6 address in brackets, as known_hosts and ssh write it. */
+    public String hostPort() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     public Optional<Path> identity() {

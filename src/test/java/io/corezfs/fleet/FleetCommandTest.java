@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corezfs.JsonMapping;
 import io.corezfs.testing.Cli;
+import io.corezfs.testing.FakeDocker;
 import io.corezfs.testing.FakeSsh;
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.Requirements;
@@ -68,13 +69,52 @@ class FleetCommandTest {
     Cli.Run fleet(String action, List<String> hosts, String... extra) {
         List<String> a = new ArrayList<>(List.of("fleet", action));
         a.addAll(hosts);
+        a.addAll(List.of("--known-hosts", knownHosts.toString()));
+        if (!List.of(extra).contains("--state")) {
+            a.addAll(List.of("--state", tmp.resolve("state.json").toString()));
+        }
+        a.addAll(List.of(extra));
+        return new Cli(tmp).env("HOME", tmp.resolve("home").toString()).ssh(ssh).run(a.toArray(String[]::new));
+    }
+
+    Cli.Run fleetWith(FakeDocker docker, String action, List<String> hosts, List<String> args, String... extra) {
+        List<String> a = new ArrayList<>(List.of("fleet", action));
+        a.addAll(hosts);
         a.addAll(List.of(
                 "--known-hosts",
                 knownHosts.toString(),
                 "--state",
                 tmp.resolve("state.json").toString()));
+        a.addAll(args);
         a.addAll(List.of(extra));
-        return new Cli(tmp).env("HOME", tmp.resolve("home").toString()).ssh(ssh).run(a.toArray(String[]::new));
+        return new Cli(tmp)
+                .env("HOME", tmp.resolve("home").toString())
+                .ssh(ssh)
+                .docker(docker)
+                .run(a.toArray(String[]::new));
+    }
+
+    /** Into {@code dir}, from a local OpenZFS 2.1.11 tarball, no download: what a build here needs in these specs. */
+    List<String> buildOptions(Path dir) throws IOException {
+        Path source = Files.write(
+                tmp.resolve("zfs-2.1.11.tar.gz"),
+                io.corezfs.zfs.TestTarball.zfs("2.1.11").linux("3.10", "6.2").bytes());
+        return List.of(
+                "--archive-dir",
+                dir.toString(),
+                "--bundle",
+                bundle.toString(),
+                "--zfs-source",
+                source.toString(),
+                "--insecure-source",
+                "--cache-dir",
+                tmp.resolve("cache").toString());
+    }
+
+    static List<String> concat(List<String> a, String... more) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(List.of(more));
+        return out;
     }
 
     Cli.Run install(List<String> hosts, String... extra) {
@@ -145,7 +185,17 @@ class FleetCommandTest {
         assertEquals(7, ssh.connects(), "a dry run only reads the facts: " + dry);
         assertEquals(0, ssh.openSessions(), dry::toString);
 
-        Cli.Run canary = fleet("status", hosts, "--parallel", "2", "--canary", "1");
+        Cli.Run canary = fleet(
+                "prepare",
+                hosts,
+                "--archive",
+                archive.toString(),
+                "--bundle",
+                bundle.toString(),
+                "--parallel",
+                "2",
+                "--canary",
+                "1");
 
         assertEquals(0, canary.exitCode(), canary::toString);
         // Only the canary keeps its facts session: the others wait for it, and connect again when their turn comes.
@@ -404,6 +454,101 @@ class FleetCommandTest {
     }
 
     @Test
+    void oneNodeNamedTwiceUnderDifferentSpellingsIsRefusedBeforeAnyConnection() throws IOException {
+        hosts(1);
+
+        Cli.Run r = install(List.of("127.0.0.1:2201", "root@127.0.0.1:2201"));
+
+        assertEquals(2, r.exitCode(), r::toString);
+        assertTrue(
+                r.err()
+                        .contains("HOST 2: root@127.0.0.1:2201 and 127.0.0.1:2201 (HOST 1) are the same node,"
+                                + " 127.0.0.1:2201; name it once"),
+                r::toString);
+        assertEquals(0, ssh.connects());
+    }
+
+    @Test
+    void aStateFileThatCannotBeWrittenStopsTheRunBeforeAnyNodeIsReached() throws IOException {
+        List<String> hosts = hosts(2);
+        Path notADirectory = Files.writeString(tmp.resolve("plain-file"), "");
+
+        Cli.Run r =
+                install(hosts, "--state", notADirectory.resolve("state.json").toString());
+
+        assertEquals(3, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("cannot write the state file " + notADirectory.resolve("state.json")), r::toString);
+        assertEquals(0, ssh.connects(), "no node is reached");
+    }
+
+    @Test
+    void aStateFileAnotherRunIsWritingStopsThisRunBeforeAnyNodeIsReached() throws IOException {
+        List<String> hosts = hosts(2);
+        Path state = tmp.resolve("state.json");
+
+        try (FleetState.Writer other = FleetState.Writer.open(state, FleetState.empty())) {
+            Cli.Run r = install(hosts);
+
+            assertEquals(3, r.exitCode(), r::toString);
+            assertTrue(r.err().contains("is in use by another fleet run"), r::toString);
+            assertEquals(0, ssh.connects());
+        }
+        assertEquals(0, install(hosts).exitCode(), "the lock goes with the run that held it");
+    }
+
+    @Test
+    void theStateIsNeverWrittenThroughALinkPlantedUnderItsTemporaryName() throws IOException {
+        List<String> hosts = hosts(1);
+        Path victim = Files.writeString(tmp.resolve("victim"), "precious\n");
+        Files.createSymbolicLink(tmp.resolve(".state.json.tmp"), victim);
+
+        assertEquals(0, install(hosts).exitCode());
+
+        assertEquals("precious\n", Files.readString(victim));
+        assertTrue(Files.isRegularFile(tmp.resolve("state.json"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.readString(tmp.resolve("state.json")).contains("127.0.0.1:2201"));
+    }
+
+    @Test
+    void aStateFileThatIsNotARegularFileIsRefusedNotReadForever() throws Exception {
+        List<String> hosts = hosts(1);
+        Path fifo = tmp.resolve("fifo-state");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+
+        Cli.Run r = install(hosts, "--resume", "--state", fifo.toString());
+
+        assertEquals(2, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("is not a fleet state file (not a regular file)"), r::toString);
+        assertEquals(0, ssh.connects());
+    }
+
+    @Test
+    void whenTheStateCanNoLongerBeWrittenTheFinishedNodeKeepsItsResultAndNoNewNodeStarts() throws IOException {
+        List<String> hosts = hosts(3);
+        Path tmpName = tmp.resolve(".state.json.tmp");
+        ssh.tool((n, argv) -> {
+            if (argv.contains("install")) {
+                try {
+                    // A directory with something in it where the next write wants its temporary file.
+                    Files.createDirectories(tmpName.resolve("x"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return ssh.realTool(n, argv);
+        });
+
+        Cli.Run r = install(hosts, "--parallel", "1", "--canary", "0", "--max-failures", "5");
+
+        assertEquals(7, r.exitCode(), r::toString);
+        assertTrue(installed(nodes.get(0)), r::toString);
+        assertTrue(r.out().contains("1 ok, 0 skipped, 0 failed, 2 not started"), r::toString);
+        assertTrue(r.err().contains("127.0.0.1:2202: not started: cannot write the state file"), r::toString);
+        assertFalse(installed(nodes.get(1)));
+        assertTrue(nodes.get(2).changes().isEmpty());
+    }
+
+    @Test
     void aDryRunPrintsThePlanAndChangesNothing() throws IOException {
         List<String> hosts = hosts(2);
         List<Map<String, String>> before =
@@ -484,10 +629,75 @@ class FleetCommandTest {
         Path dir = tmp.resolve("empty");
         Files.createDirectories(dir);
 
-        Cli.Run r = fleet("install", hosts, "--archive-dir", dir.toString(), "--bundle", bundle.toString());
+        Cli.Run r =
+                fleet("install", hosts, "--archive-dir", dir.toString(), "--bundle", bundle.toString(), "--no-build");
 
         assertEquals(3, r.exitCode(), r::toString);
-        assertTrue(r.out().contains("corezfs build --os-version 3975.2.0 --kernel " + HostRoots.KERNEL), r::toString);
+        assertTrue(r.out().contains("--no-build forbids building one"), r::toString);
+        assertTrue(
+                r.out().contains("corezfs build --os-version 3975.2.0 --board amd64-usr --kernel " + HostRoots.KERNEL),
+                r::toString);
+    }
+
+    @Test
+    void withoutAnArchiveEachTargetIsBuiltHereOnceNotOncePerNodeAndAFailedBuildFailsOnlyItsNodes() throws IOException {
+        List<String> hosts = hosts(3);
+        HostRoots.at(nodes.get(2).root).kernel("6.1.0-99-cloud-amd64");
+        Path dir = Files.createDirectories(tmp.resolve("empty"));
+        FakeDocker docker = new FakeDocker();
+        docker.running = false;
+        List<Map<String, String>> before =
+                nodes.stream().map(n -> TreeSnapshot.of(n.root)).toList();
+        List<String> build = concat(buildOptions(dir), "--max-failures", "3", "--canary", "0");
+
+        Cli.Run dry = fleetWith(docker, "install", hosts, build, "--dry-run");
+
+        assertEquals(0, dry.exitCode(), dry::toString);
+        assertTrue(dry.out().contains("(to build into " + dir + ")"), dry::toString);
+        assertEquals(List.of(), docker.calls, "a dry run builds nothing");
+
+        Cli.Run r = fleetWith(docker, "install", hosts, build);
+
+        assertEquals(3, r.exitCode(), r::toString);
+        assertEquals(
+                2, docker.calls.stream().filter("ping"::equals).count(), "one build per target: " + docker.calls + r);
+        assertEquals(
+                3,
+                r.out()
+                        .lines()
+                        .filter(l -> l.contains("building one here failed") && l.contains("Docker"))
+                        .count(),
+                r::toString);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(before.get(i), TreeSnapshot.of(nodes.get(i).root));
+        }
+    }
+
+    @Test
+    void anArchiveBuiltHereIsPushedAndInstalledLikeAFoundOneAndFoundNextTime() throws IOException {
+        List<String> hosts = hosts(2);
+        Path dir = Files.createDirectories(tmp.resolve("built"));
+        FakeDocker docker = new FakeDocker();
+        docker.images.put("corezfs-dev:3975.2.0", new io.corezfs.docker.Docker.Image("sha256:dev", Map.of()));
+
+        Cli.Run r =
+                fleetWith(docker, "install", hosts, concat(buildOptions(dir), "--dev-image", "corezfs-dev:3975.2.0"));
+
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(1, docker.calls.stream().filter("create"::equals).count(), "built once: " + docker.calls);
+        assertTrue(Files.isRegularFile(dir.resolve(ARCHIVE_NAME)), "built into the first --archive-dir");
+        for (FakeSsh.Node n : nodes) {
+            assertTrue(Files.isRegularFile(n.root.resolve("var/lib/corezfs/archives/" + ARCHIVE_NAME)), r::toString);
+            assertTrue(
+                    Files.isRegularFile(n.root.resolve("opt/corezfs/usr/sbin/zfs")),
+                    "the built tree is installed: " + r);
+        }
+        assertTrue(r.out().contains("2 ok, 0 skipped, 0 failed"), r::toString);
+
+        Cli.Run again = fleetWith(docker, "prepare", hosts, List.of("--archive-dir", dir.toString()));
+
+        assertEquals(0, again.exitCode(), again::toString);
+        assertEquals(1, docker.calls.stream().filter("create"::equals).count(), "found, not built again");
     }
 
     @Test
@@ -505,6 +715,28 @@ class FleetCommandTest {
                 r::toString);
         assertEquals(
                 "2.1.11", j.get("hosts").get(1).get("status").get("zfsVersion").asText(), r::toString);
+    }
+
+    @Test
+    void aNodesStatusThatIsNotOneCleanJsonObjectFailsThatNodeAlone() throws IOException {
+        List<String> hosts = hosts(4);
+        assertEquals(0, install(hosts).exitCode());
+        List<String> answers = List.of(
+                "{\"os\": \"flatcar\", \"os\": \"other\"}", "{\"os\": \"flatcar\"} {\"os\": \"other\"}", "[1, 2]");
+        ssh.tool((n, argv) -> {
+            int i = nodes.indexOf(n);
+            return i < answers.size() && argv.contains("status")
+                    ? io.corezfs.system.ProcessResult.exited(argv, 0, answers.get(i), "", java.time.Duration.ZERO)
+                    : ssh.realTool(n, argv);
+        });
+
+        Cli.Run r = fleet("status", hosts, "--max-failures", "3");
+
+        assertEquals(7, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("1 ok, 0 skipped, 3 failed"), r::toString);
+        assertTrue(r.out().contains("corezfs status --json is not JSON: Duplicate field 'os'"), r::toString);
+        assertTrue(r.out().contains("corezfs status --json is not JSON: Trailing token"), r::toString);
+        assertTrue(r.out().contains("corezfs status --json is not an object"), r::toString);
     }
 
     @Test
@@ -555,5 +787,10 @@ class FleetCommandTest {
         assertEquals(2, fleet("install", List.of()).exitCode());
         assertEquals(2, fleet("install", List.of("bad host!")).exitCode());
         assertEquals(2, fleet("status", hosts, "--export").exitCode());
+        Cli.Run sign = fleet(
+                "install", hosts, "--no-build", "--sign-key", tmp.resolve("key").toString());
+        assertEquals(2, sign.exitCode(), sign::toString);
+        assertTrue(sign.err().contains("--sign-key signs the archives this run builds"), sign::toString);
+        assertEquals(0, ssh.connects(), "no usage error reaches a node");
     }
 }

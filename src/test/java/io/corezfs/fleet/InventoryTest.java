@@ -111,12 +111,163 @@ class InventoryTest {
                 "");
         List<SshTarget> storage = targets("inventory.yml", yaml, "storage", null);
         assertEquals(
-                List.of("core@10.0.0.11", "ops@10.0.0.12:2222"),
+                List.of("admin@10.0.0.11", "ops@10.0.0.12:2222"),
                 storage.stream().map(SshTarget::address).toList());
         List<SshTarget> all = targets("inventory.yml", yaml, "all", null);
         assertEquals(
                 List.of("admin@10.0.0.11", "ops@10.0.0.12:2222", "admin@web1"),
                 all.stream().map(SshTarget::address).toList());
+    }
+
+    @Test
+    void allVarsReachEveryHostWhicheverGroupSelectsIt() {
+        String ini = "[storage]\nzfs1\n\n[web]\nweb1\n\n[all:vars]\nansible_user=admin\nansible_port=2200\n";
+        assertEquals(
+                List.of("admin@zfs1:2200"),
+                targets("inv.ini", ini, "storage", null).stream()
+                        .map(SshTarget::address)
+                        .toList());
+        assertEquals(
+                List.of("admin@zfs1:2200", "admin@web1:2200"),
+                targets("inv.ini", ini, null, null).stream()
+                        .map(SshTarget::address)
+                        .toList());
+        assertEquals(2, targets("inv.ini", ini, "all", null).size());
+    }
+
+    @Test
+    void aHostInSeveralGroupsGetsTheirVarsMergedAsAnsibleMergesThem() {
+        String ini = String.join(
+                "\n",
+                "[zfs]",
+                "node1",
+                "node2 ansible_user=owner",
+                "[zfs:vars]",
+                "ansible_user=zfsadmin",
+                "[east]",
+                "node1",
+                "node2",
+                "[east:vars]",
+                "ansible_port=2201",
+                "[fleet:children]",
+                "zfs",
+                "east",
+                "[fleet:vars]",
+                "ansible_user=fleetadmin",
+                "ansible_port=2299",
+                "[all:vars]",
+                "ansible_host=ignored.example",
+                "");
+        // fleet (depth 1) < east, zfs (depth 2, by name): zfs's user and east's port win over fleet's; the host's own
+        // user wins over every group's; all's ansible_host, the shallowest group's, reaches hosts that set none.
+        List<SshTarget> east = targets("inv.ini", ini, "east", null);
+        assertEquals(
+                List.of("zfsadmin@ignored.example:2201", "owner@ignored.example:2201"),
+                east.stream().map(SshTarget::address).toList());
+        assertEquals(east, targets("inv.ini", ini, "zfs", null), "the selecting group does not change the values");
+
+        String priority = "[a]\nn1\n[a:vars]\nansible_user=alpha\nansible_group_priority=5\n"
+                + "[b]\nn1\n[b:vars]\nansible_user=beta\n";
+        assertEquals("alpha@n1", targets("inv.ini", priority, null, null).get(0).address());
+        assertEquals(
+                "beta@n1",
+                targets("inv.ini", priority.replace("priority=5", "priority=0"), null, null)
+                        .get(0)
+                        .address());
+        assertTrue(usage(() -> targets("inv.ini", priority.replace("=5", "=high"), null, null))
+                .startsWith("inv.ini:5: ansible_group_priority is not a whole number"));
+
+        String again = "[a]\nn1 ansible_port=2201\n[b]\nn1 ansible_user=ops\n";
+        assertEquals(
+                List.of("ops@n1:2201"),
+                targets("inv.ini", again, null, null).stream()
+                        .map(SshTarget::address)
+                        .toList(),
+                "a host listed twice is one host with both lines' vars");
+    }
+
+    @Test
+    void hostPortNamesAndIpv6AddressesAreReadAsAnsibleWritesThem() {
+        String config = "Host zfs1\n  HostName 10.0.0.11\n";
+        assertEquals(
+                "core@10.0.0.11:2222",
+                targets("inv.ini", "[a]\nzfs1:2222\n", null, config).get(0).address(),
+                "ssh config still names the address of host:port");
+        assertEquals(
+                List.of("core@10.0.0.11:2222", "core@zfs2:2223"),
+                targets("inv.yml", "all:\n  hosts:\n    zfs1:2222:\n    zfs2:2223:\n", null, config).stream()
+                        .map(SshTarget::address)
+                        .toList());
+        assertEquals(
+                List.of("2001:db8::11", "2001:db8::12", "fe80::1"),
+                targets(
+                                "inv.ini",
+                                "[a]\nn1 ansible_host=2001:db8::11\nn2 ansible_host=[2001:db8::12]\n"
+                                        + "n3 ansible_host=fe80::1 ansible_port=2200\n",
+                                null,
+                                null)
+                        .stream()
+                        .map(SshTarget::host)
+                        .toList());
+        assertEquals(
+                "core@[fe80::1]:2200",
+                targets("inv.ini", "[a]\nn3 ansible_host=fe80::1 ansible_port=2200\n", null, null)
+                        .get(0)
+                        .address());
+        for (String bad : List.of("n1:22", "ops@n1", "2001:db8::zz", "1:2", "[n1]", "a b")) {
+            String m = usage(() -> targets("inv.ini", "[a]\nn1 ansible_host='" + bad + "'\n", null, null));
+            assertTrue(m.startsWith("inv.ini:2: ansible_host is not a host name or address"), m);
+        }
+    }
+
+    @Test
+    void groupCyclesALatticeAndDeepNestingAreRefusedOrReadQuickly() {
+        assertTrue(usage(() -> targets("inv.ini", "[a:children]\nb\n[b:children]\na\n[a]\nn1\n", null, null))
+                .contains("contains itself through its children"));
+        // 40 levels of two groups, each a child of both above it: 2^40 paths from all, each group's depth found once.
+        StringBuilder lattice = new StringBuilder("[l0a]\nn1\n[l0b]\nn2\n");
+        for (int i = 1; i < 40; i++) {
+            for (String me : List.of("a", "b")) {
+                lattice.append("[l").append(i).append(me).append(":children]\n");
+                lattice.append("l").append(i - 1).append("a\nl").append(i - 1).append("b\n");
+            }
+        }
+        lattice.append("[l39a:vars]\nansible_user=top\n");
+        assertEquals(
+                List.of("top@n1", "top@n2"),
+                targets("inv.ini", lattice.toString(), null, null).stream()
+                        .map(SshTarget::address)
+                        .toList());
+        StringBuilder chain = new StringBuilder("[g0]\nn1\n");
+        for (int i = 1; i <= 600; i++) {
+            chain.append("[g").append(i).append(":children]\ng").append(i - 1).append("\n");
+        }
+        assertTrue(usage(() -> targets("inv.ini", chain.toString(), null, null)).contains("nested more than 500 deep"));
+    }
+
+    @Test
+    void aYamlVariableWithNoValueSetsNothing() {
+        String yaml = "all:\n  vars:\n    ansible_user: ops\n  hosts:\n    zfs1:\n      ansible_user:\n"
+                + "      ansible_host: ~\n      ansible_port: 2200\n";
+        assertEquals(
+                "ops@zfs1:2200", targets("inv.yml", yaml, null, null).get(0).address());
+    }
+
+    @Test
+    void hostLineValuesMayBeQuotedAsInAnsible() {
+        SshTarget t = targets(
+                        "inv.ini",
+                        "[a]\nn1 ansible_ssh_private_key_file=\"/keys/fleet key\" ansible_user='ops'\n",
+                        null,
+                        null)
+                .get(0);
+        assertEquals(List.of(Path.of("/keys/fleet key")), t.identities());
+        assertEquals("ops", t.user());
+        assertTrue(usage(() -> targets("inv.ini", "[a]\nn1 ansible_user=\"ops\n", null, null))
+                .startsWith("inv.ini:2: a quote is not closed"));
+        assertEquals(
+                "inv.ini: no hosts in group 'empty'",
+                usage(() -> targets("inv.ini", "[a]\nn1\n[empty]\n", "empty", null)));
     }
 
     @Test

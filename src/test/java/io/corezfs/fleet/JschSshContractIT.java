@@ -1,5 +1,9 @@
 package io.corezfs.fleet;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.corezfs.testing.HostRoots;
 import io.corezfs.testing.SshLab;
 import java.nio.file.Files;
@@ -7,9 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /** The SSH contract for JSch, against a real sshd in the lab's container. */
@@ -46,6 +52,22 @@ class JschSshContractIT extends SshContract {
     private Ssh with(String knownHosts) {
         return new JschSsh(
                 new SshSettings(WORK.resolve(knownHosts), false, Duration.ofSeconds(5), Optional.empty(), List.of()));
+    }
+
+    @Test
+    void aKeyKnownHostsMarksRevokedIsRefusedEvenBesideAPlainLineOrWithAcceptNewAndIsNotRecorded() throws Exception {
+        String plain = lab.nodes.get(0).knownHosts();
+        String text = plain.lines().map(l -> "@revoked " + l + "\n").collect(Collectors.joining()) + plain;
+        Path file = WORK.resolve("revoked_known_hosts");
+        Files.writeString(file, text);
+        for (boolean acceptNew : new boolean[] {false, true}) {
+            Ssh ssh = new JschSsh(new SshSettings(file, acceptNew, Duration.ofSeconds(5), Optional.empty(), List.of()));
+            SshException e =
+                    assertThrows(SshException.class, () -> ssh.connect(node()).close());
+            assertEquals(SshException.Kind.HOST_KEY, e.kind(), e::getMessage);
+            assertTrue(e.getMessage().contains("host key REVOKED"), e::getMessage);
+        }
+        assertEquals(text, Files.readString(file), "known_hosts is left as it was");
     }
 
     @Override

@@ -27,6 +27,7 @@ public final class Cli {
     private Context.Live live = Context.Live.NONE;
     private boolean everyCommand;
     private io.corezfs.fleet.Ssh.Factory ssh;
+    private java.util.function.Supplier<io.corezfs.docker.Docker> docker;
 
     public Cli(Path workDir) {
         this.workDir = workDir;
@@ -59,6 +60,12 @@ public final class Cli {
         return this;
     }
 
+    /** Builds go through {@code engine} (a {@link FakeDocker}). */
+    public Cli docker(io.corezfs.docker.Docker engine) {
+        this.docker = () -> engine;
+        return this;
+    }
+
     /** Runs on the command line with every command built, as help and completion see it, not only the one named. */
     public Cli everyCommand() {
         this.everyCommand = true;
@@ -76,6 +83,9 @@ public final class Cli {
                 .withLive(live);
         if (ssh != null) {
             ctx = ctx.withSsh(ssh);
+        }
+        if (docker != null) {
+            ctx = ctx.withDocker(docker);
         }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

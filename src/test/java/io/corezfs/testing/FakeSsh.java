@@ -278,7 +278,8 @@ public final class FakeSsh implements Ssh.Factory {
     }
 
     /** The node's corezfs: this build's CLI, in-process, on the node's directory as its root. */
-    private ProcessResult realTool(Node n, List<String> args) {
+    /** What the node's corezfs would do: the real command line, run on the node's root. */
+    public ProcessResult realTool(Node n, List<String> args) {
         List<String> a = new ArrayList<>(args);
         if (!a.contains("--root")
                 && !a.isEmpty()

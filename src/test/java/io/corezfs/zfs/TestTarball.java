@@ -23,7 +23,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * A small synthetic OpenZFS (or SPL) release tarball: a top folder, a META file and a few files, with chosen
  * modification times so the build epoch is known.
  */
-final class TestTarball {
+public final class TestTarball {
     static final Instant RELEASED = Instant.parse("2024-03-01T12:00:00Z");
 
     private record Entry(String name, byte[] data, Instant mtime, boolean dir) {}
@@ -45,7 +45,7 @@ final class TestTarball {
         this.metaVersion = version;
     }
 
-    static TestTarball zfs(String version) {
+    public static TestTarball zfs(String version) {
         return new TestTarball("zfs", version);
     }
 
@@ -53,7 +53,7 @@ final class TestTarball {
         return new TestTarball("spl", version);
     }
 
-    TestTarball linux(String minimum, String maximum) {
+    public TestTarball linux(String minimum, String maximum) {
         this.linuxMinimum = minimum;
         this.linuxMaximum = maximum;
         return this;
@@ -86,7 +86,7 @@ final class TestTarball {
         return this;
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
         List<Entry> entries = new ArrayList<>();
         entries.add(new Entry(top + "/", new byte[0], RELEASED, true));
         if (withMeta) {
