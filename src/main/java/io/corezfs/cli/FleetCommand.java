@@ -131,7 +131,8 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             names = "--state",
             paramLabel = "FILE",
             converter = OptionValues.AnyPath.class,
-            description = "The run's state file (default: corezfs-fleet-state.json here).")
+            description = "The run's state file (default: corezfs-fleet-state.json here). Each run but a dry run or"
+                    + " status replaces it; a file fleet did not write is refused, never overwritten.")
     Path state;
 
     @Option(names = "--dry-run", description = "Print the plan (host, target, archive, action); change nothing.")

@@ -40,6 +40,10 @@ public final class FleetState {
      * {@link #MAX_BYTES} (a FIFO would block the run), is exit 2.
      */
     public static FleetState read(Path file) {
+        return read(file, "remove it, or run without --resume");
+    }
+
+    private static FleetState read(Path file, String remedy) {
         if (!Files.exists(file)) {
             return empty();
         }
@@ -47,16 +51,16 @@ public final class FleetState {
             java.nio.file.attribute.BasicFileAttributes a =
                     Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
             if (!a.isRegularFile()) {
-                throw bad(file, "not a regular file");
+                throw bad(file, "not a regular file", remedy);
             }
             if (a.size() > MAX_BYTES) {
-                throw bad(file, "larger than " + (MAX_BYTES >> 20) + " MiB");
+                throw bad(file, "larger than " + (MAX_BYTES >> 20) + " MiB", remedy);
             }
             JsonNode n = JsonMapping.newStrictReader().readTree(Files.readString(file));
             Map<String, Entry> out = new LinkedHashMap<>();
             JsonNode hs = n == null ? null : n.get("hosts");
             if (n == null || n.path("format").asInt() != 1 || hs == null || !hs.isObject()) {
-                throw bad(file, "no format 1 and hosts object");
+                throw bad(file, "no format 1 and hosts object", remedy);
             }
             Iterator<Map.Entry<String, JsonNode>> it = hs.fields();
             while (it.hasNext()) {
@@ -64,7 +68,7 @@ public final class FleetState {
                 JsonNode h = e.getValue();
                 for (String k : new String[] {"action", "sha256", "archive", "result"}) {
                     if (!h.path(k).isTextual()) {
-                        throw bad(file, io.corezfs.Text.printable(e.getKey(), 80) + " has no " + k);
+                        throw bad(file, io.corezfs.Text.printable(e.getKey(), 80) + " has no " + k, remedy);
                     }
                 }
                 out.put(
@@ -77,14 +81,13 @@ public final class FleetState {
             }
             return new FleetState(out);
         } catch (IOException e) {
-            throw bad(file, String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            throw bad(file, String.valueOf(e.getMessage()).lines().findFirst().orElse(""), remedy);
         }
     }
 
-    private static CorezfsException bad(Path file, String why) {
+    private static CorezfsException bad(Path file, String why, String remedy) {
         return new CorezfsException(
-                ExitCode.USAGE,
-                "--resume: " + file + " is not a fleet state file (" + why + "); remove it, or run without --resume");
+                ExitCode.USAGE, "--state: " + file + " is not a fleet state file (" + why + "); " + remedy);
     }
 
     /** Whether {@code host} finished {@code action} with the archive of this sha256 ("" for actions without one). */
@@ -120,6 +123,11 @@ public final class FleetState {
 
         /** Locks and writes {@code file} with {@code start}'s hosts; exit 3 if it cannot, or another run holds it. */
         public static Writer open(Path file, FleetState start) {
+            // A run replaces the file, so it must be one fleet wrote (or empty): a mistyped --state is refused, not
+            // overwritten, and nothing (not even the lock) is made beside it.
+            if (!isEmptyRegularFile(file)) {
+                read(file, "it is left alone: remove it, or give this run another --state");
+            }
             Path lock = file.resolveSibling("." + file.getFileName() + ".lock");
             java.nio.channels.FileChannel ch = null;
             try {
@@ -152,6 +160,18 @@ public final class FleetState {
             } catch (RuntimeException e) {
                 close(ch);
                 throw e;
+            }
+        }
+
+        private static boolean isEmptyRegularFile(Path file) {
+            try {
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(
+                        file,
+                        java.nio.file.attribute.BasicFileAttributes.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                return a.isRegularFile() && a.size() == 0;
+            } catch (IOException e) {
+                return false;
             }
         }
 

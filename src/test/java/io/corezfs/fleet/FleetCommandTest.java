@@ -497,6 +497,43 @@ class FleetCommandTest {
     }
 
     @Test
+    void aStateFileFleetDidNotWriteIsRefusedNotOverwrittenAndNothingIsMadeBesideIt() throws IOException {
+        List<String> hosts = hosts(2);
+        Path dir = Files.createDirectories(tmp.resolve("etc"));
+        Path notes = Files.writeString(dir.resolve("notes.json"), "{\"format\": 1}\n");
+        Path prose = Files.writeString(dir.resolve("fstab"), "/dev/vda1 / ext4 defaults 0 1\n");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), prose);
+
+        for (Path p : List.of(notes, prose, link)) {
+            Cli.Run r = install(hosts, "--state", p.toString());
+
+            assertEquals(2, r.exitCode(), r::toString);
+            assertTrue(
+                    r.err().contains("--state: " + p + " is not a fleet state file (")
+                            && r.err().contains("it is left alone: remove it, or give this run another --state"),
+                    r::toString);
+        }
+        assertEquals("{\"format\": 1}\n", Files.readString(notes));
+        assertEquals("/dev/vda1 / ext4 defaults 0 1\n", Files.readString(prose));
+        assertTrue(Files.isSymbolicLink(link));
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            assertEquals(3, s.count(), "no lock or temporary file beside them");
+        }
+        assertEquals(0, ssh.connects());
+        assertTrue(nodes.stream().allMatch(n -> n.changes().isEmpty()));
+    }
+
+    @Test
+    void anEmptyStateFileOrOneAnEarlierRunWroteIsReplaced() throws IOException {
+        List<String> hosts = hosts(1);
+        Path empty = Files.createFile(tmp.resolve("empty.json"));
+
+        assertEquals(0, install(hosts, "--state", empty.toString()).exitCode());
+        assertTrue(Files.readString(empty).contains("127.0.0.1:2201"));
+        assertEquals(0, install(hosts, "--state", empty.toString()).exitCode(), "its own file is replaced again");
+    }
+
+    @Test
     void theStateIsNeverWrittenThroughALinkPlantedUnderItsTemporaryName() throws IOException {
         List<String> hosts = hosts(1);
         Path victim = Files.writeString(tmp.resolve("victim"), "precious\n");
