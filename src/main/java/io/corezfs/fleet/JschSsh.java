@@ -236,10 +236,13 @@ public final class JschSsh implements Ssh {
                 || c instanceof NoRouteToHostException
                 || c instanceof UnknownHostException
                 || String.valueOf(e.getMessage()).startsWith("timeout")) {
+            // "within N s" only where the time ran out: a refused port or an unknown name answered at once.
+            boolean timedOut = c instanceof SocketTimeoutException
+                    || (c == null && String.valueOf(e.getMessage()).startsWith("timeout"));
             return new SshException(
                     SshException.Kind.UNREACHABLE,
-                    where + ": cannot connect within "
-                            + settings.connectTimeout().toSeconds() + " s: "
+                    where + ": cannot connect"
+                            + (timedOut ? " within " + settings.connectTimeout().toSeconds() + " s" : "") + ": "
                             + (c != null ? c.getMessage() : e.getMessage()),
                     e);
         }

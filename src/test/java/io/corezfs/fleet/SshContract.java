@@ -146,7 +146,7 @@ abstract class SshContract {
     }
 
     @Test
-    void noServerIsUnreachable() throws Exception {
+    void noServerIsUnreachableAndARefusalIsNotCalledATimeout() throws Exception {
         int port;
         try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = ss.getLocalPort();
@@ -155,6 +155,7 @@ abstract class SshContract {
         SshException e =
                 assertThrows(SshException.class, () -> ssh().connect(dead).close());
         assertEquals(SshException.Kind.UNREACHABLE, e.kind());
+        assertTrue(e.getMessage().endsWith("cannot connect: Connection refused"), e::getMessage);
     }
 
     static List<Path> none() {

@@ -150,8 +150,7 @@ public final class FakeSsh implements Ssh.Factory {
         if (n == null || n.down) {
             throw new SshException(
                     SshException.Kind.UNREACHABLE,
-                    t.name() + " (" + t.address() + "): cannot connect within "
-                            + s.connectTimeout().toSeconds() + " s: Connection refused",
+                    t.name() + " (" + t.address() + "): cannot connect: Connection refused",
                     null);
         }
         checkKey(s, t, n);
