@@ -238,7 +238,7 @@ public final class JschSsh implements Ssh {
                 || String.valueOf(e.getMessage()).startsWith("timeout")) {
             // "within N s" only where the time ran out: a refused port or an unknown name answered at once.
             boolean timedOut = c instanceof SocketTimeoutException
-                    || (c == null && String.valueOf(e.getMessage()).startsWith("timeout"));
+                    || String.valueOf(e.getMessage()).startsWith("timeout");
             return new SshException(
                     SshException.Kind.UNREACHABLE,
                     where + ": cannot connect"
