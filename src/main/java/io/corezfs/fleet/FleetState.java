@@ -121,7 +121,10 @@ public final class FleetState {
             this.lockFile = lockFile;
         }
 
-        /** Locks and writes {@code file} with {@code start}'s hosts; exit 3 if it cannot, or another run holds it. */
+        /**
+         * Locks and writes {@code file} with {@code start}'s hosts; exit 2 if the file is there but is not an empty
+         * file or one fleet wrote, exit 3 if it cannot be written or another run holds it.
+         */
         public static Writer open(Path file, FleetState start) {
             // A run replaces the file, so it must be one fleet wrote (or empty): a mistyped --state is refused, not
             // overwritten, and nothing (not even the lock) is made beside it.
