@@ -57,6 +57,22 @@ public final class Inventory {
      */
     public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
         SshConfig.Entry c = config.lookup(d.alias());
+        Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, home));
+        return connection(d, c, identity, home, d.name(), d.source(), jump);
+    }
+
+    /**
+     * Where {@code d} connects: what it names, else what the config says for its alias, else the defaults; keys
+     * from {@code --identity}, its own, then the config's {@code IdentityFile}s.
+     */
+    private static SshTarget connection(
+            Declared d,
+            SshConfig.Entry c,
+            Optional<Path> identity,
+            Path home,
+            String name,
+            String source,
+            Optional<SshTarget> jump) {
         String host =
                 d.host().or(() -> c.hostName().map(h -> hostName(h, d.alias()))).orElse(d.alias());
         int port = d.port().or(c::port).orElse(22);
@@ -67,8 +83,7 @@ public final class Inventory {
         c.identityFiles().stream()
                 .map(f -> identityFile(f, home, d.alias(), host, port, user))
                 .forEach(keys::add);
-        Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, home));
-        return new SshTarget(d.name(), host, port, user, keys, d.source(), jump);
+        return new SshTarget(name, host, port, user, keys, source, jump);
     }
 
     /** The host a {@code ProxyJump [ssh://][user@]host[:port]} names, resolved like a node but without a jump itself. */
@@ -86,16 +101,7 @@ public final class Inventory {
                     source + ": " + node + " is reached through " + j.alias() + ", which is itself behind ProxyJump "
                             + c.proxyJump().get() + " (" + c.source() + "); corezfs fleet follows one jump host");
         }
-        String host =
-                j.host().or(() -> c.hostName().map(h -> hostName(h, j.alias()))).orElse(j.alias());
-        int port = j.port().or(c::port).orElse(22);
-        String user = j.user().or(c::user).orElse(SshTarget.DEFAULT_USER);
-        List<Path> keys = new ArrayList<>();
-        identity.ifPresent(keys::add);
-        c.identityFiles().stream()
-                .map(f -> identityFile(f, home, j.alias(), host, port, user))
-                .forEach(keys::add);
-        return new SshTarget(node + " via jump host " + j.name(), host, port, user, keys, source);
+        return connection(j, c, identity, home, node + " via jump host " + j.name(), source, Optional.empty());
     }
 
     /** {@code HostName} with its tokens, which OpenSSH limits to {@code %h} (the name as given) and {@code %%}. */
@@ -290,7 +296,7 @@ public final class Inventory {
         boolean bracketed = value.startsWith("[") && value.endsWith("]");
         String v = bracketed ? unbracket(value) : value;
         if (bracketed || v.indexOf(':') >= 0) {
-            if (v.matches("[0-9A-Fa-f:.]+") && isIpv6Literal(v)) {
+            if (v.indexOf(':') >= 0 && v.matches("[0-9A-Fa-f:.]+") && isIpv6Literal(v)) {
                 return v;
             }
         } else if (ADDRESS.matcher(v).matches() && !v.contains("@") && !v.startsWith("[")) {
@@ -301,7 +307,8 @@ public final class Inventory {
 
     private static boolean isIpv6Literal(String v) {
         try {
-            // Only hex digits, colons and dots reach here, which the JDK parses as a literal and never looks up.
+            // Only hex digits, colons and dots with at least one colon reach here: the JDK parses that as an IPv6
+            // literal and never looks it up. Without the colon, a bracketed "[cafe]" would have been a DNS query.
             return java.net.InetAddress.getByName(v) instanceof java.net.Inet6Address;
         } catch (java.net.UnknownHostException e) {
             return false;
