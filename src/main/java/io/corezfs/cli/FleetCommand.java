@@ -62,7 +62,8 @@ final class FleetCommand extends BaseCommand implements Callable<Integer> {
             names = "--hosts",
             paramLabel = "FILE",
             converter = OptionValues.RegularFile.class,
-            description = "An inventory: [user@]host[:port] lines, or an Ansible INI or YAML inventory.")
+            description =
+                    "An inventory: [user@]host[:port] lines, or an Ansible INI or YAML inventory (groups, vars, host ranges like zfs[01:20]).")
     Path inventory;
 
     @Option(names = "--group", paramLabel = "NAME", description = "With an Ansible inventory: only this group.")

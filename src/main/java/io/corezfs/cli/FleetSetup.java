@@ -61,6 +61,11 @@ final class FleetSetup {
         return ctx.env().getenv("HOME").filter(h -> !h.isBlank()).map(Path::of).orElse(Path.of("/root"));
     }
 
+    /** This machine as the inventory's key paths are read on it. */
+    Inventory.Local local() {
+        return new Inventory.Local(home(), ctx.workDir(), ctx.env()::getenv);
+    }
+
     List<SshTarget> targets(
             List<String> hosts,
             Optional<Path> inventory,
@@ -97,7 +102,7 @@ final class FleetSetup {
             if (!names.add(d.name())) {
                 throw new CorezfsException(ExitCode.USAGE, d.source() + ": " + d.name() + " is named twice");
             }
-            SshTarget t = Inventory.resolve(d, config, identity.map(ctx::resolve), home());
+            SshTarget t = Inventory.resolve(d, config, identity.map(ctx::resolve), local());
             // Two names for one node would run two installs on it at once, racing on the same partial files.
             SshTarget same = nodes.putIfAbsent(endpoint(t), t);
             if (same != null) {

@@ -136,14 +136,13 @@ final class ProvisionerRunCommand extends BaseCommand implements Callable<Intege
     }
 
     private ZfsCommands overSsh() {
-        Path home = Path.of(ctx.env().getenv("HOME").orElse("/root"));
+        FleetSetup setup = new FleetSetup(ctx, reporter(), 0);
         SshTarget target = Inventory.resolve(
                 Inventory.address(zfsSsh, "--zfs-ssh"),
                 SshConfig.EMPTY,
                 Optional.ofNullable(identity).map(ctx::resolve),
-                home);
-        var settings =
-                new FleetSetup(ctx, reporter(), 0).ssh(Optional.ofNullable(knownHosts), false, Duration.ofSeconds(15));
+                setup.local());
+        var settings = setup.ssh(Optional.ofNullable(knownHosts), false, Duration.ofSeconds(15));
         var ssh = ctx.ssh().open(settings);
         return ZfsCommands.overSsh(() -> ssh.connect(target), target.address());
     }

@@ -46,7 +46,17 @@ public final class Inventory {
     private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}");
     private static final Pattern GROUP = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
 
+    /** Hosts one inventory may expand to: far past a rollout's size, and what stops {@code h[0:999999999]}. */
+    static final int MAX_HOSTS = 10_000;
+
     private Inventory() {}
+
+    /**
+     * The admin machine as key paths are read on it: {@code home} for {@code ~} and {@code %d}, {@code workDir} for a
+     * relative path (where OpenSSH's {@code ssh -i} and {@code IdentityFile} read one), {@code env} for
+     * {@code IdentityFile}'s {@code ${VAR}}.
+     */
+    public record Local(Path home, Path workDir, java.util.function.Function<String, Optional<String>> env) {}
 
     /**
      * The node to connect to: what the inventory says, then {@code ~/.ssh/config} for what it left out (looked up by
@@ -55,10 +65,10 @@ public final class Inventory {
      * jump host is resolved the same way (its own {@code Host} block for its name, user and port, the user's key
      * files); a chain of jumps is refused.
      */
-    public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Path home) {
+    public static SshTarget resolve(Declared d, SshConfig config, Optional<Path> identity, Local local) {
         SshConfig.Entry c = config.lookup(d.alias());
-        Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, home));
-        return connection(d, c, identity, home, d.name(), d.source(), jump);
+        Optional<SshTarget> jump = c.proxyJump().map(j -> jump(d.name(), j, c.source(), config, identity, local));
+        return connection(d, c, identity, local, d.name(), d.source(), jump);
     }
 
     /**
@@ -69,7 +79,7 @@ public final class Inventory {
             Declared d,
             SshConfig.Entry c,
             Optional<Path> identity,
-            Path home,
+            Local local,
             String name,
             String source,
             Optional<SshTarget> jump) {
@@ -79,16 +89,16 @@ public final class Inventory {
         String user = d.user().or(c::user).orElse(SshTarget.DEFAULT_USER);
         List<Path> keys = new ArrayList<>();
         identity.ifPresent(keys::add);
-        d.identity().map(f -> home(f, home)).ifPresent(keys::add);
-        c.identityFiles().stream()
-                .map(f -> identityFile(f, home, d.alias(), host, port, user))
-                .forEach(keys::add);
+        d.identity().map(f -> path(f, local, d.source())).ifPresent(keys::add);
+        for (SshConfig.Setting f : c.identityFiles()) {
+            identityFile(f, local, d.alias(), host, port, user).ifPresent(keys::add);
+        }
         return new SshTarget(name, host, port, user, keys, source, jump);
     }
 
     /** The host a {@code ProxyJump [ssh://][user@]host[:port]} names, resolved like a node but without a jump itself. */
     private static SshTarget jump(
-            String node, String spec, String source, SshConfig config, Optional<Path> identity, Path home) {
+            String node, String spec, String source, SshConfig config, Optional<Path> identity, Local local) {
         String plain = spec.startsWith("ssh://") ? spec.substring("ssh://".length()) : spec;
         if (plain.contains(",")) {
             throw usage(source + ": " + node + " is reached through ProxyJump " + printable(spec)
@@ -101,7 +111,7 @@ public final class Inventory {
                     source + ": " + node + " is reached through " + j.alias() + ", which is itself behind ProxyJump "
                             + c.proxyJump().get() + " (" + c.source() + "); corezfs fleet follows one jump host");
         }
-        return connection(j, c, identity, home, node + " via jump host " + j.name(), source, Optional.empty());
+        return connection(j, c, identity, local, node + " via jump host " + j.name(), source, Optional.empty());
     }
 
     /** {@code HostName} with its tokens, which OpenSSH limits to {@code %h} (the name as given) and {@code %%}. */
@@ -114,16 +124,51 @@ public final class Inventory {
     }
 
     /**
-     * An {@code IdentityFile}: {@code ~}, and the tokens that need nothing but the connection: {@code %d} (home),
-     * {@code %h} (the address), {@code %n} (the name as given), {@code %p}, {@code %r} (remote user), {@code %%}.
-     * Any other token is refused naming its line rather than looked for under a name with a {@code %} in it.
+     * An {@code IdentityFile} as OpenSSH reads it: {@code none} names no file; {@code ~}, then the tokens that need
+     * nothing but the connection: {@code %d} (home), {@code %h} (the address), {@code %n} (the name as given),
+     * {@code %p}, {@code %r} (remote user), {@code %%}; then {@code ${VAR}} from the environment. Any other token, or
+     * a variable that is not set, is refused naming its line rather than looked for under a name with a {@code %} or
+     * {@code $} in it. What is left relative is relative to the working directory, as for {@code ssh}.
      */
-    private static Path identityFile(SshConfig.Setting s, Path home, String alias, String host, int port, String user) {
+    private static Optional<Path> identityFile(
+            SshConfig.Setting s, Local local, String alias, String host, int port, String user) {
+        if (s.value().equalsIgnoreCase("none")) {
+            return Optional.empty();
+        }
         String f = tokens(
                 s,
                 "IdentityFile",
-                Map.of('d', home.toString(), 'h', host, 'n', alias, 'p', String.valueOf(port), 'r', user));
-        return home(f, home);
+                Map.of('d', local.home().toString(), 'h', host, 'n', alias, 'p', String.valueOf(port), 'r', user));
+        return Optional.of(path(variables(s, f, local), local, s.source()));
+    }
+
+    /** OpenSSH's {@code ${VAR}}: every one must be set, and a {@code $} outside one is refused as a typo. */
+    private static String variables(SshConfig.Setting s, String v, Local local) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < v.length()) {
+            int dollar = v.indexOf('$', i);
+            if (dollar < 0) {
+                out.append(v, i, v.length());
+                break;
+            }
+            out.append(v, i, dollar);
+            int close = v.indexOf('}', dollar);
+            String name = dollar + 1 < v.length() && v.charAt(dollar + 1) == '{' && close > dollar + 2
+                    ? v.substring(dollar + 2, close)
+                    : "";
+            if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw usage(
+                        s.source() + ": IdentityFile has a '$' that is not ${NAME}: '" + printable(s.value()) + "'");
+            }
+            String value = local.env()
+                    .apply(name)
+                    .orElseThrow(() -> usage(s.source() + ": IdentityFile uses ${" + name
+                            + "}, which is not set in this environment: '" + printable(s.value()) + "'"));
+            out.append(value);
+            i = close + 1;
+        }
+        return out.toString();
     }
 
     private static String tokens(SshConfig.Setting s, String keyword, Map<Character, String> values) {
@@ -157,14 +202,19 @@ public final class Inventory {
         return out.toString();
     }
 
-    private static Path home(String file, Path home) {
+    /** {@code ~} and {@code ~/…} under home; any other relative path under the working directory, as ssh reads it. */
+    private static Path path(String file, Local local, String where) {
+        if (file.startsWith("~") && !file.equals("~") && !file.startsWith("~/")) {
+            throw usage(where + ": a key file under another user's home ('" + printable(file)
+                    + "') is not supported; write its absolute path");
+        }
         if (file.equals("~")) {
-            return home;
+            return local.home();
         }
         if (file.startsWith("~/")) {
-            return home.resolve(file.substring(2));
+            return local.home().resolve(file.substring(2));
         }
-        return home.resolve(file);
+        return local.workDir().resolve(file);
     }
 
     /** One {@code [user@]host[:port]} from the command line. */
@@ -254,9 +304,55 @@ public final class Inventory {
         return List.copyOf(hosts);
     }
 
-    /** Host variables fleet uses; Ansible's many others are passed over. */
+    /** Connection plugins that reach a host over SSH, as Ansible names them. */
+    private static final Set<String> SSH_CONNECTIONS =
+            Set.of("ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh", "ansible.builtin.paramiko_ssh");
+
+    /** An ssh option in Ansible's extra arguments that sends the connection somewhere else: a bastion or a proxy. */
+    private static final Pattern ELSEWHERE =
+            Pattern.compile("(?:^|[\\s'\"])(?:-J|(?i:-o\\s*['\"]?(?:ProxyJump|ProxyCommand)))");
+
+    /** The variables {@link #withVar} reads; a template in any of them is refused, in the others passed over. */
+    private static final Set<String> READ = Set.of(
+            "ansible_host",
+            "ansible_ssh_host",
+            "ansible_user",
+            "ansible_ssh_user",
+            "ansible_port",
+            "ansible_ssh_port",
+            "ansible_ssh_private_key_file",
+            "ansible_private_key_file",
+            "ansible_connection",
+            "ansible_ssh_common_args",
+            "ansible_ssh_extra_args",
+            "ansible_ssh_args");
+
+    /**
+     * Host variables fleet uses; Ansible's many others are passed over, except those that say the host is not reached
+     * the way fleet reaches it (another connection plugin, a bastion in the ssh arguments), which are refused rather
+     * than silently connected around.
+     */
     private static Declared withVar(Declared d, String key, String value, String where) {
+        if (READ.contains(key) && (value.contains("{{") || value.contains("{%"))) {
+            throw usage(where + ": " + key + " of " + d.name() + " is a Jinja template ('" + printable(value)
+                    + "'), which corezfs fleet does not evaluate; write the value itself");
+        }
         return switch (key) {
+            case "ansible_connection" -> {
+                if (!SSH_CONNECTIONS.contains(value)) {
+                    throw usage(where + ": " + d.name() + " has ansible_connection=" + printable(value)
+                            + "; corezfs fleet reaches nodes over SSH only: leave it out with --group");
+                }
+                yield d;
+            }
+            case "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args" -> {
+                if (ELSEWHERE.matcher(value).find()) {
+                    throw usage(where + ": " + d.name() + " is reached through a jump host or proxy in " + key + " ('"
+                            + printable(value) + "'), which corezfs fleet does not read; put ProxyJump in "
+                            + "~/.ssh/config for it instead");
+                }
+                yield d;
+            }
             case "ansible_host", "ansible_ssh_host" ->
                 new Declared(
                         d.name(),
@@ -282,7 +378,7 @@ public final class Inventory {
                         Optional.of(port(value, where)),
                         d.identity(),
                         d.source());
-            case "ansible_ssh_private_key_file" ->
+            case "ansible_ssh_private_key_file", "ansible_private_key_file" ->
                 new Declared(d.name(), d.alias(), d.host(), d.user(), d.port(), Optional.of(value), d.source());
             default -> d;
         };
@@ -390,14 +486,24 @@ public final class Inventory {
          * override what an earlier line set for the same host (a port in the name is its {@code ansible_port}).
          */
         void host(String g, String name, String where, Map<String, String> vars) {
-            Matcher m = ADDRESS.matcher(name);
-            if (name.matches(".*\\[[^\\]]*:[^\\]]*\\].*") && !name.startsWith("[")) {
-                throw usage(where + ": host ranges like '" + printable(name) + "' are not supported; list each host");
+            if (name.indexOf('[') > 0) {
+                for (String one : HostRange.expand(name, where, MAX_HOSTS)) {
+                    one(g, one, where, vars);
+                }
+            } else {
+                one(g, name, where, vars);
             }
+        }
+
+        private void one(String g, String name, String where, Map<String, String> vars) {
+            Matcher m = ADDRESS.matcher(name);
             if (!m.matches() || m.group(1) != null) {
                 throw usage(where + ": not a host name: '" + printable(name) + "'");
             }
             String key = unbracket(m.group(2));
+            if (!hosts.containsKey(key) && hosts.size() >= MAX_HOSTS) {
+                throw usage(where + ": more than " + MAX_HOSTS + " hosts in one inventory; split it");
+            }
             Host h = hosts.computeIfAbsent(key, k -> new Host(where));
             if (m.group(3) != null) {
                 h.vars.put("ansible_port", new Var(m.group(3), where));
@@ -525,6 +631,109 @@ public final class Inventory {
                         p.where() + ": ansible_group_priority is not a whole number: '" + printable(p.value()) + "'");
             }
             return Integer.parseInt(p.value());
+        }
+    }
+
+    /**
+     * Ansible's host ranges: {@code web[01:20].example.com}, {@code db-[a:f]}, {@code 10.0.0.[1:9:2]}, several in one
+     * name multiplied out with the leftmost varying slowest. A number with a leading zero sets the width, and then
+     * both ends must have it; letters run within one case. The count is worked out before any name is made, so a
+     * hostile {@code [0:999999999]} is refused without being expanded.
+     */
+    static final class HostRange {
+        private static final Pattern RANGE =
+                Pattern.compile("\\[(?:([0-9]+):([0-9]+)|([a-z]):([a-z])|([A-Z]):([A-Z]))(?::([0-9]+))?\\]");
+
+        private HostRange() {}
+
+        static List<String> expand(String pattern, String where, int room) {
+            List<List<String>> parts = new ArrayList<>();
+            long count = 1;
+            int at = 0;
+            while (at < pattern.length()) {
+                int open = pattern.indexOf('[', at);
+                if (open < 0) {
+                    parts.add(List.of(pattern.substring(at)));
+                    break;
+                }
+                int close = pattern.indexOf(']', open);
+                Matcher m = close < 0 ? null : RANGE.matcher(pattern.substring(open, close + 1));
+                if (m == null || !m.matches()) {
+                    throw usage(where + ": '" + printable(pattern)
+                            + "' has a '[' that is not a host range [begin:end] or [begin:end:step]"
+                            + " (numbers, or single letters of one case)");
+                }
+                parts.add(List.of(pattern.substring(at, open)));
+                List<String> values = values(m, pattern, where, room);
+                count *= values.size();
+                if (count > room) {
+                    throw usage(where + ": '" + printable(pattern) + "' expands to more than " + MAX_HOSTS
+                            + " hosts in one inventory; split it");
+                }
+                parts.add(values);
+                at = close + 1;
+            }
+            List<String> out = List.of("");
+            for (List<String> part : parts) {
+                List<String> next = new ArrayList<>(out.size() * part.size());
+                for (String head : out) {
+                    for (String p : part) {
+                        next.add(head + p);
+                    }
+                }
+                out = next;
+            }
+            return out;
+        }
+
+        private static List<String> values(Matcher m, String pattern, String where, int room) {
+            long step = 1;
+            if (m.group(7) != null) {
+                step = m.group(7).length() > 9 ? Long.MAX_VALUE : Long.parseLong(m.group(7));
+                if (step < 1) {
+                    throw usage(where + ": '" + printable(pattern) + "' has a range step of 0");
+                }
+            }
+            List<String> out = new ArrayList<>();
+            if (m.group(1) != null) {
+                String b = m.group(1);
+                String e = m.group(2);
+                boolean padded = b.length() > 1 && b.charAt(0) == '0';
+                if (padded && b.length() != e.length()) {
+                    throw usage(where + ": '" + printable(pattern) + "': a range that starts with a leading zero (" + b
+                            + ") sets the width, and its end (" + e + ") must have the same number of digits");
+                }
+                if (b.length() > 9 || e.length() > 9) {
+                    throw usage(where + ": '" + printable(pattern) + "': range bounds past 999999999");
+                }
+                long lo = Long.parseLong(b);
+                long hi = Long.parseLong(e);
+                checkOrder(lo, hi, pattern, where);
+                long n = (hi - lo) / step + 1;
+                if (n > room) {
+                    throw usage(where + ": '" + printable(pattern) + "' expands to more than " + MAX_HOSTS
+                            + " hosts in one inventory; split it");
+                }
+                for (long i = 0; i < n; i++) {
+                    String s = Long.toString(lo + i * step);
+                    out.add(padded ? "0".repeat(b.length() - s.length()) + s : s);
+                }
+            } else {
+                int g = m.group(3) != null ? 3 : 5;
+                char lo = m.group(g).charAt(0);
+                char hi = m.group(g + 1).charAt(0);
+                checkOrder(lo, hi, pattern, where);
+                for (long i = 0; i <= (hi - lo) / step; i++) {
+                    out.add(String.valueOf((char) (lo + i * step)));
+                }
+            }
+            return out;
+        }
+
+        private static void checkOrder(long lo, long hi, String pattern, String where) {
+            if (lo > hi) {
+                throw usage(where + ": '" + printable(pattern) + "': a range's begin is after its end");
+            }
         }
     }
 

@@ -8,17 +8,22 @@ import io.corezfs.CorezfsException;
 import io.corezfs.ExitCode;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Inventories: plain lines, Ansible INI and YAML, and ~/.ssh/config, each held to one set of rules. */
 class InventoryTest {
     static final Path HOME = Path.of("/home/op");
+    static final Inventory.Local LOCAL = new Inventory.Local(
+            HOME,
+            Path.of("/srv/ops"),
+            n -> Optional.ofNullable(Map.of("KEYS", "/etc/fleet-keys").get(n)));
 
     static List<SshTarget> targets(String file, String text, String group, String sshConfig) {
         SshConfig c = sshConfig == null ? SshConfig.EMPTY : SshConfig.parse(Path.of("config"), sshConfig);
         return Inventory.parse(Path.of(file), text, Optional.ofNullable(group)).stream()
-                .map(d -> Inventory.resolve(d, c, Optional.empty(), HOME))
+                .map(d -> Inventory.resolve(d, c, Optional.empty(), LOCAL))
                 .toList();
     }
 
@@ -82,8 +87,6 @@ class InventoryTest {
         assertEquals(
                 "inv.ini:2: not key=value: 'ansible_port'",
                 usage(() -> targets("inv.ini", "[a]\nzfs1 ansible_port\n", null, null)));
-        assertTrue(usage(() -> targets("inv.ini", "[a]\nzfs[01:10] x=1\n", null, null))
-                .contains("host ranges"));
         assertTrue(usage(() -> targets("inv.ini", "[a]\nzfs1 ansible_port=0\n", null, null))
                 .startsWith("inv.ini:2: port"));
         assertTrue(usage(() -> targets("inv.ini", "[a b]\nzfs1\n", null, null)).startsWith("inv.ini:1:"));
@@ -251,6 +254,141 @@ class InventoryTest {
                 + "      ansible_host: ~\n      ansible_port: 2200\n";
         assertEquals(
                 "ops@zfs1:2200", targets("inv.yml", yaml, null, null).get(0).address());
+    }
+
+    private static List<String> names(String file, String text) {
+        return targets(file, text, null, null).stream().map(SshTarget::address).toList();
+    }
+
+    @Test
+    void hostRangesExpandAsAnsibleExpandsThemInIniAndYaml() {
+        assertEquals(
+                List.of(
+                        "ops@zfs01.example.com",
+                        "ops@zfs02.example.com",
+                        "ops@zfs03.example.com",
+                        "core@db-a:2222",
+                        "core@db-b:2222",
+                        "core@db-c:2222",
+                        "core@10.0.0.1",
+                        "core@10.0.0.5",
+                        "core@10.0.0.9",
+                        "core@r1-x",
+                        "core@r1-y",
+                        "core@r2-x",
+                        "core@r2-y",
+                        "core@n8",
+                        "core@n9",
+                        "core@n10"),
+                names(
+                        "inv.ini",
+                        "[zfs]\nzfs[01:03].example.com ansible_user=ops\ndb-[a:c]:2222\n10.0.0.[1:9:4]\n"
+                                + "r[1:2]-[x:y]\nn[8:10]\n"));
+        assertEquals(
+                List.of("core@web1:2200", "core@web2:2200", "core@web3"),
+                names(
+                        "inv.yml",
+                        "all:\n  hosts:\n    web[1:2]:\n      ansible_port: 2200\n    web3:\n      ansible_port: 22\n"));
+        assertEquals(
+                List.of("core@a:2201", "core@b"),
+                names("inv.ini", "[x]\na:2201\nb\n"),
+                "a colon outside brackets is a port, not a range");
+        assertEquals(
+                List.of("ops@n1", "ops@n2"),
+                names("inv.ini", "[x]\nn[1:2]\n[y]\nn[1:2]\n[all:vars]\nansible_user=ops\n"),
+                "a host two ranges both name is one host");
+    }
+
+    @Test
+    void aBadOrHostileHostRangeIsRefusedNamingTheLineAndNothingHugeIsExpanded() {
+        assertTrue(usage(() -> names("inv.ini", "[a]\nn1\nzfs[3:1]\n"))
+                .startsWith("inv.ini:3: 'zfs[3:1]': a range's begin"));
+        assertTrue(usage(() -> names("inv.ini", "[a]\nzfs[01:100]\n")).contains("leading zero (01) sets the width"));
+        assertTrue(usage(() -> names("inv.ini", "[a]\nzfs[1:3:0]\n")).contains("step of 0"));
+        for (String bad :
+                List.of("zfs[1-3]", "zfs[a:Z]", "zfs[1:c]", "zfs[:3]", "zfs[1:3", "zfs[ab:cd]", "zfs[1:[2:3]]")) {
+            String m = usage(() -> names("inv.ini", "[a]\n" + bad + "\n"));
+            assertTrue(m.startsWith("inv.ini:2: "), bad + ": " + m);
+        }
+        assertTrue(usage(() -> names("inv.ini", "[a]\nzfs[0:999999999]\n")).contains("more than 10000 hosts"));
+        assertTrue(usage(() -> names("inv.yml", "all:\n  hosts:\n    h[0:999]x[0:999]:\n"))
+                .contains("more than 10000 hosts"));
+        assertTrue(
+                usage(() -> names("inv.ini", "[a]\nh[0:5999]\n[b]\ng[0:5999]\n"))
+                        .startsWith("inv.ini:4: "),
+                "the cap counts the whole inventory, not one line");
+        assertEquals(
+                10_000,
+                names("inv.ini", "[a]\nh[0:9999]\n[b]\nh[0:9999]\n").size(),
+                "hosts named again in another group are not counted twice");
+    }
+
+    @Test
+    void aHostAnsibleReachesOtherwiseThanOverSshIsRefusedUnlessLeftOutByGroup() {
+        String ini = "[local]\nlocalhost ansible_connection=local\n[zfs]\nzfs1 ansible_connection=ssh\n"
+                + "zfs2 ansible_connection=ansible.builtin.paramiko_ssh\n";
+        String m = usage(() -> targets("inv.ini", ini, null, null));
+        assertEquals(
+                "inv.ini:2: localhost has ansible_connection=local; corezfs fleet reaches nodes over SSH only: leave"
+                        + " it out with --group",
+                m);
+        assertEquals(2, targets("inv.ini", ini, "zfs", null).size());
+        String jump = usage(() -> targets(
+                "inv.ini",
+                "[zfs]\nzfs1\n[zfs:vars]\nansible_ssh_common_args='-o ProxyCommand=\"ssh -W %h:%p -q bastion\"'\n",
+                null,
+                null));
+        assertTrue(
+                jump.startsWith("inv.ini:4: zfs1 is reached through a jump host or proxy in ansible_ssh_common_args"),
+                jump);
+        assertTrue(usage(() -> targets("inv.ini", "[zfs]\nzfs1 ansible_ssh_extra_args=\"-J ops@gate\"\n", null, null))
+                .contains("ProxyJump in ~/.ssh/config"));
+        assertEquals(
+                "core@zfs1",
+                targets("inv.ini", "[zfs]\nzfs1 ansible_ssh_common_args='-o StrictHostKeyChecking=no -j'\n", null, null)
+                        .get(0)
+                        .address(),
+                "other ssh arguments are passed over");
+        String jinja = usage(() -> targets(
+                "inv.yml",
+                "all:\n  hosts:\n    zfs1:\n      ansible_host: \"{{ lookup('env', 'IP') }}\"\n",
+                null,
+                null));
+        assertTrue(jinja.startsWith("inv.yml:3: ansible_host of zfs1 is a Jinja template"), jinja);
+        assertEquals(
+                "core@zfs1",
+                targets("inv.ini", "[zfs]\nzfs1 ansible_python_interpreter=\"{{ py }}\"\n", null, null)
+                        .get(0)
+                        .address(),
+                "a template in a variable fleet does not read is passed over");
+    }
+
+    @Test
+    void keyFilesAreReadWhereSshReadsThem() {
+        String config = "Host zfs1\n  IdentityFile keys/zfs_ed25519\n  IdentityFile none\n"
+                + "  IdentityFile ${KEYS}/%n\n  IdentityFile /abs/key\n";
+        assertEquals(
+                List.of(Path.of("/srv/ops/keys/zfs_ed25519"), Path.of("/etc/fleet-keys/zfs1"), Path.of("/abs/key")),
+                targets("hosts", "zfs1\n", null, config).get(0).identities(),
+                "relative to the working directory as for ssh; none names no file; ${VAR} from the environment");
+        assertEquals(
+                List.of(Path.of("/srv/ops/keys/id"), HOME.resolve(".ssh/id")),
+                targets(
+                                "inv.ini",
+                                "[a]\nn1 ansible_private_key_file=keys/id\nn2 ansible_ssh_private_key_file=~/.ssh/id\n",
+                                null,
+                                null)
+                        .stream()
+                        .map(t -> t.identities().get(0))
+                        .toList());
+        String unset = usage(() -> targets("hosts", "zfs1\n", null, "Host *\n  IdentityFile ${NOPE}/id\n"));
+        assertTrue(unset.startsWith("config:2: IdentityFile uses ${NOPE}, which is not set"), unset);
+        for (String bad : List.of("$KEYS/id", "${KEYS", "${}/id", "${1X}/id")) {
+            String m = usage(() -> targets("hosts", "zfs1\n", null, "Host *\n  IdentityFile " + bad + "\n"));
+            assertTrue(m.startsWith("config:2: IdentityFile has a '$' that is not ${NAME}"), bad + ": " + m);
+        }
+        String other = usage(() -> targets("hosts", "zfs1\n", null, "Host *\n  IdentityFile ~ops/.ssh/id\n"));
+        assertTrue(other.contains("under another user's home"), other);
     }
 
     @Test

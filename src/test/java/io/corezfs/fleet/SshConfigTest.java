@@ -26,7 +26,11 @@ class SshConfigTest {
     private SshTarget target(String node, String config) throws IOException {
         Path f = write("config", config);
         SshConfig c = SshConfig.parse(f, config, home.resolve(".ssh"), SshConfig.files());
-        return Inventory.resolve(Inventory.address(node, "HOST 1"), c, Optional.empty(), home);
+        return Inventory.resolve(
+                Inventory.address(node, "HOST 1"),
+                c,
+                Optional.empty(),
+                new Inventory.Local(home, home.resolve("work"), name -> Optional.empty()));
     }
 
     private String usage(org.junit.jupiter.api.function.Executable e) {
