@@ -9,6 +9,7 @@ import io.corezfs.cli.Context;
 import io.corezfs.cli.Main;
 import io.corezfs.docker.DockerJavaEngine;
 import io.corezfs.testing.Lab;
+import io.corezfs.testing.SshLab;
 import io.corezfs.testing.StaticHttpServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,6 +77,11 @@ class BuildIT {
     record Run(int code, String out, String err) {}
 
     Run corezfs(String... args) {
+        return corezfs(false, args);
+    }
+
+    /** {@code ssh}: with the real SSH transport, for {@code fleet}. */
+    Run corezfs(boolean ssh, String... args) {
         Context ctx = new Context(
                 io.corezfs.host.Environment.system(),
                 io.corezfs.install.FileOps.DEFAULT,
@@ -85,6 +91,9 @@ class BuildIT {
                 () -> docker,
                 Main.devImages(new io.corezfs.system.LocalProcessRunner()),
                 Context.Live.NONE);
+        if (ssh) {
+            ctx = ctx.withSsh(io.corezfs.fleet.JschSsh::new);
+        }
         CommandLine cl = Main.commandLine(ctx);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -165,14 +174,65 @@ class BuildIT {
     @Test
     @Order(2)
     @Timeout(value = 40, unit = TimeUnit.MINUTES) // as above
-    void aSecondBuildReusesTheImageAndGivesTheSameBytes() throws IOException {
+    // The second compile is fleet's: a node whose target has no archive anywhere gets one built here, once, through
+    // the same developer container, and it must be the first build's bytes.
+    void fleetBuildsTheMissingArchiveForItsNodeReusingTheImageAndGivesTheSameBytes() throws Exception {
         String imageId = docker.image(IMAGE).orElseThrow().id();
-        Path second = work.resolve("second.tar.gz");
-        Run r = build(cache, second);
-        assertEquals(0, r.code(), () -> r.out() + r.err());
-        assertEquals(1, mirror.count("GET", "flatcar_developer_container.bin.bz2"), "no second download");
-        assertEquals(imageId, docker.image(IMAGE).orElseThrow().id(), "no second import");
-        assertArrayEquals(Files.readAllBytes(first), Files.readAllBytes(second), "reproducible archive bytes");
+        Path store = Files.createDirectories(work.resolve("fleet-archives"));
+        Path bundle = Path.of(System.getProperty(
+                        "corezfs.bundle",
+                        "target/corezfs-" + System.getProperty("corezfs.version", "0.1.0") + "-linux-x86_64.tar.gz"))
+                .toAbsolutePath();
+        try (SshLab lab = SshLab.start(1, work.resolve("ssh-lab"), Lab.hostRoot())) {
+            SshLab.Node node = lab.nodes.get(0);
+            Path knownHosts = work.resolve("known_hosts");
+            Files.writeString(knownHosts, node.knownHosts());
+            // Whatever the machine's own ~/.ssh/config says stays out of the test.
+            Path sshConfig = Files.writeString(work.resolve("ssh_config"), "");
+            Run r = corezfs(
+                    true,
+                    "fleet",
+                    "prepare",
+                    node.address(),
+                    "--known-hosts",
+                    knownHosts.toString(),
+                    "--ssh-config",
+                    sshConfig.toString(),
+                    "--identity",
+                    lab.clientKey.toString(),
+                    "--remote-root",
+                    "/flatcar",
+                    "--state",
+                    work.resolve("fleet-state.json").toString(),
+                    "--bundle",
+                    bundle.toString(),
+                    "--archive-dir",
+                    store.toString(),
+                    "--release-mirror",
+                    mirror.base().toString(),
+                    "--zfs-mirror",
+                    mirror.base().toString(),
+                    "--keyring",
+                    Lab.signingKey().toString(),
+                    "--cache-dir",
+                    cache.toString());
+            assertEquals(0, r.code(), () -> r.out() + r.err());
+            assertTrue(r.err().contains("building it here, once for every node of that target"), r::err);
+            assertEquals(1, mirror.count("GET", "flatcar_developer_container.bin.bz2"), "no second download");
+            assertEquals(imageId, docker.image(IMAGE).orElseThrow().id(), "no second import");
+            List<Path> built;
+            try (var files = Files.list(store)) {
+                built = files.filter(f -> f.getFileName().toString().endsWith(".tar.gz"))
+                        .toList();
+            }
+            assertEquals(1, built.size(), () -> "one archive built into --archive-dir: " + built);
+            byte[] bytes = Files.readAllBytes(first);
+            assertArrayEquals(bytes, Files.readAllBytes(built.get(0)), "reproducible archive bytes");
+            String onNode = node.sh("sha256sum /flatcar/var/lib/corezfs/archives/"
+                    + built.get(0).getFileName() + " | cut -c1-64");
+            assertEquals(
+                    io.corezfs.testing.TarBuilder.sha256(bytes), onNode.strip(), "the node holds the built archive");
+        }
     }
 
     @Test
