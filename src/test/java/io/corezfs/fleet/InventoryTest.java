@@ -392,6 +392,21 @@ class InventoryTest {
     }
 
     @Test
+    void theReadmesInventoryExampleReadsAsItSays() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("```ini\n# inventory.ini\n");
+        assertTrue(start >= 0, "the README's fleet section has its inventory example");
+        String ini = readme.substring(start + "```ini\n".length(), readme.indexOf("```", start + 6));
+        List<String> hosts = targets("inventory.ini", ini, "storage", null).stream()
+                .map(SshTarget::address)
+                .toList();
+        assertEquals(8, hosts.size(), hosts::toString);
+        assertEquals("core@10.0.0.11", hosts.get(0));
+        assertEquals("core@10.0.0.12:2222", hosts.get(1));
+        assertEquals("core@zfs08.storage.example", hosts.get(7));
+    }
+
+    @Test
     void hostLineValuesMayBeQuotedAsInAnsible() {
         SshTarget t = targets(
                         "inv.ini",
