@@ -103,11 +103,9 @@ class BuildIT {
         return new Run(code, out.toString(), err.toString());
     }
 
-    Run build(Path cacheDir, Path output, String... extra) {
-        List<String> a = new ArrayList<>(List.of(
-                "build",
-                "--root",
-                Lab.hostRoot().toString(),
+    /** Where a build takes its inputs: the lab's mirror, signed with the lab's key, and a cache directory. */
+    List<String> inputs(Path cacheDir) {
+        return List.of(
                 "--release-mirror",
                 mirror.base().toString(),
                 "--zfs-mirror",
@@ -115,9 +113,14 @@ class BuildIT {
                 "--keyring",
                 Lab.signingKey().toString(),
                 "--cache-dir",
-                cacheDir.toString(),
-                "-o",
-                output.toString()));
+                cacheDir.toString());
+    }
+
+    Run build(Path cacheDir, Path output, String... extra) {
+        List<String> a =
+                new ArrayList<>(List.of("build", "--root", Lab.hostRoot().toString()));
+        a.addAll(inputs(cacheDir));
+        a.addAll(List.of("-o", output.toString()));
         a.addAll(Arrays.asList(extra));
         return corezfs(a.toArray(String[]::new));
     }
@@ -189,8 +192,7 @@ class BuildIT {
             Files.writeString(knownHosts, node.knownHosts());
             // Whatever the machine's own ~/.ssh/config says stays out of the test.
             Path sshConfig = Files.writeString(work.resolve("ssh_config"), "");
-            Run r = corezfs(
-                    true,
+            List<String> a = new ArrayList<>(List.of(
                     "fleet",
                     "prepare",
                     node.address(),
@@ -207,15 +209,9 @@ class BuildIT {
                     "--bundle",
                     bundle.toString(),
                     "--archive-dir",
-                    store.toString(),
-                    "--release-mirror",
-                    mirror.base().toString(),
-                    "--zfs-mirror",
-                    mirror.base().toString(),
-                    "--keyring",
-                    Lab.signingKey().toString(),
-                    "--cache-dir",
-                    cache.toString());
+                    store.toString()));
+            a.addAll(inputs(cache));
+            Run r = corezfs(true, a.toArray(String[]::new));
             assertEquals(0, r.code(), () -> r.out() + r.err());
             assertTrue(r.err().contains("building it here, once for every node of that target"), r::err);
             assertEquals(1, mirror.count("GET", "flatcar_developer_container.bin.bz2"), "no second download");
