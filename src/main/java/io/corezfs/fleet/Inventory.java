@@ -689,7 +689,8 @@ public final class Inventory {
         private static List<String> values(Matcher m, String pattern, String where, int room) {
             long step = 1;
             if (m.group(7) != null) {
-                step = m.group(7).length() > 9 ? Long.MAX_VALUE : Long.parseLong(m.group(7));
+                String digits = m.group(7).replaceFirst("^0+(?=.)", "");
+                step = digits.length() > 9 ? Long.MAX_VALUE : Long.parseLong(digits);
                 if (step < 1) {
                     throw usage(where + ": '" + printable(pattern) + "' has a range step of 0");
                 }

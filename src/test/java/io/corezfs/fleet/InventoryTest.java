@@ -304,7 +304,16 @@ class InventoryTest {
         assertTrue(usage(() -> names("inv.ini", "[a]\nn1\nzfs[3:1]\n"))
                 .startsWith("inv.ini:3: 'zfs[3:1]': a range's begin"));
         assertTrue(usage(() -> names("inv.ini", "[a]\nzfs[01:100]\n")).contains("leading zero (01) sets the width"));
-        assertTrue(usage(() -> names("inv.ini", "[a]\nzfs[1:3:0]\n")).contains("step of 0"));
+        for (String zero : List.of("0", "00000000000000000000")) {
+            assertTrue(
+                    usage(() -> names("inv.ini", "[a]\nzfs[1:3:" + zero + "]\n"))
+                            .contains("step of 0"),
+                    zero);
+        }
+        assertEquals(
+                List.of("core@zfs1"),
+                names("inv.ini", "[a]\nzfs[1:3:000000000000000000009]\n"),
+                "a step past the range gives its first host");
         for (String bad :
                 List.of("zfs[1-3]", "zfs[a:Z]", "zfs[1:c]", "zfs[:3]", "zfs[1:3", "zfs[ab:cd]", "zfs[1:[2:3]]")) {
             String m = usage(() -> names("inv.ini", "[a]\n" + bad + "\n"));
