@@ -135,11 +135,6 @@ public record Context(
         return workDir.resolve(p);
     }
 
-    /** The directory relative paths are read against. */
-    public Path workDir() {
-        return workDir;
-    }
-
     /** The file transaction on any root, as install and uninstall use it. */
     public RootInstaller rootInstaller(Reporter reporter) {
         return new RootInstaller(new ArchiveReader(limits), fileOps, reporter, env.clock(), toolVersion);

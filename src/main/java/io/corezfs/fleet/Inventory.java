@@ -487,7 +487,7 @@ public final class Inventory {
          */
         void host(String g, String name, String where, Map<String, String> vars) {
             if (name.indexOf('[') > 0) {
-                for (String one : HostRange.expand(name, where, MAX_HOSTS)) {
+                for (String one : HostRange.expand(name, where)) {
                     one(g, one, where, vars);
                 }
             } else {
@@ -646,7 +646,7 @@ public final class Inventory {
 
         private HostRange() {}
 
-        static List<String> expand(String pattern, String where, int room) {
+        static List<String> expand(String pattern, String where) {
             List<List<String>> parts = new ArrayList<>();
             long count = 1;
             int at = 0;
@@ -664,11 +664,10 @@ public final class Inventory {
                             + " (numbers, or single letters of one case)");
                 }
                 parts.add(List.of(pattern.substring(at, open)));
-                List<String> values = values(m, pattern, where, room);
+                List<String> values = values(m, pattern, where);
                 count *= values.size();
-                if (count > room) {
-                    throw usage(where + ": '" + printable(pattern) + "' expands to more than " + MAX_HOSTS
-                            + " hosts in one inventory; split it");
+                if (count > MAX_HOSTS) {
+                    throw tooMany(pattern, where);
                 }
                 parts.add(values);
                 at = close + 1;
@@ -686,7 +685,7 @@ public final class Inventory {
             return out;
         }
 
-        private static List<String> values(Matcher m, String pattern, String where, int room) {
+        private static List<String> values(Matcher m, String pattern, String where) {
             long step = 1;
             if (m.group(7) != null) {
                 String digits = m.group(7).replaceFirst("^0+(?=.)", "");
@@ -711,9 +710,8 @@ public final class Inventory {
                 long hi = Long.parseLong(e);
                 checkOrder(lo, hi, pattern, where);
                 long n = (hi - lo) / step + 1;
-                if (n > room) {
-                    throw usage(where + ": '" + printable(pattern) + "' expands to more than " + MAX_HOSTS
-                            + " hosts in one inventory; split it");
+                if (n > MAX_HOSTS) {
+                    throw tooMany(pattern, where);
                 }
                 for (long i = 0; i < n; i++) {
                     String s = Long.toString(lo + i * step);
@@ -729,6 +727,11 @@ public final class Inventory {
                 }
             }
             return out;
+        }
+
+        private static CorezfsException tooMany(String pattern, String where) {
+            return usage(where + ": '" + printable(pattern) + "' expands to more than " + MAX_HOSTS
+                    + " hosts in one inventory; split it");
         }
 
         private static void checkOrder(long lo, long hi, String pattern, String where) {
