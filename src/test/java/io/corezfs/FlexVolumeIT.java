@@ -37,7 +37,7 @@ class FlexVolumeIT {
         VmLab.requireVm();
         Lab.requireBuilt();
         Lab.requireDocker();
-        Path bundle = LiveInstallIT.bundle();
+        Path bundle = Lab.bundle();
         Path archive = LiveInstallIT.vmArchive();
 
         try (VmLab vm = VmLab.create("flexvolume")

@@ -42,7 +42,7 @@ class KubeletFlexVolumeIT {
         Lab.requireBuilt();
         Lab.requireDocker();
         KubeLab.require();
-        Path bundle = LiveInstallIT.bundle();
+        Path bundle = Lab.bundle();
         Path archive = LiveInstallIT.vmArchive();
 
         KubeLab kube = KubeLab.up(3); // its own control plane (lab/k8s-lib.sh), beside others in CI's lanes

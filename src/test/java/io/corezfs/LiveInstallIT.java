@@ -53,7 +53,7 @@ class LiveInstallIT {
     static void payload() throws Exception {
         VmLab.requireVm();
         Lab.requireBuilt();
-        bundle = bundle();
+        bundle = Lab.bundle();
         Path tool = VmLab.repo().resolve("target/corezfs/bin/corezfs");
         assertTrue(Files.isExecutable(tool), "no " + tool + " (mvn package)");
         // The archive for the VM's OS and kernel: cached by lab/vm-archive.sh, built on a cold cache (root + Docker).
@@ -116,14 +116,6 @@ class LiveInstallIT {
                 "-o",
                 upgrade.toString());
         assertEquals(0, u.code, () -> u.out + u.err);
-    }
-
-    static Path bundle() {
-        String version = System.getProperty("corezfs.version", "");
-        Path b = Path.of(System.getProperty("corezfs.bundle", "target/corezfs-" + version + "-linux-x86_64.tar.gz"));
-        assertFalse(version.isEmpty(), "failsafe sets corezfs.version");
-        assertTrue(Files.isRegularFile(b), "no bundle " + b + " (mvn package on Linux x86_64)");
-        return b;
     }
 
     static VmLab vm(String label, String script, String... env) {

@@ -69,7 +69,7 @@ class ProvisionIT {
     static void payload() throws Exception {
         VmLab.requireVm();
         Lab.requireBuilt();
-        bundle = LiveInstallIT.bundle();
+        bundle = Lab.bundle();
         Lab.requireDocker();
         archive = LiveInstallIT.vmArchive();
 

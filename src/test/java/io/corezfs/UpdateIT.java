@@ -53,7 +53,7 @@ class UpdateIT {
                 "the lab VM image with the kernel " + Lab.nextKernel() + " (run: sudo lab/vm-image.sh)");
         Lab.requireBuilt();
         Lab.requireDocker();
-        bundle = LiveInstallIT.bundle();
+        bundle = Lab.bundle();
         current = archive();
         next = archive("--target", "next");
         assertTrue(

@@ -36,7 +36,7 @@ final class VmNodes {
         VmLab.requireVm();
         Lab.requireBuilt();
         Requirements.need(Requirements.which("ssh").isPresent(), "ssh (OpenSSH's client; scripts/deps.sh installs it)");
-        Path bundle = LiveInstallIT.bundle();
+        Path bundle = Lab.bundle();
         Path tool = VmLab.repo().resolve("target/corezfs/bin/corezfs");
         Lab.requireDocker();
         Path archive = LiveInstallIT.vmArchive();

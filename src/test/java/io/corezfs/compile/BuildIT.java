@@ -182,10 +182,7 @@ class BuildIT {
     void fleetBuildsTheMissingArchiveForItsNodeReusingTheImageAndGivesTheSameBytes() throws Exception {
         String imageId = docker.image(IMAGE).orElseThrow().id();
         Path store = Files.createDirectories(work.resolve("fleet-archives"));
-        Path bundle = Path.of(System.getProperty(
-                        "corezfs.bundle",
-                        "target/corezfs-" + System.getProperty("corezfs.version", "0.1.0") + "-linux-x86_64.tar.gz"))
-                .toAbsolutePath();
+        Path bundle = Lab.bundle().toAbsolutePath();
         try (SshLab lab = SshLab.start(1, work.resolve("ssh-lab"), Lab.hostRoot())) {
             SshLab.Node node = lab.nodes.get(0);
             Path knownHosts = work.resolve("known_hosts");

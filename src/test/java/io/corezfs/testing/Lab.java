@@ -74,6 +74,16 @@ public final class Lab {
         return dir().resolve("mirror");
     }
 
+    /** The bundle this build packed (failsafe names it and its version). */
+    public static Path bundle() {
+        String version = System.getProperty("corezfs.version", "");
+        Path b = Path.of(System.getProperty("corezfs.bundle", "target/corezfs-" + version + "-linux-x86_64.tar.gz"));
+        org.junit.jupiter.api.Assertions.assertFalse(version.isEmpty(), "failsafe sets corezfs.version");
+        org.junit.jupiter.api.Assertions.assertTrue(
+                Files.isRegularFile(b), "no bundle " + b + " (mvn package on Linux x86_64)");
+        return b;
+    }
+
     public static Path hostRoot() {
         return dir().resolve("hostroot");
     }
